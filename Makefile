@@ -1,0 +1,44 @@
+# napstack: `make demo` and `make test` are the two set-up commands (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CONFIG ?= examples/minecraft-java.yaml
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+export AWS_EC2_METADATA_DISABLED := true
+
+.PHONY: setup demo synth test bench schema clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+# Synthesize every stack for CONFIG with the pinned CDK CLI, then list stacks and resource counts.
+synth: setup
+	$(PY) -m napstack check $(CONFIG)
+	rm -rf cdk.out
+	npx --no-install cdk synth --no-notices --quiet -c config=$(CONFIG) -o cdk.out
+	$(PY) -m napstack summary cdk.out
+
+demo: synth
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) -m napstack.bench
+
+schema: setup
+	$(PY) -m napstack schema
+
+clean:
+	rm -rf cdk.out .pytest_cache

@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""The CDK app: `cdk synth -c config=examples/minecraft-java.yaml`. A bad config stops here with exit code 2."""
+
+import sys
+
+import aws_cdk as cdk
+
+from napstack.app_builder import build_app
+from napstack.cli import report_config_error
+from napstack.config import ConfigError, load_config
+
+
+def main() -> int:
+    app = cdk.App()
+    config_file = app.node.try_get_context("config")
+    if not config_file:
+        print("napstack: no config given; run cdk with -c config=path/to/game.yaml", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(config_file)
+    except ConfigError as error:
+        return report_config_error(error)
+    build_app(config, app)
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""count_connections: one watchdog check. Thin: parse, ask the host, fold the result, log and emit metrics."""
+
+import os
+from datetime import datetime
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from host_check import GameContainer, HostCheckFailed, family_of, instance_in_service, run_host_check
+from watch_logic import Settings, Watch, next_watch
+
+logger = Logger()
+metrics = Metrics(namespace="napstack")
+
+
+class CheckEvent(BaseModel):
+    ExecutionName: str
+    Now: datetime
+    InstanceId: str
+    AutoScalingGroupName: str
+    Settings: Settings
+    Watch: Watch
+
+
+@metrics.log_metrics
+@event_parser(model=CheckEvent)
+def handler(event: CheckEvent, context: LambdaContext) -> dict:
+    logger.set_correlation_id(event.ExecutionName)
+    report, error = None, None
+    in_service = instance_in_service(boto3.client("autoscaling"), event.InstanceId)
+    if in_service:
+        try:
+            game = GameContainer(
+                task_family=family_of(os.environ.get("TASK_DEFINITION_ARN", "")),
+                container_name=os.environ.get("CONTAINER_NAME", "game"),
+                protocol=event.Settings.Protocol,
+                port=event.Settings.Port,
+            )
+            report = run_host_check(boto3.client("ssm"), event.InstanceId, game)
+        except HostCheckFailed as failure:
+            error = str(failure)
+    watch, check = next_watch(event.Settings, event.Watch, event.Now, report, error, in_service)
+
+    metrics.add_dimension(name="Server", value=event.Settings.ServerName)
+    if report is not None:
+        metrics.add_metric(name="Connections", unit=MetricUnit.Count, value=report.tcp)
+        metrics.add_metric(name="UdpPackets", unit=MetricUnit.Count, value=check.UdpPackets or 0)
+        metrics.add_metric(name="SshSessions", unit=MetricUnit.Count, value=report.ssh)
+    logger.info("check", extra={"check": check.model_dump(), "verdict": watch.Verdict, "idle_count": watch.IdleCount})
+    return {
+        "InstanceId": event.InstanceId,
+        "AutoScalingGroupName": event.AutoScalingGroupName,
+        "Settings": event.Settings.model_dump(),
+        "Watch": watch.model_dump(mode="json"),
+        "Check": check.model_dump(),
+    }

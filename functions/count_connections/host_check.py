@@ -1,0 +1,96 @@
+"""Ask the instance, over SSM RunCommand, what count_connections.sh sees."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from pydantic import ValidationError
+
+from watch_logic import HostReport
+
+SCRIPT = Path(__file__).with_name("count_connections.sh")
+DOCUMENT = "AWS-RunShellScript"
+WAITING = {"Pending", "InProgress", "Delayed"}
+
+
+class HostCheckFailed(Exception):
+    """The check could not be made; the message says why (SSM status, or what the script printed)."""
+
+
+@dataclass(frozen=True)
+class GameContainer:
+    """How the script finds the game: its ECS task family and container name, and the port to watch."""
+
+    task_family: str
+    container_name: str
+    protocol: str
+    port: int
+
+
+def family_of(task_definition_arn: str) -> str:
+    """`arn:aws:ecs:...:task-definition/family:7` -> `family` (any revision of the game counts)."""
+    return task_definition_arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] if task_definition_arn else ""
+
+
+def script_commands(game: GameContainer) -> list[str]:
+    exports = {
+        "NAPSTACK_PROTOCOL": game.protocol,
+        "NAPSTACK_PORT": str(int(game.port)),
+        "NAPSTACK_TASK_FAMILY": game.task_family,
+        "NAPSTACK_CONTAINER_NAME": game.container_name,
+    }
+    return ["export " + " ".join(f"{key}={shlex.quote(value)}" for key, value in exports.items()), SCRIPT.read_text()]
+
+
+def parse_report(stdout: str) -> HostReport:
+    """The last non-empty line of the script's output, as a HostReport."""
+    lines = [line for line in stdout.strip().splitlines() if line.strip()]
+    if not lines:
+        raise HostCheckFailed("BadHostOutput: the script printed nothing")
+    try:
+        return HostReport.model_validate(json.loads(lines[-1]))
+    except (ValueError, ValidationError) as error:
+        raise HostCheckFailed(f"BadHostOutput: {lines[-1][:200]!r} is not the expected JSON ({error.__class__.__name__})")
+
+
+def instance_in_service(autoscaling, instance_id: str) -> bool:
+    instances = autoscaling.describe_auto_scaling_instances(InstanceIds=[instance_id])["AutoScalingInstances"]
+    return any(i["LifecycleState"] == "InService" for i in instances)
+
+
+def run_host_check(
+    ssm,
+    instance_id: str,
+    game: GameContainer,
+    timeout_seconds: float = 45,
+    sleep: Callable[[float], None] = time.sleep,
+) -> HostReport:
+    try:
+        command = ssm.send_command(
+            InstanceIds=[instance_id],
+            DocumentName=DOCUMENT,
+            Comment="napstack watchdog: count connections",
+            TimeoutSeconds=30,
+            Parameters={"commands": script_commands(game), "executionTimeout": ["20"]},
+        )["Command"]
+    except ssm.exceptions.ClientError as error:
+        raise HostCheckFailed(f"SendCommandFailed: {error.response['Error']['Code']}") from None
+    waited = 0.0
+    while True:
+        try:
+            invocation = ssm.get_command_invocation(CommandId=command["CommandId"], InstanceId=instance_id)
+        except ssm.exceptions.InvocationDoesNotExist:
+            invocation = {"Status": "Pending"}
+        status = invocation["Status"]
+        if status == "Success":
+            return parse_report(invocation.get("StandardOutputContent", ""))
+        if status not in WAITING or waited >= timeout_seconds:
+            detail = (invocation.get("StandardErrorContent") or "").strip()[:200]
+            raise HostCheckFailed(f"CommandNot{'Finished' if status in WAITING else 'Successful'}: {status} {detail}".strip())
+        sleep(1)
+        waited += 1

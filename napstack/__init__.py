@@ -1,0 +1,1 @@
+"""napstack: run any container on AWS only while someone is connected."""

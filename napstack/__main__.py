@@ -1,0 +1,3 @@
+from napstack.cli import main
+
+raise SystemExit(main())

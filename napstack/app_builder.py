@@ -1,0 +1,30 @@
+"""Build the CDK app for one config: the shared base stack and the leaf stack of the container."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from napstack.config import NapstackConfig
+from stacks.base_stack import BaseStack
+from stacks.leaf_stack import LeafStack
+
+BASE_STACK_NAME = "Napstack-Base"
+
+
+def build_app(config: NapstackConfig, app: cdk.App | None = None, nag: bool = True) -> cdk.App:
+    app = app or cdk.App()
+    base = BaseStack(app, BASE_STACK_NAME, config=config.base, description="napstack: shared VPC and alerts")
+    leaf = LeafStack(
+        app,
+        config.leaf.stack_name,
+        config=config,
+        vpc=base.vpc,
+        alerts_topic=base.alerts_topic,
+        key_pair=base.key_pair,
+        description=f"napstack: {config.leaf.name} ({config.leaf.container.image}) on demand",
+    )
+    cdk.Tags.of(leaf).add("napstack:leaf", config.leaf.name)
+    if nag:
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app

@@ -1,0 +1,342 @@
+"""The napstack configuration: one YAML file per container, one base file shared by all of them.
+
+Keys are PascalCase (``Watchdog.IdleChecks``) like CloudFormation's. Unknown keys are errors, so a
+typo never silently falls back to a default. ``load_leaf_config`` returns the validated model or
+raises ``ConfigError`` carrying one line per problem.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_pascal
+
+SCHEMA_FILE = "napstack.schema.json"
+BASE_SCHEMA_FILE = "napstack-base.schema.json"
+MAX_PORT_RANGE = 100
+
+
+# What each pattern means, for error messages a person can act on.
+PATTERN_HINTS = {
+    r"^[A-Za-z_][A-Za-z0-9_]*$": "an environment variable name: letters, digits and _, not starting with a digit",
+    r"^[a-z][a-z0-9-]*\.[a-z0-9]+$": "an EC2 instance type such as t3.medium",
+    r"^/[A-Za-z0-9._/-]*$": "an absolute path such as /data",
+    r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$": "one DNS label: lowercase letters, digits and inner hyphens, such as mc",
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "an e-mail address",
+    r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$": "2-24 lowercase letters, digits and hyphens, starting with a letter, such as minecraft-java",
+    r"^[A-Za-z0-9_.-]{1,255}$": "a key pair name: letters, digits, _ . and -",
+    r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$": "a lowercase domain name such as example.com",
+    r"^Z[A-Z0-9]{4,31}$": "a hosted zone id such as Z0123456789ABCDEFGHIJ (Route53 console, Hosted zones)",
+}
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; ``problems`` holds one human-readable line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_pascal,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+
+class PortMapping(_Model):
+    """A port or a range of ports the game listens on, open to the internet."""
+
+    protocol: Literal["tcp", "udp"] = Field(description="tcp or udp.")
+    port: int = Field(ge=1, le=65535, description="The port, or the first port of a range.")
+    to_port: int | None = Field(
+        default=None, ge=1, le=65535, description="Last port of a range (inclusive); omit for one port."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_shorthand(cls, value):
+        """Accept "25565/tcp" and "2456-2457/udp" as well as the long form."""
+        if not isinstance(value, str):
+            return value
+        match = re.fullmatch(r"\s*(\d+)(?:-(\d+))?/(tcp|udp)\s*", value.lower())
+        if not match:
+            raise ValueError(f"'{value}' is not a port: write 25565/tcp or 2456-2457/udp")
+        first, last, protocol = match.groups()
+        return {"Protocol": protocol, "Port": int(first), "ToPort": int(last) if last else None}
+
+    @model_validator(mode="after")
+    def _range_is_ordered(self):
+        if self.to_port is not None:
+            if self.to_port < self.port:
+                raise ValueError(f"ToPort {self.to_port} is below Port {self.port}")
+            if self.to_port - self.port + 1 > MAX_PORT_RANGE:
+                raise ValueError(f"a range may hold at most {MAX_PORT_RANGE} ports")
+        return self
+
+    @property
+    def ports(self) -> list[int]:
+        return list(range(self.port, (self.to_port or self.port) + 1))
+
+
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class ContainerConfig(_Model):
+    image: str = Field(min_length=1, description="Container image, e.g. itzg/minecraft-server:java21.")
+    ports: list[PortMapping] = Field(
+        min_length=1, description='Ports the game listens on: "25565/tcp", "2456-2457/udp" or {Protocol, Port, ToPort}.'
+    )
+    environment: dict[EnvName, str] = Field(
+        default_factory=dict,
+        description="Environment variables (plain text in the task definition: no secrets).",
+    )
+    memory_mib: int = Field(ge=128, description="Hard memory limit of the container in MiB; leave ~512 for the host.")
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _values_as_text(cls, value):
+        """YAML turns TRUE, 1 and 1.20 into bool/int/float; the container only ever sees text."""
+        if isinstance(value, dict):
+            return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+        return value
+
+
+class Ec2Config(_Model):
+    instance_type: str = Field(
+        pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$", description="EC2 instance type, e.g. t3.medium."
+    )
+    root_volume_gib: int = Field(
+        default=30, ge=30, le=1000, description="Root EBS volume (the ECS-optimized AMI needs 30 GiB)."
+    )
+
+
+class VolumeConfig(_Model):
+    container_path: str = Field(pattern=r"^/[A-Za-z0-9._/-]*$", description="Absolute path inside the container.")
+    read_only: bool = Field(default=False, description="Mount read-only in the container.")
+    keep_on_delete: bool = Field(default=True, description="Keep the file system when the stack is deleted.")
+    backups: bool = Field(default=True, description="Daily AWS Backup of the file system (35 days).")
+    uid: int = Field(default=1000, ge=0, description="Owner uid of the directory when first created.")
+    gid: int = Field(default=1000, ge=0, description="Owner gid of the directory when first created.")
+
+
+class MaxUptimeConfig(_Model):
+    hours: float = Field(default=12, gt=0, le=8760, description="Hours after launch before acting.")
+    action: Literal["alert", "stop"] = Field(
+        default="alert", description="alert: only send an alert; stop: alert and scale down."
+    )
+
+
+class WatchdogConfig(_Model):
+    protocol: Literal["tcp", "udp"] | None = Field(
+        default=None, description="What counts as a player: tcp connections or udp packets (default: the first port's)."
+    )
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="The port to watch (default: the first container port)."
+    )
+    udp_packet_threshold: int = Field(
+        default=10, ge=0, description="UDP datagrams per check above which the server counts as in use."
+    )
+    count_ssh: bool = Field(default=True, description="An SSH/SFTP session on the host counts as activity.")
+    interval_seconds: int = Field(default=60, ge=10, le=3600, description="Seconds between checks.")
+    idle_checks: int = Field(default=5, ge=1, le=1000, description="Consecutive idle checks before scaling down.")
+    max_failed_checks: int = Field(
+        default=5, ge=1, le=1000, description="Consecutive failed checks before scaling down anyway."
+    )
+    startup_grace_minutes: int = Field(
+        default=10, ge=0, le=1440, description="Minutes after launch in which a server not yet listening is not idle."
+    )
+    max_uptime: MaxUptimeConfig = Field(default_factory=MaxUptimeConfig, description="Guard against all-night servers.")
+
+
+DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+
+
+class DnsConfig(_Model):
+    sub_domain: DnsLabel = Field(description="Name under the base domain: mc gives mc.example.com.")
+    ttl: int = Field(default=30, ge=1, le=86400, description="Record TTL in seconds; low so players see the new IP quickly.")
+
+
+EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class SshConfig(_Model):
+    allowed_cidrs: list[str] = Field(
+        default_factory=list, description="IPv4 CIDRs allowed on port 22 of the host; empty means port 22 stays closed."
+    )
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _valid_cidrs(cls, cidrs: list[str]) -> list[str]:
+        for cidr in cidrs:
+            try:
+                ipaddress.IPv4Network(cidr)
+            except ValueError as error:
+                raise ValueError(f"'{cidr}' is not an IPv4 CIDR like 203.0.113.7/32 ({error})") from None
+        return cidrs
+
+
+class LeafConfig(_Model):
+    """One container run on demand."""
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$",
+        description="Short name (lowercase letters, digits, hyphens): the stack is Napstack-<Name>.",
+    )
+    base: str = Field(default="base.yaml", description="Base config file, relative to this file.")
+    container: ContainerConfig
+    ec2: Ec2Config
+    volumes: list[VolumeConfig] = Field(default_factory=list, description="EFS volumes; data survives scale-down.")
+    watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig)
+    dns: DnsConfig
+    alert_emails: list[EmailAddress] = Field(default_factory=list, description="Extra alert e-mails for this server.")
+    ssh: SshConfig = Field(default_factory=SshConfig)
+
+    @model_validator(mode="after")
+    def _volumes_share_one_file_system(self):
+        # All volumes live on one EFS file system, so retention and backups cannot differ per volume.
+        for key in ("keep_on_delete", "backups"):
+            if len({getattr(v, key) for v in self.volumes}) > 1:
+                raise ValueError(
+                    f"Volumes: {to_pascal(key)} must be the same for every volume (they share one EFS file system)"
+                )
+        paths = [v.container_path for v in self.volumes]
+        if len(paths) != len(set(paths)):
+            raise ValueError("Volumes: each ContainerPath may appear only once")
+        return self
+
+    @model_validator(mode="after")
+    def _watched_port_is_open(self):
+        if self.watchdog.port is not None and self.watchdog.port not in self.all_ports(self.watchdog.protocol):
+            raise ValueError(
+                f"Watchdog.Port {self.watchdog.port} is not one of Container.Ports"
+                + (f" with protocol {self.watchdog.protocol}" if self.watchdog.protocol else "")
+            )
+        if self.watchdog.protocol and not self.all_ports(self.watchdog.protocol):
+            raise ValueError(f"Watchdog.Protocol {self.watchdog.protocol}: no Container.Ports use that protocol")
+        return self
+
+    def all_ports(self, protocol: str | None = None) -> list[int]:
+        return [p for m in self.container.ports if protocol in (None, m.protocol) for p in m.ports]
+
+    @property
+    def watched_protocol(self) -> str:
+        return self.watchdog.protocol or self.container.ports[0].protocol
+
+    @property
+    def watched_port(self) -> int:
+        return self.watchdog.port or self.all_ports(self.watched_protocol)[0]
+
+    @property
+    def stack_name(self) -> str:
+        return "Napstack-" + "".join(part.capitalize() for part in self.name.split("-"))
+
+
+class SshKeyPairConfig(_Model):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,255}$", description="Name of the EC2 key pair to create.")
+
+
+class BaseConfig(_Model):
+    """What every leaf shares: the network, the DNS zone and where alerts go."""
+
+    domain_name: str = Field(
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", description="The hosted zone's domain, e.g. example.com."
+    )
+    hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{4,31}$", description="Route53 public hosted zone id.")
+    max_azs: int = Field(default=2, ge=1, le=6, description="Availability zones for the public subnets.")
+    alert_emails: list[EmailAddress] = Field(default_factory=list, description="Who gets alerts from every server.")
+    ssh_key_pair: SshKeyPairConfig | None = Field(default=None, description="Create an EC2 key pair for SSH access.")
+
+
+class NapstackConfig(BaseModel):
+    """A leaf together with its base, as one app synthesizes them."""
+
+    model_config = ConfigDict(frozen=True)
+    base: BaseConfig
+    leaf: LeafConfig
+    source: str
+
+    @property
+    def dns_name(self) -> str:
+        return f"{self.leaf.dns.sub_domain}.{self.base.domain_name}"
+
+
+def _format_error(file: Path, error: dict) -> str:
+    path = ".".join(str(part) for part in error["loc"] if part not in ("function-after", "function-before"))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling; see the config reference)"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    elif error["type"] == "string_pattern_mismatch":
+        pattern = error["ctx"]["pattern"]
+        message = f"{error['input']!r} is not allowed: expected {PATTERN_HINTS.get(pattern, pattern)}"
+    return f"{file}: {path or '(top level)'}: {message}"
+
+
+def _read_yaml(file: Path) -> dict:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError([f"{file}: cannot read the file ({error.strerror})"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError([f"{file}: not valid YAML{where}: {getattr(error, 'problem', error)}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([f"{file}: expected a mapping of keys (Name, Container, ...), got {type(data).__name__}"])
+    return data
+
+
+def _validate(model: type[BaseModel], file: Path, data: dict) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError([_format_error(file, e) for e in error.errors()]) from None
+
+
+def load_config(leaf_file: str | Path) -> NapstackConfig:
+    """Load a leaf config and the base config it names; every problem of both is reported at once."""
+    leaf_path = Path(leaf_file)
+    leaf_data = _read_yaml(leaf_path)
+    base_name = leaf_data.get("Base", LeafConfig.model_fields["base"].default)
+    base_path = leaf_path.parent / (base_name if isinstance(base_name, str) else "base.yaml")
+    problems, models = [], {}
+    for key, model, path, data in (
+        ("leaf", LeafConfig, leaf_path, lambda: leaf_data),
+        ("base", BaseConfig, base_path, lambda: _read_yaml(base_path)),
+    ):
+        try:
+            models[key] = _validate(model, path, data())
+        except ConfigError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConfigError(problems)
+    return NapstackConfig(base=models["base"], leaf=models["leaf"], source=str(leaf_path))
+
+
+def json_schemas() -> dict[str, dict]:
+    """The JSON Schemas editors use to complete and check config files, by file name."""
+    schemas = {}
+    for model, name in ((LeafConfig, SCHEMA_FILE), (BaseConfig, BASE_SCHEMA_FILE)):
+        schema = model.model_json_schema(by_alias=True)
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schemas[name] = schema
+    return schemas

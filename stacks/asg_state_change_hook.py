@@ -1,0 +1,111 @@
+"""AsgStateChangeHook: when the instance comes or goes, ECS, DNS, the watchdog and alerts follow."""
+
+from aws_cdk import ArnFormat, NestedStack, Stack, aws_autoscaling as autoscaling, aws_ecs as ecs
+from aws_cdk import aws_events as events, aws_events_targets as targets, aws_iam as iam, aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from napstack.config import NapstackConfig
+from napstack.settings import UNAVAILABLE_IP, hook_settings_json, json_string_body
+from stacks.acknowledge import acknowledge_wildcards, nag_arn
+from stacks.ecs_asg import auto_scaling_group_arn, auto_scaling_group_name
+from stacks.state_machine import napstack_state_machine
+from stacks.watchdog import watchdog_state_machine_name
+
+ASL_NAME = "asg_state_change"
+ASG_DETAIL_TYPES = [
+    "EC2 Instance Launch Successful",
+    "EC2 Instance Launch Unsuccessful",
+    "EC2 Instance-terminate Lifecycle Action",
+]
+
+
+class AsgStateChangeHook(NestedStack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        ecs_cluster: ecs.ICluster,
+        ec2_service: ecs.Ec2Service,
+        auto_scaling_group: autoscaling.IAutoScalingGroup,
+        watchdog_state_machine: sfn.StateMachine,
+        alerts_topic: sns.ITopic,
+        config: NapstackConfig,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        record_name = config.dns_name
+        # Execution ARNs are built from the watchdog's fixed name: `<prefix><instance id>`.
+        watchdog_name = watchdog_state_machine_name(config.leaf.stack_name)
+        watchdog_executions = stack.format_arn(
+            service="states", resource="execution", resource_name=f"{watchdog_name}:", arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
+        asg_name = auto_scaling_group_name(config.leaf)
+        self.state_machine, role = napstack_state_machine(
+            self,
+            "StateMachine",
+            asl_name=ASL_NAME,
+            state_machine_name=f"{stack.stack_name}-AsgStateChangeHook",
+            substitutions={
+                "HookSettingsJson": json_string_body(hook_settings_json(config)),
+                "ClusterArn": ecs_cluster.cluster_arn,
+                "ServiceName": ec2_service.service_name,
+                "HostedZoneId": config.base.hosted_zone_id,
+                "RecordName": record_name,
+                "UnavailableIp": UNAVAILABLE_IP,
+                "WatchdogStateMachineArn": watchdog_state_machine.state_machine_arn,
+                "WatchdogExecutionArnPrefix": watchdog_executions,
+                "AlertTopicArn": alerts_topic.topic_arn,
+                "ServerName": config.leaf.name,
+            },
+        )
+        self.rule = events.Rule(
+            self,
+            "AsgEvents",
+            description=f"{config.leaf.name}: this group's launches and terminations drive the hook",
+            event_pattern=events.EventPattern(
+                source=["aws.autoscaling"],
+                detail_type=ASG_DETAIL_TYPES,
+                detail={"AutoScalingGroupName": [auto_scaling_group.auto_scaling_group_name]},
+            ),
+            targets=[targets.SfnStateMachine(self.state_machine)],
+        )
+
+        statements = [
+            iam.PolicyStatement(actions=["ecs:UpdateService"], resources=[ec2_service.service_arn]),
+            iam.PolicyStatement(
+                actions=["route53:ChangeResourceRecordSets"],
+                resources=[stack.format_arn(service="route53", region="", account="", resource="hostedzone",
+                                            resource_name=config.base.hosted_zone_id)],
+                conditions={
+                    "ForAllValues:StringEquals": {
+                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [record_name],
+                        "route53:ChangeResourceRecordSetsRecordTypes": ["A"],
+                    }
+                },
+            ),
+            iam.PolicyStatement(
+                actions=["autoscaling:CompleteLifecycleAction", "autoscaling:SetDesiredCapacity"],
+                resources=[auto_scaling_group_arn(self, asg_name)],
+            ),
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[watchdog_state_machine.state_machine_arn]),
+            iam.PolicyStatement(actions=["states:StopExecution"], resources=[f"{watchdog_executions}*"]),
+            # Describe calls support no resource-level permissions.
+            iam.PolicyStatement(
+                actions=["ec2:DescribeInstances", "autoscaling:DescribeAutoScalingGroups"], resources=["*"]
+            ),
+        ]
+        for statement in statements:
+            role.add_to_principal_policy(statement)
+        alerts_topic.grant_publish(role)
+        acknowledge_wildcards(
+            role,
+            "StopExecution is limited to the watchdog's executions (named per instance); an ASG's ARN holds a "
+            "generated id (`*`) beside its fixed name; the describe calls support no resource scoping.",
+            resources=[
+                nag_arn("states", f"execution:{watchdog_name}:*"),
+                nag_arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{asg_name}"),
+                "*",
+            ],
+        )

@@ -1,0 +1,88 @@
+"""Efs: encrypted storage that survives scale-down, mounted in the task (IAM + TLS) and on the host at /mnt/efs."""
+
+import re
+
+from aws_cdk import NestedStack, RemovalPolicy, aws_backup as backup, aws_ec2 as ec2, aws_ecs as ecs, aws_efs as efs
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from napstack.config import LeafConfig
+from stacks.acknowledge import acknowledge_managed_policies
+
+
+def access_point_path(container_path: str) -> str:
+    """Each volume gets its own directory on the file system, named after its container path."""
+    return "/volumes/" + (re.sub(r"[^A-Za-z0-9._-]+", "-", container_path.strip("/")) or "root")
+
+
+class Efs(NestedStack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        sg_efs_traffic: ec2.ISecurityGroup,
+        task_definition: ecs.TaskDefinition,
+        container: ecs.ContainerDefinition,
+        config: LeafConfig,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        keep = all(v.keep_on_delete for v in config.volumes)  # one file system: the config ensures they agree
+        self.efs_file_system = efs.FileSystem(
+            self,
+            "FileSystem",
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            security_group=sg_efs_traffic,
+            encrypted=True,
+            allow_anonymous_access=False,
+            enable_automatic_backups=False,  # AWS Backup below, when the config asks for it
+            removal_policy=RemovalPolicy.RETAIN if keep else RemovalPolicy.DESTROY,
+        )
+        # The host sees the whole file system (SFTP, manual restores); the task sees only its volumes.
+        self.host_access_point = self.efs_file_system.add_access_point(
+            "Host", path="/", posix_user=efs.PosixUser(uid="0", gid="0")
+        )
+
+        for index, volume in enumerate(config.volumes):
+            access_point = self.efs_file_system.add_access_point(
+                f"Volume{index}",
+                path=access_point_path(volume.container_path),
+                create_acl=efs.Acl(owner_uid=str(volume.uid), owner_gid=str(volume.gid), permissions="755"),
+            )
+            volume_name = f"volume{index}"
+            task_definition.add_volume(
+                name=volume_name,
+                efs_volume_configuration=ecs.EfsVolumeConfiguration(
+                    file_system_id=self.efs_file_system.file_system_id,
+                    transit_encryption="ENABLED",
+                    authorization_config=ecs.AuthorizationConfig(
+                        access_point_id=access_point.access_point_id, iam="ENABLED"
+                    ),
+                ),
+            )
+            container.add_mount_points(
+                ecs.MountPoint(container_path=volume.container_path, source_volume=volume_name, read_only=volume.read_only)
+            )
+            actions = ["elasticfilesystem:ClientMount"] + ([] if volume.read_only else ["elasticfilesystem:ClientWrite"])
+            task_definition.task_role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=actions,
+                    resources=[self.efs_file_system.file_system_arn],
+                    conditions={"StringEquals": {"elasticfilesystem:AccessPointArn": access_point.access_point_arn}},
+                )
+            )
+
+        if config.volumes and config.volumes[0].backups:
+            # The vault and plan belong to AWS Backup, not to the task: a compromised game cannot delete them.
+            vault = backup.BackupVault(self, "Vault", removal_policy=RemovalPolicy.RETAIN)
+            plan = backup.BackupPlan.daily35_day_retention(self, "Backups", vault)
+            selection = plan.add_selection(
+                "FileSystem", resources=[backup.BackupResource.from_efs_file_system(self.efs_file_system)]
+            )
+            acknowledge_managed_policies(
+                selection,
+                ["service-role/AWSBackupServiceRolePolicyForBackup"],
+                "The AWS-maintained policy AWS Backup documents for its own service role.",
+            )

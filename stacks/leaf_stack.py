@@ -1,0 +1,79 @@
+"""LeafStack: one container run on demand, as six nested stacks wired exactly like the graph in DEVELOPERS.md."""
+
+from aws_cdk import Stack, aws_ec2 as ec2, aws_sns as sns
+from constructs import Construct
+
+from napstack.config import NapstackConfig
+from stacks.asg_state_change_hook import AsgStateChangeHook
+from stacks.container import Container
+from stacks.ecs_asg import EcsAsg
+from stacks.efs import Efs
+from stacks.security_groups import SecurityGroups
+from stacks.watchdog import Watchdog
+
+
+class LeafStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: NapstackConfig,
+        vpc: ec2.IVpc,
+        alerts_topic: sns.ITopic,
+        key_pair: ec2.IKeyPair | None,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        leaf = config.leaf
+        # The state machines tag every alert with its server; this game's own recipients get only its alerts.
+        for index, email in enumerate(leaf.alert_emails):
+            sns.Subscription(
+                self,
+                f"AlertEmail{index}",
+                topic=alerts_topic,
+                protocol=sns.SubscriptionProtocol.EMAIL,
+                endpoint=email,
+                filter_policy={"server": sns.SubscriptionFilter.string_filter(allowlist=[leaf.name])},
+            )
+        security_groups = SecurityGroups(self, "SecurityGroups", vpc=vpc, config=leaf)
+        container = Container(self, "Container", config=leaf)
+        efs = Efs(
+            self,
+            "Efs",
+            vpc=vpc,
+            sg_efs_traffic=security_groups.sg_efs_traffic,
+            task_definition=container.task_definition,
+            container=container.container,
+            config=leaf,
+        )
+        ecs_asg = EcsAsg(
+            self,
+            "EcsAsg",
+            vpc=vpc,
+            sg_container_traffic=security_groups.sg_container_traffic,
+            task_definition=container.task_definition,
+            efs_file_system=efs.efs_file_system,
+            host_access_point=efs.host_access_point,
+            config=leaf,
+            key_pair=key_pair,
+        )
+        watchdog = Watchdog(
+            self,
+            "Watchdog",
+            task_definition=container.task_definition,
+            auto_scaling_group=ecs_asg.auto_scaling_group,
+            scale_down_asg_action=ecs_asg.scale_down_asg_action,
+            alerts_topic=alerts_topic,
+            config=leaf,
+        )
+        AsgStateChangeHook(
+            self,
+            "AsgStateChangeHook",
+            ecs_cluster=ecs_asg.ecs_cluster,
+            ec2_service=ecs_asg.ec2_service,
+            auto_scaling_group=ecs_asg.auto_scaling_group,
+            watchdog_state_machine=watchdog.state_machine,
+            alerts_topic=alerts_topic,
+            config=config,
+        )

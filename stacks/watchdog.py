@@ -1,0 +1,100 @@
+"""Watchdog: the state machine that counts players over SSM and scales the ASG to zero after N idle checks."""
+
+from aws_cdk import Duration, NestedStack, Stack, aws_autoscaling as autoscaling, aws_ecs as ecs, aws_iam as iam
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from napstack.config import LeafConfig
+from stacks.acknowledge import acknowledge_wildcards, nag_arn
+from stacks.ecs_asg import ScaleDownAsgAction
+from stacks.lambda_function import napstack_function
+from stacks.state_machine import napstack_state_machine, state_machine_arn
+
+ASL_NAME = "watchdog"
+
+
+def watchdog_state_machine_name(stack_name: str) -> str:
+    return f"{stack_name}-Watchdog"
+
+
+class Watchdog(NestedStack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        task_definition: ecs.TaskDefinition,
+        auto_scaling_group: autoscaling.IAutoScalingGroup,
+        scale_down_asg_action: ScaleDownAsgAction,
+        alerts_topic: sns.ITopic,
+        config: LeafConfig,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # The on-host script finds the game's container by its ECS labels (task family and container name).
+        self.count_connections = napstack_function(
+            self,
+            "CountConnections",
+            name="count_connections",
+            environment={
+                "TASK_DEFINITION_ARN": task_definition.task_definition_arn,
+                "CONTAINER_NAME": task_definition.default_container.container_name,
+            },
+            timeout=Duration.seconds(60),
+        )
+        ssm_run_shell_script = Stack.of(self).format_arn(
+            service="ssm", account="", resource="document", resource_name="AWS-RunShellScript"
+        )
+        any_instance = Stack.of(self).format_arn(service="ec2", resource="instance", resource_name="*")
+        self.count_connections.add_to_role_policy(
+            iam.PolicyStatement(actions=["ssm:SendCommand"], resources=[ssm_run_shell_script])
+        )
+        # Instance ids are not known in advance: the group's own tag narrows SendCommand to its instances.
+        self.count_connections.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ssm:SendCommand"],
+                resources=[any_instance],
+                conditions={
+                    "StringEquals": {"ssm:resourceTag/aws:autoscaling:groupName": auto_scaling_group.auto_scaling_group_name}
+                },
+            )
+        )
+        # Neither call supports resource-level permissions.
+        self.count_connections.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ssm:GetCommandInvocation", "autoscaling:DescribeAutoScalingInstances"], resources=["*"]
+            )
+        )
+        acknowledge_wildcards(
+            self.count_connections,
+            "SendCommand on instances is narrowed by the ASG's tag; GetCommandInvocation and "
+            "DescribeAutoScalingInstances support no resource scoping.",
+            resources=[nag_arn("ec2", "instance/*"), "*"],
+        )
+
+        name = watchdog_state_machine_name(config.stack_name)
+        self.state_machine, role = napstack_state_machine(
+            self,
+            "StateMachine",
+            asl_name=ASL_NAME,
+            state_machine_name=name,
+            substitutions={
+                "CountConnectionsFunctionArn": self.count_connections.function_arn,
+                "AlertTopicArn": alerts_topic.topic_arn,
+                "ServerName": config.name,
+            },
+        )
+        # The function itself, not `:*` as grant_invoke would add: the definition calls the unqualified ARN.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.count_connections.function_arn])
+        )
+        scale_down_asg_action.grant(role)
+        alerts_topic.grant_publish(role)
+        # Continue-as-new: the execution starts its successor on the same state machine.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[state_machine_arn(self, name)])
+        )
+        acknowledge_wildcards(
+            role,
+            "An ASG's ARN holds a generated id: `*` stands for it, the group's name is fixed.",
+            resources=[nag_arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{scale_down_asg_action.auto_scaling_group_name}")],
+        )

@@ -1,0 +1,125 @@
+"""The watchdog's per-check decision, without AWS: idle counting, grace, failures, max uptime, continue-as-new."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from watch_logic import HostReport, Settings, Watch, next_watch, udp_delta
+
+LAUNCH = datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)
+
+
+def settings(**changes) -> Settings:
+    values = dict(
+        ServerName="mc", Protocol="tcp", Port=25565, UdpPacketThreshold=10, CountSsh=True, IntervalSeconds=60,
+        IdleChecks=3, MaxFailedChecks=2, StartupGraceMinutes=5, MaxUptimeHours=12, MaxUptimeAction="alert",
+    )
+    return Settings(**{**values, **changes})
+
+
+def report(tcp=0, udp=0, ssh=0, running=True, listening=True) -> HostReport:
+    return HostReport(container_running=running, listening=listening, tcp=tcp, udp_packets=udp, ssh=ssh)
+
+
+def run(checks, config=None, start_minute=10):
+    """Feed checks (HostReport, or an error string) one minute apart; return (watch, check) per step."""
+    config = config or settings()
+    watch, steps = Watch(LaunchedAt=LAUNCH), []
+    for minute, item in enumerate(checks, start=start_minute):
+        now = LAUNCH + timedelta(minutes=minute)
+        if isinstance(item, str):
+            watch, check = next_watch(config, watch, now, error=item)
+        else:
+            watch, check = next_watch(config, watch, now, report=item)
+        steps.append((watch, check))
+    return steps
+
+
+def verdicts(steps):
+    return [w.Verdict for w, _ in steps]
+
+
+def test_scales_down_after_exactly_n_idle_checks():
+    steps = run([report()] * 3)
+    assert verdicts(steps) == ["Watching", "Watching", "ScaleDown"]
+    assert steps[-1][0].Reason == "mc scaled down: idle for 3 checks of 60 s since 20:10 UTC."
+
+
+def test_a_player_resets_the_idle_count():
+    steps = run([report(), report(), report(tcp=1), report(), report()])
+    assert [w.IdleCount for w, _ in steps] == [1, 2, 0, 1, 2]
+    assert "ScaleDown" not in verdicts(steps)
+
+
+def test_ssh_counts_as_activity_unless_turned_off():
+    assert run([report(ssh=1)] * 3)[-1][0].IdleCount == 0
+    assert verdicts(run([report(ssh=1)] * 3, settings(CountSsh=False)))[-1] == "ScaleDown"
+
+
+def test_udp_is_active_only_above_the_threshold():
+    udp = settings(Protocol="udp", UdpPacketThreshold=10)
+    # Counter readings: +100 (players), +5 (server-list pings), +5, +5 -> three idle checks.
+    steps = run([report(udp=100), report(udp=200), report(udp=205), report(udp=210), report(udp=215)], udp)
+    assert [c.Result for _, c in steps] == ["active", "active", "idle", "idle", "idle"]
+    assert verdicts(steps)[-1] == "ScaleDown"
+
+
+def test_a_restarted_container_resets_the_udp_counter():
+    assert udp_delta(500, 20) == 20 and udp_delta(None, 7) == 7 and udp_delta(10, 15) == 5
+
+
+def test_nothing_is_idle_during_startup_grace():
+    steps = run([report(running=False, listening=False)] * 4 + [report()] * 3, start_minute=1)
+    results = [c.Result for _, c in steps]
+    assert results[:4] == ["grace"] * 4  # minutes 1-4 of a 5-minute grace
+    assert verdicts(steps)[-1] == "ScaleDown" and steps[-1][0].IdleCount == 3
+
+
+def test_a_server_still_not_listening_after_grace_is_idle():
+    steps = run([report(running=False, listening=False)] * 3, start_minute=6)
+    assert verdicts(steps)[-1] == "ScaleDown"
+
+
+def test_failed_checks_are_not_idle_but_enough_of_them_scale_down():
+    steps = run([report(), report(), "CommandNotSuccessful: Failed"])
+    assert steps[-1][0].IdleCount == 2 and steps[-1][0].Verdict == "Watching"
+    steps = run(["InvocationDoesNotExist", "InvocationDoesNotExist"])
+    assert verdicts(steps) == ["Watching", "ScaleDown"]
+    assert "the last 2 checks failed (last error: InvocationDoesNotExist)" in steps[-1][0].Reason
+
+
+def test_a_good_check_clears_the_failure_count():
+    steps = run(["boom", report(tcp=1), "boom"])
+    assert [w.FailedCount for w, _ in steps] == [1, 0, 1]
+
+
+def test_max_uptime_alerts_once_and_keeps_players_playing():
+    config = settings(MaxUptimeHours=0.25)
+    steps = run([report(tcp=2)] * 8, config, start_minute=14)
+    assert verdicts(steps).count("AlertMaxUptime") == 1
+    assert verdicts(steps)[1] == "AlertMaxUptime"  # minute 15
+    assert "up for 0.25 h" in steps[1][0].Reason
+
+
+def test_max_uptime_stop_scales_down_even_with_players():
+    steps = run([report(tcp=5)] * 2, settings(MaxUptimeHours=0.25, MaxUptimeAction="stop"), start_minute=14)
+    assert verdicts(steps) == ["Watching", "ScaleDown"]
+    assert "players or not" in steps[-1][0].Reason
+
+
+def test_continues_as_new_before_the_history_limit_and_keeps_counting():
+    steps = run([report(tcp=1)] * 5, settings(ChecksPerExecution=2))
+    assert verdicts(steps) == ["Watching", "ContinueAsNew", "Watching", "ContinueAsNew", "Watching"]
+    assert [w.Generation for w, _ in steps] == [1, 2, 2, 3, 3]
+    assert steps[-1][0].Checks == 5
+
+
+def test_an_instance_gone_ends_the_watch():
+    watch, check = next_watch(settings(), Watch(LaunchedAt=LAUNCH), LAUNCH, instance_in_service=False)
+    assert watch.Verdict == "InstanceGone" and check.Result == "gone"
+
+
+@pytest.mark.parametrize("n", [1, 4, 10])
+def test_idle_checks_setting_is_honoured(n):
+    steps = run([report()] * n, settings(IdleChecks=n))
+    assert verdicts(steps).index("ScaleDown") == n - 1

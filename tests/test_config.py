@@ -1,0 +1,148 @@
+"""Config loading: every example is valid; every bad config names the file, the key path and what is allowed."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from napstack.config import ConfigError, load_config
+from napstack.reference import generated_files
+from tests.conftest import EXAMPLES, ROOT
+
+GOOD = {
+    "Name": "test-game",
+    "Container": {"Image": "nginx", "Ports": ["8080/tcp"], "MemoryMib": 512},
+    "Ec2": {"InstanceType": "t3.small"},
+    "Dns": {"SubDomain": "game"},
+}
+
+
+def write_configs(tmp_path: Path, leaf: dict, base: dict | None = None) -> Path:
+    (tmp_path / "base.yaml").write_text(
+        yaml.safe_dump(base if base is not None else {"DomainName": "example.org", "HostedZoneId": "Z1234567890"})
+    )
+    leaf_file = tmp_path / "game.yaml"
+    leaf_file.write_text(yaml.safe_dump(leaf))
+    return leaf_file
+
+
+def with_changes(**changes) -> dict:
+    config = yaml.safe_load(yaml.safe_dump(GOOD))
+    for path, value in changes.items():
+        node = config
+        *parents, last = path.split("__")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return config
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_is_valid(example):
+    config = load_config(example)
+    assert config.dns_name.endswith(".example.com")
+    assert config.leaf.watched_port in config.leaf.all_ports(config.leaf.watched_protocol)
+
+
+def test_defaults_a_newcomer_relies_on(tmp_path):
+    config = load_config(write_configs(tmp_path, GOOD))
+    assert config.leaf.ssh.allowed_cidrs == []  # no port 22 unless asked
+    assert config.leaf.watchdog.idle_checks == 5
+    assert config.leaf.watched_protocol == "tcp" and config.leaf.watched_port == 8080
+    assert config.leaf.dns.ttl == 30
+    assert config.leaf.stack_name == "Napstack-TestGame"
+
+
+def test_port_shorthand_and_long_form_agree(tmp_path):
+    short = load_config(write_configs(tmp_path, with_changes(Container__Ports=["2456-2457/udp"])))
+    long = load_config(
+        write_configs(tmp_path, with_changes(Container__Ports=[{"Protocol": "udp", "Port": 2456, "ToPort": 2457}]))
+    )
+    assert short.leaf.all_ports("udp") == long.leaf.all_ports("udp") == [2456, 2457]
+
+
+def test_yaml_booleans_in_environment_stay_text(tmp_path):
+    config = load_config(write_configs(tmp_path, with_changes(Container__Environment={"EULA": True, "PLAYERS": 16})))
+    assert config.leaf.container.environment == {"EULA": "true", "PLAYERS": "16"}
+
+
+BAD_CONFIGS = [
+    ("typo in a key", with_changes(Watchdog__IdleCheks=3), "game.yaml: Watchdog.IdleCheks: unknown key"),
+    ("missing image", {**GOOD, "Container": {"Ports": ["1/tcp"], "MemoryMib": 512}}, "Container.Image: required key is missing"),
+    ("idle checks zero", with_changes(Watchdog__IdleChecks=0), "Watchdog.IdleChecks: Input should be greater than or equal to 1"),
+    ("port too high", with_changes(Container__Ports=["70000/tcp"]), "Container.Ports.0.Port: Input should be less than or equal to 65535"),
+    ("bad port text", with_changes(Container__Ports=["mc"]), "'mc' is not a port: write 25565/tcp or 2456-2457/udp"),
+    ("reversed range", with_changes(Container__Ports=["10-5/udp"]), "ToPort 5 is below Port 10"),
+    ("huge range", with_changes(Container__Ports=["1000-2000/udp"]), "a range may hold at most 100 ports"),
+    ("watched port not open", with_changes(Watchdog__Port=9999), "Watchdog.Port 9999 is not one of Container.Ports"),
+    ("watch udp, only tcp open", with_changes(Watchdog__Protocol="udp"), "Watchdog.Protocol udp: no Container.Ports use that protocol"),
+    ("bad name", with_changes(Name="My Game"), "Name: 'My Game' is not allowed: expected 2-24 lowercase letters"),
+    ("bad sub-domain", with_changes(Dns__SubDomain="mc.example.com"), "Dns.SubDomain: 'mc.example.com' is not allowed: expected one DNS label"),
+    ("bad ssh cidr", with_changes(Ssh__AllowedCidrs=["1.2.3.4/40"]), "Ssh.AllowedCidrs: '1.2.3.4/40' is not an IPv4 CIDR"),
+    ("bad max-uptime action", with_changes(Watchdog__MaxUptime={"Action": "reboot"}), "Watchdog.MaxUptime.Action: Input should be 'alert' or 'stop'"),
+    ("volumes disagree", with_changes(Volumes=[{"ContainerPath": "/a"}, {"ContainerPath": "/b", "Backups": False}]), "Volumes: Backups must be the same for every volume"),
+    ("relative volume path", with_changes(Volumes=[{"ContainerPath": "data"}]), "Volumes.0.ContainerPath: 'data' is not allowed: expected an absolute path"),
+    ("not a mapping", ["just", "a", "list"], "expected a mapping of keys"),
+]
+
+
+@pytest.mark.parametrize("leaf,expected", [(c, e) for _, c, e in BAD_CONFIGS], ids=[n for n, _, _ in BAD_CONFIGS])
+def test_bad_config_names_the_problem(tmp_path, leaf, expected):
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_configs(tmp_path, leaf))
+    assert any(expected in problem for problem in caught.value.problems), caught.value.problems
+
+
+def test_problems_in_both_files_are_reported_together(tmp_path):
+    leaf_file = write_configs(tmp_path, with_changes(Watchdog__IdleChecks=0), base={"DomainName": "Bad Domain"})
+    with pytest.raises(ConfigError) as caught:
+        load_config(leaf_file)
+    text = "\n".join(caught.value.problems)
+    assert "game.yaml: Watchdog.IdleChecks" in text
+    assert "base.yaml: DomainName: 'Bad Domain' is not allowed" in text
+    assert "base.yaml: HostedZoneId: required key is missing" in text
+
+
+def test_invalid_yaml_says_where(tmp_path):
+    leaf_file = tmp_path / "game.yaml"
+    leaf_file.write_text("Name: x\nContainer: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"game.yaml: not valid YAML at line \d+"):
+        load_config(leaf_file)
+
+
+def test_check_command_exits_2_on_a_bad_config(tmp_path):
+    leaf_file = write_configs(tmp_path, with_changes(Watchdog__IdleCheks=3))
+    result = subprocess.run(
+        [sys.executable, "-m", "napstack", "check", str(leaf_file)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "Watchdog.IdleCheks: unknown key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cdk_app_stops_with_exit_2_and_writes_nothing(tmp_path):
+    leaf_file = write_configs(tmp_path, with_changes(Container__MemoryMib=1))
+    outdir = tmp_path / "cdk.out"
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "CDK_CONTEXT_JSON": f'{{"config": "{leaf_file}"}}', "CDK_OUTDIR": str(outdir)},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Container.MemoryMib: Input should be greater than or equal to 128" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not outdir.exists() or not any(outdir.iterdir())
+
+
+def test_schema_and_reference_are_current():
+    stale = [str(path.relative_to(ROOT)) for path, text in generated_files().items() if path.read_text() != text]
+    assert not stale, f"run `python -m napstack schema` to regenerate {stale}"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_examples_point_editors_at_the_schema(example):
+    assert example.read_text().startswith("# yaml-language-server: $schema=napstack.schema.json")

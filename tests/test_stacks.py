@@ -1,0 +1,197 @@
+"""What the synthesized CloudFormation promises: security defaults, 0..1 instances, data kept, least privilege."""
+
+import json
+
+import pytest
+
+from tests.conftest import EXAMPLES
+
+
+def resources_of(stack, resource_type):
+    return [r for r in stack.resources.values() if r["Type"] == resource_type]
+
+
+def one(stack, resource_type):
+    found = resources_of(stack, resource_type)
+    assert len(found) == 1, f"{stack.name}: {len(found)} {resource_type}"
+    return found[0]
+
+
+def statements(stack):
+    return [s for p in resources_of(stack, "AWS::IAM::Policy") for s in p["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_leaf_is_exactly_the_six_nested_stacks(leaf):
+    assert list(leaf.nested) == ["SecurityGroups", "Container", "Efs", "EcsAsg", "Watchdog", "AsgStateChangeHook"]
+
+
+def test_vpc_has_public_subnets_and_no_nat(minecraft):
+    base = minecraft["Napstack-Base"]
+    assert not resources_of(base, "AWS::EC2::NatGateway")
+    assert not resources_of(base, "AWS::EC2::VPCEndpoint")
+    subnets = resources_of(base, "AWS::EC2::Subnet")
+    assert len(subnets) == 2 and all(s["Properties"]["MapPublicIpOnLaunch"] for s in subnets)
+
+
+def test_alert_emails_subscribe_to_the_topic(minecraft):
+    base = minecraft["Napstack-Base"]
+    subscription = one(base, "AWS::SNS::Subscription")["Properties"]
+    assert subscription["Protocol"] == "email" and subscription["Endpoint"] == "admin@example.com"
+
+
+def test_launch_template_requires_imdsv2_and_encrypts_the_root_volume(leaf):
+    data = one(leaf.nested["EcsAsg"], "AWS::EC2::LaunchTemplate")["Properties"]["LaunchTemplateData"]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+    assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
+    assert "KeyName" not in data  # no SSH key unless the base config asks for one
+    user_data = json.dumps(data["UserData"])
+    assert "/mnt/efs" in user_data and "tls,iam,accesspoint=" in user_data
+
+
+def test_asg_holds_zero_or_one_instance_and_a_deploy_never_resets_it(leaf):
+    asg = one(leaf.nested["EcsAsg"], "AWS::AutoScaling::AutoScalingGroup")["Properties"]
+    assert (asg["MinSize"], asg["MaxSize"]) == ("0", "1")
+    assert "DesiredCapacity" not in asg  # starts at MinSize 0; redeploys leave a running server alone
+    hooks = [h for h in asg.get("LifecycleHookSpecificationList", [])] + [
+        r["Properties"] for r in resources_of(leaf.nested["EcsAsg"], "AWS::AutoScaling::LifecycleHook")
+    ]
+    assert any(h["LifecycleTransition"] == "autoscaling:EC2_INSTANCE_TERMINATING" and h["DefaultResult"] == "CONTINUE" for h in hooks)
+
+
+def test_service_starts_at_zero_on_the_capacity_provider(leaf):
+    service = one(leaf.nested["EcsAsg"], "AWS::ECS::Service")["Properties"]
+    assert service["DesiredCount"] == 0
+    assert service["CapacityProviderStrategy"][0]["Weight"] == 1
+    assert service["DeploymentConfiguration"]["MinimumHealthyPercent"] == 0
+
+
+def test_efs_is_encrypted_kept_and_mounted_with_iam_and_tls(leaf):
+    efs = leaf.nested["Efs"]
+    file_system = one(efs, "AWS::EFS::FileSystem")
+    assert file_system["Properties"]["Encrypted"] is True
+    assert file_system["DeletionPolicy"] == "Retain" and file_system["UpdateReplacePolicy"] == "Retain"
+    paths = sorted(ap["Properties"]["RootDirectory"].get("Path", "/") for ap in resources_of(efs, "AWS::EFS::AccessPoint"))
+    assert paths == ["/", "/volumes/data"]
+    assert one(efs, "AWS::Backup::BackupVault")["DeletionPolicy"] == "Retain"
+    assert resources_of(efs, "AWS::Backup::BackupSelection")
+
+
+def test_task_mounts_each_volume_through_its_access_point(leaf):
+    task = one(leaf.nested["Container"], "AWS::ECS::TaskDefinition")["Properties"]
+    volume = task["Volumes"][0]["EFSVolumeConfiguration"]
+    assert volume["TransitEncryption"] == "ENABLED" and volume["AuthorizationConfig"]["IAM"] == "ENABLED"
+    container = task["ContainerDefinitions"][0]
+    assert container["MountPoints"] == [{"ContainerPath": "/data", "ReadOnly": False, "SourceVolume": "volume0"}]
+    assert container["PortMappings"] == [{"ContainerPort": 25565, "HostPort": 25565, "Protocol": "tcp"}]
+    assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+
+
+def test_task_role_may_mount_only_through_its_access_point(leaf):
+    efs_statements = [s for s in statements(leaf.nested["Container"]) if "elasticfilesystem:ClientMount" in as_list(s["Action"])]
+    assert efs_statements and all("elasticfilesystem:AccessPointArn" in s["Condition"]["StringEquals"] for s in efs_statements)
+
+
+def test_security_groups_open_game_ports_nfs_internally_and_no_ssh(leaf):
+    groups = leaf.nested["SecurityGroups"]
+    rules = [
+        rule for sg in resources_of(groups, "AWS::EC2::SecurityGroup") for rule in sg["Properties"].get("SecurityGroupIngress", [])
+    ] + [r["Properties"] for r in resources_of(groups, "AWS::EC2::SecurityGroupIngress")]
+    public = [r for r in rules if r.get("CidrIp") == "0.0.0.0/0"]
+    assert [(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in public] == [("tcp", 25565, 25565)]
+    nfs = [r for r in rules if r.get("FromPort") == 2049]
+    assert len(nfs) == 1 and "SourceSecurityGroupId" in nfs[0]
+    assert not [r for r in rules if r.get("FromPort") == 22]
+
+
+def test_ssh_opens_only_for_configured_cidrs(tmp_path, synthesized):
+    from napstack.assembly import load_assembly
+    from tests.test_config import write_configs, with_changes
+
+    leaf_file = write_configs(tmp_path, with_changes(Ssh__AllowedCidrs=["203.0.113.7/32"]))
+    groups = load_assembly(synthesized(leaf_file))["Napstack-TestGame"].nested["SecurityGroups"]
+    ssh = [
+        rule
+        for sg in resources_of(groups, "AWS::EC2::SecurityGroup")
+        for rule in sg["Properties"].get("SecurityGroupIngress", [])
+        if rule.get("FromPort") == 22
+    ]
+    assert [r["CidrIp"] for r in ssh] == ["203.0.113.7/32"]
+
+
+def test_udp_port_range_is_open_and_mapped(synthesized):
+    from napstack.assembly import load_assembly
+    from tests.conftest import ROOT
+
+    leaf = load_assembly(synthesized(ROOT / "examples" / "valheim.yaml"))["Napstack-Valheim"]
+    task = one(leaf.nested["Container"], "AWS::ECS::TaskDefinition")["Properties"]
+    assert [(m["ContainerPort"], m["Protocol"]) for m in task["ContainerDefinitions"][0]["PortMappings"]] == [
+        (2456, "udp"),
+        (2457, "udp"),
+    ]
+
+
+def test_state_machines_are_standard_and_loaded_from_the_asl_files(leaf):
+    for nested, asl in (("Watchdog", "watchdog"), ("AsgStateChangeHook", "asg_state_change")):
+        machine = one(leaf.nested[nested], "AWS::StepFunctions::StateMachine")["Properties"]
+        assert machine["StateMachineType"] == "STANDARD"
+        assert "DefinitionS3Location" in machine or "DefinitionString" in machine
+        assert machine["DefinitionSubstitutions"]
+
+
+def test_functions_use_the_powertools_layer_and_newest_python(leaf):
+    function = one(leaf.nested["Watchdog"], "AWS::Lambda::Function")["Properties"]
+    assert function["Runtime"] == "python3.14"
+    assert "AWSLambdaPowertoolsPythonV3-python314-x86_64" in json.dumps(function["Layers"])
+
+
+def test_send_command_is_limited_to_this_groups_instances_and_the_shell_document(leaf):
+    send = [s for s in statements(leaf.nested["Watchdog"]) if s["Action"] == "ssm:SendCommand"]
+    on_instances = [s for s in send if "instance/*" in json.dumps(s["Resource"])]
+    assert len(on_instances) == 1
+    assert "ssm:resourceTag/aws:autoscaling:groupName" in on_instances[0]["Condition"]["StringEquals"]
+    assert any("document/AWS-RunShellScript" in json.dumps(s["Resource"]) for s in send)
+
+
+@pytest.mark.parametrize("nested", ["Watchdog", "AsgStateChangeHook"])
+def test_no_write_action_is_granted_on_every_resource(leaf, nested):
+    read_only_prefixes = ("Describe", "Get", "List")
+    for statement in statements(leaf.nested[nested]):
+        if statement["Resource"] == "*":
+            for action in as_list(statement["Action"]):
+                service, name = action.split(":")
+                assert name.startswith(read_only_prefixes) or service == "logs", f"{action} on *"
+
+
+def test_hook_rule_listens_to_this_group_only(leaf):
+    rule = one(leaf.nested["AsgStateChangeHook"], "AWS::Events::Rule")["Properties"]
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == ["aws.autoscaling"]
+    assert set(pattern["detail-type"]) == {
+        "EC2 Instance Launch Successful",
+        "EC2 Instance Launch Unsuccessful",
+        "EC2 Instance-terminate Lifecycle Action",
+    }
+    assert len(pattern["detail"]["AutoScalingGroupName"]) == 1
+
+
+def test_dns_changes_are_limited_to_the_servers_own_record(leaf):
+    route53 = [s for s in statements(leaf.nested["AsgStateChangeHook"]) if s["Action"] == "route53:ChangeResourceRecordSets"]
+    assert len(route53) == 1
+    condition = route53[0]["Condition"]["ForAllValues:StringEquals"]
+    assert condition["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == ["mc.example.com"]
+    assert "hostedzone/Z0123456789ABCDEFGHIJ" in json.dumps(route53[0]["Resource"])
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_synthesizes(synthesized, example):
+    from napstack.assembly import load_assembly
+
+    stacks = load_assembly(synthesized(example))
+    assert "Napstack-Base" in stacks
+    leaf_stack = next(s for name, s in stacks.items() if name != "Napstack-Base")
+    assert len(leaf_stack.nested) == 6
