@@ -4,11 +4,50 @@ from __future__ import annotations
 
 import json
 
-from napstack.config import NapstackConfig
+from napstack.config import LeafConfig, NapstackConfig
 
 # Where the record points while the server sleeps: TEST-NET-1 (RFC 5737) is never routed, so a client
 # fails fast instead of reaching someone else's machine.
 UNAVAILABLE_IP = "192.0.2.1"
+
+
+COUNT_CONNECTIONS = "count_connections"
+ASG_DETAIL_TYPES = [
+    "EC2 Instance Launch Successful",
+    "EC2 Instance Launch Unsuccessful",
+    "EC2 Instance-terminate Lifecycle Action",
+]
+
+
+def auto_scaling_group_name(leaf: LeafConfig) -> str:
+    """A plain, known name: IAM statements, rules and the emulator can name the group without tokens."""
+    return leaf.stack_name
+
+
+def watchdog_state_machine_name(leaf: LeafConfig) -> str:
+    return f"{leaf.stack_name}-Watchdog"
+
+
+def hook_state_machine_name(leaf: LeafConfig) -> str:
+    return f"{leaf.stack_name}-AsgStateChangeHook"
+
+
+def asg_event_pattern(group_name: str) -> dict:
+    """The hook's EventBridge rule: this group's launches, failed launches and terminations, nothing else."""
+    return {
+        "source": ["aws.autoscaling"],
+        "detail-type": ASG_DETAIL_TYPES,
+        "detail": {"AutoScalingGroupName": [group_name]},
+    }
+
+
+def function_environment(name: str, **variables: str) -> dict[str, str]:
+    """A napstack Lambda's environment, as the stack sets it and the emulator reproduces it."""
+    return {"POWERTOOLS_SERVICE_NAME": name, **variables}
+
+
+def count_connections_environment(task_definition_arn: str, container_name: str) -> dict[str, str]:
+    return function_environment(COUNT_CONNECTIONS, TASK_DEFINITION_ARN=task_definition_arn, CONTAINER_NAME=container_name)
 
 
 def watchdog_settings(config: NapstackConfig) -> dict:

@@ -6,18 +6,20 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from napstack.config import NapstackConfig
-from napstack.settings import UNAVAILABLE_IP, hook_settings_json, json_string_body
+from napstack.settings import (
+    UNAVAILABLE_IP,
+    asg_event_pattern,
+    auto_scaling_group_name,
+    hook_settings_json,
+    hook_state_machine_name,
+    json_string_body,
+    watchdog_state_machine_name,
+)
 from stacks.acknowledge import acknowledge_wildcards, nag_arn
-from stacks.ecs_asg import auto_scaling_group_arn, auto_scaling_group_name
+from stacks.ecs_asg import auto_scaling_group_arn
 from stacks.state_machine import napstack_state_machine
-from stacks.watchdog import watchdog_state_machine_name
 
 ASL_NAME = "asg_state_change"
-ASG_DETAIL_TYPES = [
-    "EC2 Instance Launch Successful",
-    "EC2 Instance Launch Unsuccessful",
-    "EC2 Instance-terminate Lifecycle Action",
-]
 
 
 class AsgStateChangeHook(NestedStack):
@@ -37,7 +39,7 @@ class AsgStateChangeHook(NestedStack):
         stack = Stack.of(self)
         record_name = config.dns_name
         # Execution ARNs are built from the watchdog's fixed name: `<prefix><instance id>`.
-        watchdog_name = watchdog_state_machine_name(config.leaf.stack_name)
+        watchdog_name = watchdog_state_machine_name(config.leaf)
         watchdog_executions = stack.format_arn(
             service="states", resource="execution", resource_name=f"{watchdog_name}:", arn_format=ArnFormat.COLON_RESOURCE_NAME
         )
@@ -46,7 +48,7 @@ class AsgStateChangeHook(NestedStack):
             self,
             "StateMachine",
             asl_name=ASL_NAME,
-            state_machine_name=f"{stack.stack_name}-AsgStateChangeHook",
+            state_machine_name=hook_state_machine_name(config.leaf),
             substitutions={
                 "HookSettingsJson": json_string_body(hook_settings_json(config)),
                 "ClusterArn": ecs_cluster.cluster_arn,
@@ -60,14 +62,13 @@ class AsgStateChangeHook(NestedStack):
                 "ServerName": config.leaf.name,
             },
         )
+        pattern = asg_event_pattern(auto_scaling_group.auto_scaling_group_name)
         self.rule = events.Rule(
             self,
             "AsgEvents",
             description=f"{config.leaf.name}: this group's launches and terminations drive the hook",
             event_pattern=events.EventPattern(
-                source=["aws.autoscaling"],
-                detail_type=ASG_DETAIL_TYPES,
-                detail={"AutoScalingGroupName": [auto_scaling_group.auto_scaling_group_name]},
+                source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]
             ),
             targets=[targets.SfnStateMachine(self.state_machine)],
         )

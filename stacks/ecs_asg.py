@@ -7,15 +7,11 @@ from aws_cdk import aws_efs as efs, aws_iam as iam
 from constructs import Construct
 
 from napstack.config import LeafConfig
+from napstack.settings import auto_scaling_group_name
 from stacks.acknowledge import acknowledge, acknowledge_managed_policies, acknowledge_wildcards
 
 HOST_MOUNT_PATH = "/mnt/efs"
 LIFECYCLE_HEARTBEAT = Duration.minutes(5)
-
-
-def auto_scaling_group_name(config: LeafConfig) -> str:
-    """A plain, known name: IAM statements and alerts can name the group without cross-stack tokens."""
-    return config.stack_name
 
 
 def auto_scaling_group_arn(scope: Construct, name: str) -> str:

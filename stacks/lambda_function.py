@@ -17,7 +17,7 @@ POWERTOOLS_LAYER = "arn:${AWS::Partition}:lambda:${AWS::Region}:017000801446:lay
 def napstack_function(
     scope: Construct, construct_id: str, *, name: str, environment: dict[str, str], timeout: Duration
 ) -> lambda_.Function:
-    """The function whose handler is functions/<name>/app.py:handler."""
+    """The function whose handler is functions/<name>/app.py:handler, with exactly `environment`."""
     layer = lambda_.LayerVersion.from_layer_version_arn(scope, f"{construct_id}Powertools", Fn.sub(POWERTOOLS_LAYER))
     log_group = napstack_log_group(scope, f"{construct_id}Logs")
     function = lambda_.Function(
@@ -30,7 +30,7 @@ def napstack_function(
         layers=[layer],
         timeout=timeout,
         memory_size=256,
-        environment={"POWERTOOLS_SERVICE_NAME": name, **environment},
+        environment=environment,
         log_group=log_group,
     )
     acknowledge_managed_policies(

@@ -1,19 +1,11 @@
 """A Standard state machine whose definition is state_machines/<file>.asl.json, the same file the emulator runs."""
 
-from pathlib import Path
-
 from aws_cdk import ArnFormat, Stack, aws_iam as iam, aws_stepfunctions as sfn
 from constructs import Construct
 
+from napstack.asl import asl_file
 from stacks.acknowledge import acknowledge, acknowledge_wildcards
 from stacks.log_group import napstack_log_group
-
-STATE_MACHINES_DIR = Path(__file__).resolve().parent.parent / "state_machines"
-
-
-def asl_file(name: str) -> Path:
-    return STATE_MACHINES_DIR / f"{name}.asl.json"
-
 
 def state_machine_arn(scope: Construct, state_machine_name: str) -> str:
     """The ARN a named state machine will have, usable before it exists (no circular references)."""

@@ -5,16 +5,13 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from napstack.config import LeafConfig
+from napstack.settings import COUNT_CONNECTIONS, count_connections_environment, watchdog_state_machine_name
 from stacks.acknowledge import acknowledge_wildcards, nag_arn
 from stacks.ecs_asg import ScaleDownAsgAction
 from stacks.lambda_function import napstack_function
 from stacks.state_machine import napstack_state_machine, state_machine_arn
 
 ASL_NAME = "watchdog"
-
-
-def watchdog_state_machine_name(stack_name: str) -> str:
-    return f"{stack_name}-Watchdog"
 
 
 class Watchdog(NestedStack):
@@ -34,11 +31,10 @@ class Watchdog(NestedStack):
         self.count_connections = napstack_function(
             self,
             "CountConnections",
-            name="count_connections",
-            environment={
-                "TASK_DEFINITION_ARN": task_definition.task_definition_arn,
-                "CONTAINER_NAME": task_definition.default_container.container_name,
-            },
+            name=COUNT_CONNECTIONS,
+            environment=count_connections_environment(
+                task_definition.task_definition_arn, task_definition.default_container.container_name
+            ),
             timeout=Duration.seconds(60),
         )
         ssm_run_shell_script = Stack.of(self).format_arn(
@@ -71,7 +67,7 @@ class Watchdog(NestedStack):
             resources=[nag_arn("ec2", "instance/*"), "*"],
         )
 
-        name = watchdog_state_machine_name(config.stack_name)
+        name = watchdog_state_machine_name(config)
         self.state_machine, role = napstack_state_machine(
             self,
             "StateMachine",

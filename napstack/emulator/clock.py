@@ -1,0 +1,88 @@
+"""Simulated time for the emulator: waits advance the clock instead of sleeping, so hours replay in seconds.
+
+Every execution thread registers with the clock. Time moves only when all registered threads are asleep,
+and then straight to the earliest wake-up: the usual discrete-event rule, so concurrent executions (the
+hook and the watchdog it starts) see one consistent timeline.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import datetime, timedelta, timezone
+
+POLL_SECONDS = 0.02  # how often a sleeping thread looks for a stop request (real time, tiny)
+
+
+class SimulatedClock:
+    def __init__(self, start: datetime | None = None):
+        self._now = start or datetime.now(timezone.utc)
+        self._condition = threading.Condition()
+        self._running: set[int] = set()
+        self._sleeping: dict[int, datetime] = {}
+        self._tickets = itertools.count(1)
+        self._local = threading.local()
+
+    def now(self) -> datetime:
+        with self._condition:
+            return self._now
+
+    def set(self, moment: datetime) -> None:
+        """Move the clock (only forwards), e.g. to the time of a replayed event."""
+        with self._condition:
+            if moment > self._now:
+                self._now = moment
+
+    def join(self) -> int:
+        """Count a participant in before its thread starts (so time cannot run ahead of it); returns its ticket."""
+        with self._condition:
+            ticket = next(self._tickets)
+            self._running.add(ticket)
+            return ticket
+
+    def run_as(self, ticket: int, work) -> None:
+        """Run `work` in the current thread as participant `ticket`, and count it out when done."""
+        self._local.ticket = ticket
+        try:
+            work()
+        finally:
+            self._local.ticket = None
+            with self._condition:
+                self._running.discard(ticket)
+                self._sleeping.pop(ticket, None)
+                self._advance_if_all_asleep()
+                self._condition.notify_all()
+
+    @property
+    def busy(self) -> bool:
+        with self._condition:
+            return bool(self._running)
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        """Block (real time) until no participant runs; False on timeout."""
+        with self._condition:
+            return self._condition.wait_for(lambda: not self._running, timeout)
+
+    def sleep(self, seconds: float, interrupted: threading.Event | None = None) -> None:
+        """Block the calling participant until simulated time has moved `seconds` on, or `interrupted` is set."""
+        ticket = getattr(self._local, "ticket", None)
+        with self._condition:
+            if ticket is None:  # not a participant (the CLI, a test): nobody to wait for
+                self._now += timedelta(seconds=seconds)
+                return
+            wake = self._now + timedelta(seconds=seconds)
+            self._sleeping[ticket] = wake
+            try:
+                while self._now < wake and not (interrupted and interrupted.is_set()):
+                    self._advance_if_all_asleep()
+                    if self._now < wake:
+                        self._condition.wait(POLL_SECONDS)
+            finally:
+                self._sleeping.pop(ticket, None)
+
+    def _advance_if_all_asleep(self) -> None:
+        if self._sleeping and set(self._sleeping) >= self._running:
+            earliest = min(self._sleeping.values())
+            if earliest > self._now:
+                self._now = earliest
+                self._condition.notify_all()

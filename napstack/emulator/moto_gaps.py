@@ -1,0 +1,345 @@
+"""Where moto 5.2.5 differs from AWS for what napstack does, and the one patch that covers each gap.
+
+Each patch is named after its gap and has a test in tests/emulator/test_moto_gaps.py that shows the gap
+in plain moto, so an upgrade that fixes one tells you which patch to drop. `patched(...)` applies them all
+and undoes them on exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _datetime
+import importlib.util
+import io
+import json
+import os
+import re
+import sys
+import threading
+import traceback
+import types
+import uuid
+from pathlib import Path
+from typing import Callable, Iterator
+
+import botocore.httpsession
+import botocore.session
+from botocore import xform_name
+
+from napstack.emulator.clock import SimulatedClock
+
+FUNCTIONS_DIR = Path(__file__).resolve().parent.parent.parent / "functions"
+
+
+class RealEndpointBlocked(RuntimeError):
+    """An emulated call tried to leave the machine: the emulator never talks to AWS."""
+
+
+class _Patches:
+    """Set attributes and remember the originals, so everything can be put back."""
+
+    def __init__(self) -> None:
+        self._undo: list[tuple[object, str, object]] = []
+
+    _MISSING = object()
+
+    def set(self, owner: object, name: str, value: object) -> None:
+        self._undo.append((owner, name, owner.__dict__.get(name, self._MISSING) if isinstance(owner, type) else getattr(owner, name)))
+        setattr(owner, name, value)
+
+    def undo(self) -> None:
+        while self._undo:
+            owner, name, value = self._undo.pop()
+            if value is self._MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, value)
+
+
+# --- Gap: Lambda tasks try to start Docker; the real handler must run in-process ------------------------
+
+_LAMBDA_LOCK = threading.Lock()
+
+
+class _Sink(io.TextIOBase):
+    """stdout for in-process handlers: Powertools logs and EMF metrics land here, not on the terminal."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.lines.append(text)
+        return len(text)
+
+
+def _load_handler(function_name: str, sink: _Sink) -> Callable:
+    folder = FUNCTIONS_DIR / function_name
+    module_name = f"napstack_function_{function_name}"
+    if module_name not in sys.modules:
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+        spec = importlib.util.spec_from_file_location(module_name, folder / "app.py")
+        module = importlib.util.module_from_spec(spec)
+        with contextlib.redirect_stdout(sink):  # Powertools binds its log stream at import
+            spec.loader.exec_module(module)
+        sys.modules[module_name] = module
+    return sys.modules[module_name].handler
+
+
+def run_handlers_in_process(patches: _Patches, function_folder_of: Callable[[str], str]) -> None:
+    """LambdaFunction._invoke_lambda(self, event) -> (payload_json, errored, logs), running functions/<name>/app.py."""
+    from moto.awslambda.models import LambdaFunction
+
+    def invoke_in_process(self, event=None):
+        sink = _Sink()
+        context = types.SimpleNamespace(
+            function_name=self.function_name,
+            memory_limit_in_mb=self.memory_size,
+            invoked_function_arn=self.function_arn,
+            aws_request_id=str(uuid.uuid4()),
+            get_remaining_time_in_millis=lambda: 60_000,
+        )
+        with _LAMBDA_LOCK:
+            saved = os.environ.copy()
+            os.environ.update(self.environment_vars or {})
+            try:
+                with contextlib.redirect_stdout(sink):
+                    handler = _load_handler(function_folder_of(self.function_name), sink)
+                    result = handler(event if event is not None else {}, context)
+                return json.dumps(result), False, "".join(sink.lines)
+            except Exception as error:  # the handler's error becomes the Lambda's function error, as in AWS
+                payload = {
+                    "errorType": type(error).__name__,
+                    "errorMessage": str(error),
+                    "stackTrace": traceback.format_exception(error)[-3:],
+                }
+                return json.dumps(payload), True, "".join(sink.lines)
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+
+    patches.set(LambdaFunction, "_invoke_lambda", invoke_in_process)
+
+
+# --- Gap: aws-sdk tasks skip the PascalCase-to-boto3 conversion (getmoto/moto#10076) ---------------------
+# --- Gap: aws-sdk task output keeps datetimes, which describe_execution cannot serialize ----------------
+
+
+def _operation_model(service: str, api_action: str):
+    model = botocore.session.get_session().get_service_model(service)
+    names = {xform_name(name): name for name in model.operation_names}
+    return model.operation_model(names[xform_name(api_action)])
+
+
+def _datetimes_as_text(value):
+    if isinstance(value, dict):
+        return {key: _datetimes_as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_datetimes_as_text(item) for item in value]
+    if isinstance(value, _datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+def convert_sdk_parameter_names(patches: _Patches) -> None:
+    """`"DesiredCount"` -> `desiredCount` for ecs/sfn calls, and responses back to Step Functions' casing."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
+        StateTaskServiceAwsSdk,
+    )
+
+    def normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None):
+        operation = _operation_model(self._get_boto_service_name(boto_service_name), self.resource.api_action)
+        self._to_boto_request(parameters, operation.input_shape)
+
+    def normalise_response(self, response, boto_service_name=None, service_action_name=None):
+        if isinstance(response, dict):
+            cleaned = _datetimes_as_text(response)
+            response.clear()
+            response.update(cleaned)
+            operation = _operation_model(self._get_boto_service_name(boto_service_name), self.resource.api_action)
+            if operation.output_shape is not None:
+                self._from_boto_response(response, operation.output_shape)
+
+    patches.set(StateTaskServiceAwsSdk, "_normalise_parameters", normalise_parameters)
+    patches.set(StateTaskServiceAwsSdk, "_normalise_response", normalise_response)
+
+
+# --- Gap: start_execution without a name creates an execution named "None" -----------------------------
+
+
+def name_unnamed_executions(patches: _Patches) -> None:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(self, state_machine_arn, name=None, execution_input=None, trace_header=None):
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+
+    patches.set(StepFunctionsParserBackend, "start_execution", start_execution)
+
+
+# --- Gap: autoscaling:CompleteLifecycleAction is not implemented -----------------------------------------
+
+
+def complete_lifecycle_actions(patches: _Patches, completed: list[dict]) -> None:
+    """Record each completion (AWS would now let the instance go); unknown groups are an error as in AWS."""
+    from moto.autoscaling.exceptions import ValidationError
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.core.responses import EmptyResult
+
+    keys = ("AutoScalingGroupName", "LifecycleHookName", "LifecycleActionToken", "InstanceId", "LifecycleActionResult")
+
+    def complete_lifecycle_action(self) -> EmptyResult:
+        action = {key: self._get_param(key) for key in keys}
+        if action["AutoScalingGroupName"] not in self.autoscaling_backend.autoscaling_groups:
+            raise ValidationError(f"No Auto Scaling group named {action['AutoScalingGroupName']}")
+        completed.append(action)
+        return EmptyResult()
+
+    patches.set(AutoScalingResponse, "complete_lifecycle_action", complete_lifecycle_action)
+
+
+# --- Gap: Wait states, Retry intervals and polling really sleep; timestamps are wall-clock --------------
+
+
+def simulated_clock_for_waits(patches: _Patches, clock: SimulatedClock) -> None:
+    from moto.stepfunctions.parser import models as parser_models
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state import state as state_module
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+    from moto.stepfunctions.parser.backend import execution as execution_module
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    class SimulatedDatetime(_datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            moment = clock.now()
+            return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+    simulated_datetime_module = types.SimpleNamespace(
+        datetime=SimulatedDatetime, timezone=_datetime.timezone, timedelta=_datetime.timedelta, date=_datetime.date
+    )
+    for module in (state_module, execution_module, parser_models):
+        patches.set(module, "datetime", simulated_datetime_module)
+    patches.set(EventManager, "_get_current_timestamp", staticmethod(clock.now))
+
+    def wait_interval(self, env, wait_seconds):
+        clock.sleep(wait_seconds, interrupted=env.program_state_event)
+
+    patches.set(WaitFunction, "_wait_interval", wait_interval)
+    simulated_time = types.SimpleNamespace(sleep=clock.sleep, time=lambda: clock.now().timestamp())
+    patches.set(retrier_decl, "time", simulated_time)
+    patches.set(state_task_service_callback, "time", simulated_time)
+
+    def start(self):
+        ticket = clock.join()  # counted in before the thread exists, so time cannot run ahead of it
+        thread = threading.Thread(target=clock.run_as, args=(ticket, self._execution_logic), daemon=True)
+        thread.start()
+
+    patches.set(ExecutionWorker, "start", start)
+
+
+# --- Gap: executions outlive mock_aws and then call real endpoints ---------------------------------------
+
+
+def block_real_endpoints(patches: _Patches) -> None:
+    """Any HTTP request botocore would really send fails: inside mock_aws nothing reaches this point."""
+
+    def refuse(self, request):
+        raise RealEndpointBlocked(f"the emulator refused a real AWS call to {request.url}")
+
+    patches.set(botocore.httpsession.URLLib3Session, "send", refuse)
+
+
+# --- Gap: SSM send_command always succeeds with empty stdout --------------------------------------------
+
+
+def injected_command_output(patches: _Patches, output_for: Callable[[str, list[str]], tuple[str, str, str]]) -> None:
+    """`output_for(instance_id, commands)` -> (status, stdout, stderr) is decided when the command is sent."""
+    from moto.ssm.models import Command
+
+    original_init = Command.__init__
+    original_get_invocation = Command.get_invocation
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        commands = (self.parameters or {}).get("commands", [])
+        self.napstack_results = {instance: output_for(instance, commands) for instance in self.instance_ids}
+
+    def get_invocation(self, instance_id, plugin_name):
+        invocation = dict(original_get_invocation(self, instance_id, plugin_name))
+        status, stdout, stderr = self.napstack_results.get(instance_id, ("Success", "", ""))
+        invocation.update(Status=status, StatusDetails=status, StandardOutputContent=stdout, StandardErrorContent=stderr)
+        invocation["ResponseCode"] = 0 if status == "Success" else 1
+        return invocation
+
+    patches.set(Command, "__init__", init)
+    patches.set(Command, "get_invocation", get_invocation)
+
+
+# --- Gap: a path through a literal index ("$.a[0].b") yields a list, where Step Functions yields the value ---
+
+
+def unwrap_indexed_paths(patches: _Patches) -> None:
+    """moto's fix for getmoto/moto#7825 wraps `$.Reservations[0].Instances[0].PublicIpAddress` in a list."""
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    original = json_path.extract_json
+    definite = re.compile(r"^\$(\.[A-Za-z0-9_-]+|\[\d+\]|\['[^']+'\])*$")
+
+    def extract_json(path, data):
+        value = original(path, data)
+        if definite.match(path) and isinstance(value, list) and len(value) == 1 and not _is_list_at(path, data):
+            return value[0]
+        return value
+
+    for module in _modules_importing(json_path.__name__, "extract_json"):
+        patches.set(module, "extract_json", extract_json)
+
+
+def _is_list_at(path: str, data) -> bool:
+    """Whether the value at a definite path really is a (one-element) list, as opposed to wrapped by moto."""
+    from jsonpath_ng.ext import parse
+
+    matches = parse(path).find(data)
+    return len(matches) == 1 and isinstance(matches[0].value, list)
+
+
+def _modules_importing(module_name: str, attribute: str) -> list:
+    import importlib
+    import pkgutil
+
+    import moto.stepfunctions.parser.asl as asl
+
+    modules = []
+    for info in pkgutil.walk_packages(asl.__path__, asl.__name__ + "."):
+        if ".antlr" in info.name or ".static_analyser" in info.name or ".jsonata" in info.name:
+            continue
+        module = importlib.import_module(info.name)
+        if getattr(module, attribute, None) is getattr(sys.modules[module_name], attribute):
+            modules.append(module)
+    return modules
+
+
+@contextlib.contextmanager
+def patched(
+    clock: SimulatedClock,
+    function_folder_of: Callable[[str], str],
+    command_output: Callable[[str, list[str]], tuple[str, str, str]],
+    completed_lifecycle_actions: list[dict],
+) -> Iterator[None]:
+    patches = _Patches()
+    try:
+        block_real_endpoints(patches)
+        run_handlers_in_process(patches, function_folder_of)
+        convert_sdk_parameter_names(patches)
+        name_unnamed_executions(patches)
+        complete_lifecycle_actions(patches, completed_lifecycle_actions)
+        simulated_clock_for_waits(patches, clock)
+        injected_command_output(patches, command_output)
+        unwrap_indexed_paths(patches)
+        yield
+    finally:
+        patches.undo()

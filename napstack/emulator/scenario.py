@@ -1,0 +1,79 @@
+"""What the instance reports at each watchdog check, as the on-host script would really print it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used; the message names the file and the problem."""
+
+
+class CheckReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tcp: int = Field(default=0, ge=0, description="established TCP connections on the game port")
+    udp_packets: int = Field(default=0, ge=0, description="UDP datagrams received since the previous check")
+    ssh: int = Field(default=0, ge=0, description="SSH/SFTP sessions on the host")
+    running: bool = Field(default=True, description="the game container is running")
+    listening: bool = Field(default=True, description="the game port is listening")
+    error: str | None = Field(default=None, description="the SSM command fails with this error instead")
+    repeat: int = Field(default=1, ge=1, le=100_000, description="how many checks in a row report this")
+
+
+ACTIVE = CheckReport(tcp=1, udp_packets=10_000)
+IDLE = CheckReport()
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    checks: list[CheckReport] = Field(default_factory=list)
+    then: Literal["idle", "active"] = "idle"
+
+
+def load_scenario(path: str | Path | None) -> Scenario:
+    if path is None:
+        return Scenario()
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return Scenario.model_validate(data)
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot read the file ({error.strerror})") from None
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"{path}: not valid YAML: {error}") from None
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise ScenarioError(f"{path}: {problems}") from None
+
+
+class SimulatedHost:
+    """Answers each watchdog check in scenario order; counts the checks it answered."""
+
+    def __init__(self, scenario: Scenario):
+        self._queue = [check for check in scenario.checks for _ in range(check.repeat)]
+        self._then = ACTIVE if scenario.then == "active" else IDLE
+        self._udp_counter = 0
+        self.checks_answered = 0
+
+    def answer(self, instance_id: str, commands: list[str]) -> tuple[str, str, str]:
+        """(status, stdout, stderr) of AWS-RunShellScript running count_connections.sh."""
+        report = self._queue.pop(0) if self._queue else self._then
+        self.checks_answered += 1
+        if report.error:
+            return "Failed", "", report.error
+        self._udp_counter += report.udp_packets  # the script prints the namespace's absolute counter
+        line = {
+            "container_running": report.running,
+            "listening": report.listening and report.running,
+            "tcp": report.tcp,
+            "udp_packets": self._udp_counter,
+            "ssh": report.ssh,
+        }
+        return "Success", json.dumps(line) + "\n", ""

@@ -1,0 +1,329 @@
+"""An in-process AWS holding what a deployed leaf stack holds, with the real state machines and handlers.
+
+`Emulator(config)` is a context manager: inside it, moto plays AWS (fake credentials, no endpoint can be
+reached), the ASG emits the EventBridge events AWS would, and the hook rule starts the hook state machine.
+On exit every execution still running is stopped and waited for.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import boto3
+from moto import mock_aws
+from moto.events.models import EventPattern
+
+from napstack.asl import asl_file, substitute
+from napstack.config import NapstackConfig
+from napstack.emulator import events as asg_events
+from napstack.emulator.clock import SimulatedClock
+from napstack.emulator.moto_gaps import _Patches, patched
+from napstack.emulator.scenario import Scenario, SimulatedHost
+from napstack.settings import (
+    COUNT_CONNECTIONS,
+    UNAVAILABLE_IP,
+    asg_event_pattern,
+    auto_scaling_group_name,
+    count_connections_environment,
+    hook_settings_json,
+    hook_state_machine_name,
+    json_string_body,
+    watchdog_state_machine_name,
+)
+
+REGION = "us-east-1"
+LIFECYCLE_HOOK_NAME = "Terminating"
+CONTAINER_NAME = "game"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+REAL_SECONDS_PER_RUN = 300  # a safety net in real time; simulated time has its own limit
+
+
+@dataclass
+class Delivery:
+    """One event offered to the rules, and which state machine it started (None: no rule matched)."""
+
+    time: datetime
+    event: dict
+    started: str | None
+
+
+@dataclass
+class EmulatedStack:
+    """Names and ARNs of what the emulator created, as the stack outputs would give them."""
+
+    asg_name: str
+    cluster_arn: str
+    service_name: str
+    task_definition_arn: str
+    hosted_zone_id: str
+    record_name: str
+    topic_arn: str
+    watchdog_arn: str
+    hook_arn: str
+    function_name: str
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+class Emulator:
+    def __init__(self, config: NapstackConfig, scenario: Scenario | None = None, start: datetime | None = None):
+        self.config = config
+        self.clock = SimulatedClock(start or datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc))
+        self.host = SimulatedHost(scenario or Scenario())
+        self.completed_lifecycle_actions: list[dict] = []
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._patches = _Patches()
+        self._quiet = 0  # >0 while the emulator sets up the world: no events for its own changes
+        self._function_folders: dict[str, str] = {}
+        self._environment_saved: dict[str, str | None] = {}
+        self._patched = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    def __enter__(self) -> "Emulator":
+        import os
+
+        for key, value in FAKE_CREDENTIALS.items():
+            self._environment_saved[key] = os.environ.get(key)
+            os.environ[key] = value
+        self._mock.start()
+        self._patched = patched(
+            self.clock, self._function_folders.__getitem__, self.host.answer, self.completed_lifecycle_actions
+        )
+        self._patched.__enter__()
+        self.stack = self._create_stack()
+        self._observe_the_group()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import os
+
+        try:
+            self.stop_all_executions("the emulator is shutting down")
+        finally:
+            self._patches.undo()
+            self._patched.__exit__(*exc)
+            self._mock.stop()
+            for key, value in self._environment_saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    def client(self, service: str):
+        return boto3.client(service, region_name=REGION)
+
+    # --- the world a deployed leaf stack holds --------------------------------------------------------------
+
+    def _create_stack(self) -> EmulatedStack:
+        leaf = self.config.leaf
+        ec2, autoscaling = self.client("ec2"), self.client("autoscaling")
+        subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+        image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        template = ec2.create_launch_template(
+            LaunchTemplateName=f"{leaf.stack_name}-lt",
+            LaunchTemplateData={"ImageId": image, "InstanceType": leaf.ec2.instance_type},
+        )["LaunchTemplate"]["LaunchTemplateId"]
+        asg_name = auto_scaling_group_name(leaf)
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=asg_name,
+            LaunchTemplate={"LaunchTemplateId": template, "Version": "$Latest"},
+            MinSize=0,
+            MaxSize=1,
+            DesiredCapacity=0,
+            VPCZoneIdentifier=subnet,
+            Tags=[{"Key": "napstack:leaf", "Value": leaf.name, "PropagateAtLaunch": True}],
+        )
+        autoscaling.put_lifecycle_hook(
+            LifecycleHookName=LIFECYCLE_HOOK_NAME,
+            AutoScalingGroupName=asg_name,
+            LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
+            HeartbeatTimeout=300,
+            DefaultResult="CONTINUE",
+        )
+
+        ecs = self.client("ecs")
+        cluster_arn = ecs.create_cluster(clusterName=leaf.stack_name)["cluster"]["clusterArn"]
+        task_definition_arn = ecs.register_task_definition(
+            family=f"{leaf.stack_name}-task",
+            networkMode="bridge",
+            containerDefinitions=[
+                {
+                    "name": CONTAINER_NAME,
+                    "image": leaf.container.image,
+                    "memory": leaf.container.memory_mib,
+                    "portMappings": [
+                        {"containerPort": port, "hostPort": port, "protocol": mapping.protocol}
+                        for mapping in leaf.container.ports
+                        for port in mapping.ports
+                    ],
+                }
+            ],
+        )["taskDefinition"]["taskDefinitionArn"]
+        service_name = ecs.create_service(
+            cluster=cluster_arn, serviceName=f"{leaf.stack_name}-service", taskDefinition=task_definition_arn, desiredCount=0
+        )["service"]["serviceName"]
+
+        route53 = self.client("route53")
+        zone_id = route53.create_hosted_zone(Name=self.config.base.domain_name, CallerReference=str(uuid.uuid4()))[
+            "HostedZone"
+        ]["Id"].rsplit("/", 1)[-1]
+        topic_arn = self.client("sns").create_topic(Name="napstack-alerts")["TopicArn"]
+
+        role_arn = self.client("iam").create_role(
+            RoleName=f"{leaf.stack_name}-emulated", AssumeRolePolicyDocument="{}"
+        )["Role"]["Arn"]
+        function_name = self._create_function(
+            COUNT_CONNECTIONS, role_arn, count_connections_environment(task_definition_arn, CONTAINER_NAME)
+        )
+        function_arn = self.client("lambda").get_function(FunctionName=function_name)["Configuration"]["FunctionArn"]
+
+        sfn = self.client("stepfunctions")
+        watchdog_arn = sfn.create_state_machine(
+            name=watchdog_state_machine_name(leaf),
+            roleArn=role_arn,
+            definition=substitute(
+                asl_file("watchdog").read_text(),
+                {"CountConnectionsFunctionArn": function_arn, "AlertTopicArn": topic_arn, "ServerName": leaf.name},
+            ),
+        )["stateMachineArn"]
+        watchdog_executions = watchdog_arn.replace(":stateMachine:", ":execution:") + ":"
+        hook_arn = sfn.create_state_machine(
+            name=hook_state_machine_name(leaf),
+            roleArn=role_arn,
+            definition=substitute(
+                asl_file("asg_state_change").read_text(),
+                {
+                    "HookSettingsJson": json_string_body(hook_settings_json(self.config)),
+                    "ClusterArn": cluster_arn,
+                    "ServiceName": service_name,
+                    "HostedZoneId": zone_id,
+                    "RecordName": self.config.dns_name,
+                    "UnavailableIp": UNAVAILABLE_IP,
+                    "WatchdogStateMachineArn": watchdog_arn,
+                    "WatchdogExecutionArnPrefix": watchdog_executions,
+                    "AlertTopicArn": topic_arn,
+                    "ServerName": leaf.name,
+                },
+            ),
+        )["stateMachineArn"]
+        return EmulatedStack(
+            asg_name=asg_name,
+            cluster_arn=cluster_arn,
+            service_name=service_name,
+            task_definition_arn=task_definition_arn,
+            hosted_zone_id=zone_id,
+            record_name=self.config.dns_name,
+            topic_arn=topic_arn,
+            watchdog_arn=watchdog_arn,
+            hook_arn=hook_arn,
+            function_name=function_name,
+        )
+
+    def _create_function(self, folder: str, role_arn: str, environment: dict[str, str]) -> str:
+        name = f"{self.config.leaf.stack_name}-{folder}"
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zipped:
+            zipped.writestr("app.py", "# the emulator runs functions/%s in-process\n" % folder)
+        self.client("lambda").create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler="app.handler",
+            Code={"ZipFile": archive.getvalue()},
+            Timeout=60,
+            Environment={"Variables": environment},
+        )
+        self._function_folders[name] = folder
+        return name
+
+    # --- EventBridge: the group's events and the hook's rule ------------------------------------------------
+
+    def _observe_the_group(self) -> None:
+        """AWS emits an event for each instance the group launches or terminates; moto does not, so we do."""
+        from moto.autoscaling.models import FakeAutoScalingGroup
+
+        original = FakeAutoScalingGroup.set_desired_capacity
+        emulator = self
+
+        def set_desired_capacity(group, new_capacity):
+            before = {state.instance.id for state in group.instance_states}
+            original(group, new_capacity)
+            after = {state.instance.id for state in group.instance_states}
+            if emulator._quiet or group.name != emulator.stack.asg_name:
+                return
+            now = emulator.clock.now()
+            for instance_id in sorted(after - before):
+                emulator.deliver(asg_events.launch_successful(group.name, instance_id, now))
+            for instance_id in sorted(before - after):
+                emulator.deliver(
+                    asg_events.terminate_lifecycle_action(group.name, instance_id, LIFECYCLE_HOOK_NAME, now)
+                )
+
+        self._patches.set(FakeAutoScalingGroup, "set_desired_capacity", set_desired_capacity)
+
+    def rules(self) -> list[tuple[dict, str]]:
+        """(event pattern, target state machine ARN) for each rule the leaf stack deploys."""
+        return [(asg_event_pattern(self.stack.asg_name), self.stack.hook_arn)]
+
+    def deliver(self, event: dict) -> str | None:
+        """Offer `event` to every rule, start the target of each match; returns the execution ARN started."""
+        started = None
+        for pattern, target in self.rules():
+            if EventPattern.load(json.dumps(pattern)).matches_event(event):
+                started = self.client("stepfunctions").start_execution(
+                    stateMachineArn=target, input=json.dumps(event)
+                )["executionArn"]
+        self.stack.deliveries.append(Delivery(self.clock.now(), event, started))
+        return started
+
+    # --- driving and reading the world ----------------------------------------------------------------
+
+    def set_desired_capacity(self, capacity: int, quietly: bool = False) -> None:
+        self._quiet += quietly
+        try:
+            self.client("autoscaling").set_desired_capacity(
+                AutoScalingGroupName=self.stack.asg_name, DesiredCapacity=capacity
+            )
+        finally:
+            self._quiet -= quietly
+
+    def instance_ids(self) -> list[str]:
+        group = self.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[self.stack.asg_name])
+        return [i["InstanceId"] for i in group["AutoScalingGroups"][0]["Instances"]]
+
+    def run_until_settled(self, max_simulated: timedelta = timedelta(hours=72)) -> None:
+        """Let every execution run to its end; stop what still runs after `max_simulated` of simulated time."""
+        limit, deadline = self.clock.now() + max_simulated, time.monotonic() + REAL_SECONDS_PER_RUN
+        time.sleep(0.01)
+        while not self.clock.wait_until_idle(0.05):
+            if self.clock.now() >= limit:
+                self.stop_all_executions(f"the replay reached its limit of {max_simulated} simulated")
+            elif time.monotonic() >= deadline:
+                self.stop_all_executions(f"the replay ran longer than {REAL_SECONDS_PER_RUN} s of real time")
+
+    def executions(self) -> list[dict]:
+        sfn = self.client("stepfunctions")
+        found = []
+        for machine in (self.stack.hook_arn, self.stack.watchdog_arn):
+            for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
+                found.extend(page["executions"])
+        return sorted(found, key=lambda e: e["startDate"])
+
+    def stop_all_executions(self, cause: str) -> None:
+        sfn = self.client("stepfunctions")
+        for execution in self.executions():
+            if execution["status"] == "RUNNING":
+                sfn.stop_execution(executionArn=execution["executionArn"], cause=cause)
+        self.clock.wait_until_idle(10)
