@@ -29,7 +29,11 @@ synth: setup
 	npx --no-install cdk synth --no-notices --quiet -c config=$(CONFIG) -o cdk.out
 	$(PY) -m napstack summary cdk.out
 
+# A whole play session replayed locally: a DNS lookup starts the server, players come and go, the
+# watchdog scales down after its idle checks, the hook resets DNS and ECS. No AWS account needed.
 demo: synth
+	$(PY) -m napstack replay events/route53-query-lookup.json --config $(CONFIG) \
+		--scenario events/scenarios/evening-session.yaml
 
 test: setup
 	$(PY) -m pytest

@@ -42,6 +42,41 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    import json as json_module
+
+    from napstack.emulator.replay import EventError, replay
+    from napstack.emulator.report import render
+    from napstack.emulator.scenario import ScenarioError, load_scenario
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        return report_config_error(error)
+    try:
+        event = json_module.loads(Path(args.event).read_text(encoding="utf-8"))
+        scenario = load_scenario(args.scenario)
+        result = replay(config, event, scenario, max_hours=args.max_hours)
+    except OSError as error:
+        print(f"napstack: {args.event}: cannot read the file ({error.strerror})", file=sys.stderr)
+        return 2
+    except json_module.JSONDecodeError as error:
+        print(f"napstack: {args.event}: not JSON ({error})", file=sys.stderr)
+        return 2
+    except (EventError, ScenarioError) as error:
+        print(f"napstack: {args.event if isinstance(error, EventError) else ''}{': ' if isinstance(error, EventError) else ''}{error}", file=sys.stderr)
+        return 2
+    print(json_module.dumps(result.as_json(), indent=2) if args.json else render(result))
+    if not args.json:
+        for execution in result.executions:
+            if execution.status != "SUCCEEDED":
+                print(f"napstack: {execution.state_machine} {execution.name} {execution.status}: "
+                      f"{execution.error}: {execution.cause}", file=sys.stderr)
+        for error in result.function_errors:
+            print(f"napstack: {error}", file=sys.stderr)
+    return 0 if result.succeeded else 1
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m napstack", description="napstack: containers on AWS only while someone plays")
     commands = root.add_subparsers(dest="command", required=True)
@@ -53,6 +88,17 @@ def parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="list the stacks and nested stacks of a cloud assembly")
     summary.add_argument("cdk_out", nargs="?", default="cdk.out")
     summary.set_defaults(run=_summary)
+    replay = commands.add_parser(
+        "replay", help="send an event through the emulated stack and print every state it causes (no AWS account)"
+    )
+    replay.add_argument("event", help="an event JSON file, as EventBridge delivers it (see events/)")
+    replay.add_argument("--config", default="examples/minecraft-java.yaml", help="game config (default: %(default)s)")
+    replay.add_argument("--scenario", help="YAML: what the instance reports at each watchdog check")
+    replay.add_argument("--json", action="store_true", help="print one JSON object instead of the timeline")
+    replay.add_argument(
+        "--max-hours", type=float, default=72, help="stop executions still running after this much simulated time"
+    )
+    replay.set_defaults(run=_replay)
     return root
 
 

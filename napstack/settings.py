@@ -12,6 +12,8 @@ UNAVAILABLE_IP = "192.0.2.1"
 
 
 COUNT_CONNECTIONS = "count_connections"
+START_SERVER = "start_server"
+DNS_NAME_TAG = "napstack:dns-name"  # on each leaf's ASG: start_server finds the leaf a looked-up name belongs to
 ASG_DETAIL_TYPES = [
     "EC2 Instance Launch Successful",
     "EC2 Instance Launch Unsuccessful",

@@ -80,6 +80,21 @@ class SimulatedClock:
             finally:
                 self._sleeping.pop(ticket, None)
 
+    def thread_class(self) -> type[threading.Thread]:
+        """A Thread that works for the participant that created it (an execution's helper threads)."""
+        clock = self
+
+        class ParticipantThread(threading.Thread):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self._participant = getattr(clock._local, "ticket", None)
+
+            def run(self):
+                clock._local.ticket = self._participant
+                super().run()
+
+        return ParticipantThread
+
     def _advance_if_all_asleep(self) -> None:
         if self._sleeping and set(self._sleeping) >= self._running:
             earliest = min(self._sleeping.values())

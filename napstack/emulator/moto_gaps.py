@@ -19,6 +19,7 @@ import threading
 import traceback
 import types
 import uuid
+import warnings
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -103,7 +104,8 @@ def run_handlers_in_process(patches: _Patches, function_folder_of: Callable[[str
             saved = os.environ.copy()
             os.environ.update(self.environment_vars or {})
             try:
-                with contextlib.redirect_stdout(sink):
+                with contextlib.redirect_stdout(sink), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # e.g. Powertools' "no metrics" on a check without counts
                     handler = _load_handler(function_folder_of(self.function_name), sink)
                     result = handler(event if event is not None else {}, context)
                 return json.dumps(result), False, "".join(sink.lines)
@@ -239,6 +241,14 @@ def simulated_clock_for_waits(patches: _Patches, clock: SimulatedClock) -> None:
         thread.start()
 
     patches.set(ExecutionWorker, "start", start)
+
+    # The interpreter runs each program and each task in helper threads: they sleep for the execution.
+    from moto.stepfunctions.parser.asl.component.program import program as program_module
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+
+    participant_thread = clock.thread_class()
+    patches.set(program_module, "threading", types.SimpleNamespace(**{**vars(threading), "Thread": participant_thread}))
+    patches.set(execute_state, "Thread", participant_thread)
 
 
 # --- Gap: executions outlive mock_aws and then call real endpoints ---------------------------------------

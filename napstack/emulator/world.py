@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import time
 import uuid
 import zipfile
@@ -27,10 +28,13 @@ from napstack.emulator.moto_gaps import _Patches, patched
 from napstack.emulator.scenario import Scenario, SimulatedHost
 from napstack.settings import (
     COUNT_CONNECTIONS,
+    DNS_NAME_TAG,
+    START_SERVER,
     UNAVAILABLE_IP,
     asg_event_pattern,
     auto_scaling_group_name,
     count_connections_environment,
+    function_environment,
     hook_settings_json,
     hook_state_machine_name,
     json_string_body,
@@ -52,11 +56,13 @@ REAL_SECONDS_PER_RUN = 300  # a safety net in real time; simulated time has its 
 
 @dataclass
 class Delivery:
-    """One event offered to the rules, and which state machine it started (None: no rule matched)."""
+    """One event offered to the rules, and what it started (an execution ARN, a function; None: nothing)."""
 
     time: datetime
     event: dict
     started: str | None
+    result: dict | None = None
+    error: str | None = None
 
 
 @dataclass
@@ -73,6 +79,7 @@ class EmulatedStack:
     watchdog_arn: str
     hook_arn: str
     function_name: str
+    start_function_name: str
     deliveries: list[Delivery] = field(default_factory=list)
 
 
@@ -97,6 +104,9 @@ class Emulator:
         for key, value in FAKE_CREDENTIALS.items():
             self._environment_saved[key] = os.environ.get(key)
             os.environ[key] = value
+        # moto logs every JSONPath miss (IsPresent checks, Catch paths) as an error: not news for a replay.
+        self._moto_log_level = logging.getLogger("moto").level
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
         self._mock.start()
         self._patched = patched(
             self.clock, self._function_folders.__getitem__, self.host.answer, self.completed_lifecycle_actions
@@ -115,6 +125,7 @@ class Emulator:
             self._patches.undo()
             self._patched.__exit__(*exc)
             self._mock.stop()
+            logging.getLogger("moto").setLevel(self._moto_log_level)
             for key, value in self._environment_saved.items():
                 if value is None:
                     os.environ.pop(key, None)
@@ -143,7 +154,10 @@ class Emulator:
             MaxSize=1,
             DesiredCapacity=0,
             VPCZoneIdentifier=subnet,
-            Tags=[{"Key": "napstack:leaf", "Value": leaf.name, "PropagateAtLaunch": True}],
+            Tags=[
+                {"Key": "napstack:leaf", "Value": leaf.name, "PropagateAtLaunch": True},
+                {"Key": DNS_NAME_TAG, "Value": self.config.dns_name, "PropagateAtLaunch": False},
+            ],
         )
         autoscaling.put_lifecycle_hook(
             LifecycleHookName=LIFECYCLE_HOOK_NAME,
@@ -187,6 +201,7 @@ class Emulator:
         function_name = self._create_function(
             COUNT_CONNECTIONS, role_arn, count_connections_environment(task_definition_arn, CONTAINER_NAME)
         )
+        start_function = self._create_function(START_SERVER, role_arn, function_environment(START_SERVER))
         function_arn = self.client("lambda").get_function(FunctionName=function_name)["Configuration"]["FunctionArn"]
 
         sfn = self.client("stepfunctions")
@@ -229,6 +244,7 @@ class Emulator:
             watchdog_arn=watchdog_arn,
             hook_arn=hook_arn,
             function_name=function_name,
+            start_function_name=start_function,
         )
 
     def _create_function(self, folder: str, role_arn: str, environment: dict[str, str]) -> str:
@@ -278,7 +294,9 @@ class Emulator:
         return [(asg_event_pattern(self.stack.asg_name), self.stack.hook_arn)]
 
     def deliver(self, event: dict) -> str | None:
-        """Offer `event` to every rule, start the target of each match; returns the execution ARN started."""
+        """Offer `event` to every rule, start the target of each match; returns what it started."""
+        if "awslogs" in event:
+            return self._deliver_log_subscription(event)
         started = None
         for pattern, target in self.rules():
             if EventPattern.load(json.dumps(pattern)).matches_event(event):
@@ -287,6 +305,16 @@ class Emulator:
                 )["executionArn"]
         self.stack.deliveries.append(Delivery(self.clock.now(), event, started))
         return started
+
+    def _deliver_log_subscription(self, event: dict) -> str:
+        """The query-log group's subscription filter invokes start_server with the payload as it is."""
+        response = self.client("lambda").invoke(FunctionName=self.stack.start_function_name, Payload=json.dumps(event))
+        payload = json.loads(response["Payload"].read() or "null")
+        error = f"{payload.get('errorType')}: {payload.get('errorMessage')}" if response.get("FunctionError") else None
+        self.stack.deliveries.append(
+            Delivery(self.clock.now(), event, START_SERVER, None if error else payload, error)
+        )
+        return START_SERVER
 
     # --- driving and reading the world ----------------------------------------------------------------
 
@@ -298,6 +326,13 @@ class Emulator:
             )
         finally:
             self._quiet -= quietly
+
+    def hold_desired_capacity_without_instances(self, capacity: int) -> None:
+        """What a failed launch leaves: the group wants an instance it could not get."""
+        from moto.autoscaling.models import autoscaling_backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        autoscaling_backends[DEFAULT_ACCOUNT_ID][REGION].autoscaling_groups[self.stack.asg_name].desired_capacity = capacity
 
     def instance_ids(self) -> list[str]:
         group = self.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[self.stack.asg_name])

@@ -1,0 +1,33 @@
+"""CloudWatch Logs subscription payloads (base64 of gzipped JSON), as a subscription filter delivers them to Lambda."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from datetime import datetime
+
+
+def subscription_payload(lines: list[str], log_group: str, log_stream: str, filter_name: str = "napstack-start") -> dict:
+    """The event Lambda receives for these log lines (one delivery)."""
+    events = []
+    for index, line in enumerate(lines):
+        try:
+            millis = int(datetime.fromisoformat(line.split()[1].replace("Z", "+00:00")).timestamp() * 1000)
+        except (IndexError, ValueError):
+            millis = 0
+        events.append({"id": f"{millis:020d}{index:036d}", "timestamp": millis, "message": line})
+    data = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": log_group,
+        "logStream": log_stream,
+        "subscriptionFilters": [filter_name],
+        "logEvents": events,
+    }
+    return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
+
+
+def decoded_lines(payload: dict) -> list[str]:
+    data = json.loads(gzip.decompress(base64.b64decode(payload["awslogs"]["data"])))
+    return [event["message"] for event in data["logEvents"]]

@@ -1,0 +1,309 @@
+"""Replay an event through the emulated leaf stack and report what happened, as the console would show it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from napstack.config import NapstackConfig
+from napstack.emulator.scenario import Scenario
+from napstack.emulator.world import Emulator
+from napstack.settings import START_SERVER, UNAVAILABLE_IP
+
+NAPSTACK_GROUP_PREFIX = "Napstack-"
+LAUNCH, LAUNCH_FAILED, TERMINATING = (
+    "EC2 Instance Launch Successful",
+    "EC2 Instance Launch Unsuccessful",
+    "EC2 Instance-terminate Lifecycle Action",
+)
+QUIET_STATES = {"WaitForNextCheck", "CountConnections", "IdleLongEnough", "LoadSettings", "ReadSettings", "WhichEvent", "ReplacementComing"}
+
+
+class EventError(Exception):
+    """An event file that is not an event; the message says what is wrong."""
+
+
+@dataclass
+class TimelineRow:
+    time: str
+    state_machine: str
+    execution: str
+    state: str
+    detail: str = ""
+
+
+@dataclass
+class ExecutionReport:
+    state_machine: str
+    name: str
+    status: str
+    error: str | None
+    cause: str | None
+    states: list[str]
+    transitions: int
+    output: dict | None = None
+
+
+@dataclass
+class ReplayResult:
+    dns_name: str
+    notes: list[str]
+    timeline: list[TimelineRow]
+    executions: list[ExecutionReport]
+    asg_desired: int
+    ecs_desired: int
+    dns_value: str | None
+    notifications: list[str]
+    watchdog_checks: int
+    scaled_down_after_check: int | None
+    lifecycle_actions_completed: int
+    started_at: str
+    ended_at: str
+    rule_matched: bool = field(default=False)
+    function_errors: list[str] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.function_errors and all(e.status == "SUCCEEDED" for e in self.executions)
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data["timeline"] = [asdict(row) for row in self.timeline]
+        return data
+
+
+def _event_time(event: dict) -> datetime | None:
+    """When the event happened: EventBridge's `time`, or the first query-log line's time."""
+    try:
+        if "awslogs" in event:
+            data = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
+            text = data["logEvents"][0]["message"].split()[1]
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(microsecond=0)
+        return datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except (KeyError, TypeError, ValueError, IndexError, OSError, binascii.Error):
+        return None
+
+
+def validate_event(event) -> dict:
+    if not isinstance(event, dict):
+        raise EventError(f"expected one event as a JSON object, got {type(event).__name__}")
+    if not ({"detail-type", "source", "awslogs"} & set(event)):
+        raise EventError(
+            "neither an EventBridge event (no 'source', no 'detail-type') nor a CloudWatch Logs payload (no 'awslogs')"
+        )
+    return event
+
+
+def _bind(emulator: Emulator, event: dict, notes: list[str]) -> dict:
+    """Make a captured or documented event about *this* group and instance, and set the world up as it implies."""
+    detail = event.get("detail")
+    if event.get("source") != "aws.autoscaling" or not isinstance(detail, dict):
+        return event
+    group = detail.get("AutoScalingGroupName")
+    if isinstance(group, str) and group != emulator.stack.asg_name:
+        if group.startswith(NAPSTACK_GROUP_PREFIX):
+            notes.append(f"event names another napstack group ({group}): this leaf's rule should ignore it")
+            return event
+        notes.append(f"bound group {group} to {emulator.stack.asg_name}")
+        detail["AutoScalingGroupName"] = emulator.stack.asg_name
+        event["resources"] = [
+            r.replace(f"autoScalingGroupName/{group}", f"autoScalingGroupName/{emulator.stack.asg_name}")
+            for r in event.get("resources", [])
+        ]
+    kind, old_instance = event.get("detail-type"), detail.get("EC2InstanceId")
+    if kind in (LAUNCH, TERMINATING):
+        emulator.set_desired_capacity(1, quietly=True)  # the instance the event speaks of
+        instance = emulator.instance_ids()[0]
+        if kind == TERMINATING:
+            _as_if_launched(emulator, instance)
+            emulator.set_desired_capacity(0, quietly=True)  # the scale-in that raised this event
+        if old_instance and old_instance != instance:
+            notes.append(f"bound instance {old_instance} to {instance}")
+            event = json.loads(json.dumps(event).replace(old_instance, instance))
+    elif kind == LAUNCH_FAILED:
+        emulator.hold_desired_capacity_without_instances(1)
+    return event
+
+
+def _as_if_launched(emulator: Emulator, instance: str) -> None:
+    """The state a launch leaves behind (task running, DNS at the instance) before a terminate event."""
+    emulator.client("ecs").update_service(
+        cluster=emulator.stack.cluster_arn, service=emulator.stack.service_name, desiredCount=1
+    )
+    ip = emulator.client("ec2").describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]
+    _upsert(emulator, ip.get("PublicIpAddress", "203.0.113.10"))
+
+
+def _upsert(emulator: Emulator, value: str) -> None:
+    emulator.client("route53").change_resource_record_sets(
+        HostedZoneId=emulator.stack.hosted_zone_id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "UPSERT",
+                    "ResourceRecordSet": {
+                        "Name": emulator.stack.record_name,
+                        "Type": "A",
+                        "TTL": 30,
+                        "ResourceRecords": [{"Value": value}],
+                    },
+                }
+            ]
+        },
+    )
+
+
+def _detail(state: str, phase: str, data: dict) -> str:
+    """The few values that matter for a state, from its input (entered) or output (exited)."""
+    try:
+        if phase == "exited" and state == "CountConnections":
+            check, watch, settings = data["Check"], data["Watch"], data["Settings"]
+            counts = (
+                f"error: {check['Error']}"
+                if check["Result"] == "failed"
+                else f"tcp={check['Tcp']} udp={check['UdpPackets']} ssh={check['Ssh']}"
+                if check["Result"] != "gone"
+                else "instance gone"
+            )
+            return (
+                f"check {check['Number']}: {check['Result']} ({counts}); idle {watch['IdleCount']}/"
+                f"{settings['IdleChecks']}, failed {watch['FailedCount']}/{settings['MaxFailedChecks']}"
+                + (f" -> {watch['Verdict']}" if watch["Verdict"] != "Watching" else "")
+            )
+        if phase == "entered":
+            return {
+                "StartGameTask": "ECS desired count -> 1",
+                "StopGameTask": "ECS desired count -> 0",
+                "PointDnsAtServer": f"DNS -> {data.get('Instance', {}).get('PublicIp')}",
+                "PointDnsAtNothing": f"DNS -> {UNAVAILABLE_IP} (nothing)",
+                "StartWatchdog": f"watchdog {data.get('detail', {}).get('EC2InstanceId')}",
+                "ScaleDownToZero": "ASG desired capacity -> 0",
+                "ResetDesiredCapacity": "ASG desired capacity -> 0",
+                "ContinueTermination": "lifecycle action CONTINUE",
+                "ContinueTerminationAfterError": "lifecycle action CONTINUE (after an error)",
+                "ContinueAsNewExecution": "continue as a new execution",
+            }.get(state, "")
+    except (KeyError, TypeError):
+        return ""
+    return ""
+
+
+def _report(emulator: Emulator, execution: dict) -> tuple[ExecutionReport, list[TimelineRow]]:
+    sfn = emulator.client("stepfunctions")
+    machine = execution["stateMachineArn"].rsplit(":", 1)[-1]
+    short = "watchdog" if machine.endswith("-Watchdog") else "hook"
+    described = sfn.describe_execution(executionArn=execution["executionArn"])
+    history = [
+        event
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution["executionArn"])
+        for event in page["events"]
+    ]
+    rows, states = [], []
+    for event in history:
+        stamp = event["timestamp"].astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        kind = event["type"]
+        if kind.endswith("StateEntered"):
+            details = event["stateEnteredEventDetails"]
+            states.append(details["name"])
+            if details["name"] not in QUIET_STATES:
+                text = _detail(details["name"], "entered", json.loads(details.get("input") or "{}"))
+                rows.append(TimelineRow(stamp, short, execution["name"], details["name"], text))
+        elif kind.endswith("StateExited") and event["stateExitedEventDetails"]["name"] == "CountConnections":
+            details = event["stateExitedEventDetails"]
+            text = _detail(details["name"], "exited", json.loads(details.get("output") or "{}"))
+            rows.append(TimelineRow(stamp, short, execution["name"], details["name"], text))
+        elif kind in ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut", "ExecutionSucceeded"):
+            text = described.get("error") or ""
+            rows.append(TimelineRow(stamp, short, execution["name"], kind.removeprefix("Execution").upper(), text))
+    output = json.loads(described["output"]) if described.get("output") else None
+    report = ExecutionReport(
+        state_machine=short,
+        name=execution["name"],
+        status=described["status"],
+        error=described.get("error"),
+        cause=described.get("cause"),
+        states=states,
+        transitions=len(states),
+        output=output if short == "watchdog" else None,
+    )
+    return report, rows
+
+
+def _dns_value(emulator: Emulator) -> str | None:
+    records = emulator.client("route53").list_resource_record_sets(HostedZoneId=emulator.stack.hosted_zone_id)
+    for record in records["ResourceRecordSets"]:
+        if record["Name"].rstrip(".") == emulator.stack.record_name and record["Type"] == "A":
+            return record["ResourceRecords"][0]["Value"]
+    return None
+
+
+def _notifications(emulator: Emulator) -> list[str]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    topic = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[emulator.stack.topic_arn]
+    return [subject or message for _, message, subject, _, _ in topic.sent_notifications]
+
+
+def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_matched: bool) -> ReplayResult:
+    reports, rows, execution_rows_all = [], [], []
+    for execution in emulator.executions():
+        report, execution_rows = _report(emulator, execution)
+        reports.append(report)
+        execution_rows_all.extend(execution_rows)
+    function_errors = []
+    for delivery in emulator.stack.deliveries:
+        if delivery.started != START_SERVER:
+            continue
+        stamp = delivery.time.strftime("%Y-%m-%d %H:%M:%S")
+        if delivery.error:
+            function_errors.append(f"{START_SERVER}: {delivery.error}")
+            rows.append(TimelineRow(stamp, START_SERVER, "-", "FAILED", delivery.error))
+        for decision in (delivery.result or {}).get("decisions", []):
+            rows.append(TimelineRow(stamp, START_SERVER, "-", decision["action"], f"{decision['name']}: {decision['reason']}"))
+    rows.extend(execution_rows_all)  # what start_server did comes before what it caused at the same second
+    rows.sort(key=lambda row: row.time)
+    scaled = [
+        r.output["Checks"] for r in reports if r.state_machine == "watchdog" and (r.output or {}).get("Outcome") == "ScaledDown"
+    ]
+    group = emulator.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[emulator.stack.asg_name])
+    service = emulator.client("ecs").describe_services(
+        cluster=emulator.stack.cluster_arn, services=[emulator.stack.service_name]
+    )
+    return ReplayResult(
+        dns_name=emulator.stack.record_name,
+        notes=notes,
+        timeline=rows,
+        executions=reports,
+        asg_desired=group["AutoScalingGroups"][0]["DesiredCapacity"],
+        ecs_desired=service["services"][0]["desiredCount"],
+        dns_value=_dns_value(emulator),
+        notifications=_notifications(emulator),
+        watchdog_checks=emulator.host.checks_answered,
+        scaled_down_after_check=scaled[0] if scaled else None,
+        lifecycle_actions_completed=len(emulator.completed_lifecycle_actions),
+        started_at=started_at.isoformat(),
+        ended_at=emulator.clock.now().isoformat(),
+        rule_matched=rule_matched,
+        function_errors=function_errors,
+    )
+
+
+def replay(
+    config: NapstackConfig, event: dict, scenario: Scenario | None = None, max_hours: float = 72
+) -> ReplayResult:
+    """Send `event` through the leaf stack's rules and run every execution it causes to its end."""
+    event = validate_event(json.loads(json.dumps(event)))
+    start = _event_time(event) or datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc)
+    notes: list[str] = []
+    with Emulator(config, scenario, start=start) as emulator:
+        event = _bind(emulator, event, notes)
+        started = emulator.deliver(event)
+        if not started:
+            notes.append("no rule of this stack matched the event: nothing ran")
+        emulator.run_until_settled(timedelta(hours=max_hours))
+        return collect(emulator, notes, start, bool(started))

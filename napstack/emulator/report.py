@@ -1,0 +1,55 @@
+"""The replay's text output: the timeline, then the final AWS state."""
+
+from __future__ import annotations
+
+import re
+
+from napstack.emulator.replay import ReplayResult, TimelineRow
+
+
+def _merged(rows: list[TimelineRow]) -> list[TimelineRow]:
+    """Runs of identical watchdog checks (players, grace) become one row: `checks 9-108: active (...)`."""
+    merged: list[TimelineRow] = []
+    run_start = None
+    for row in rows:
+        match = re.fullmatch(r"check (\d+): (active|grace) (.*)", row.detail) if row.state == "CountConnections" else None
+        previous = merged[-1] if merged else None
+        if match and previous and run_start and previous.execution == row.execution and previous.detail.endswith(
+            f": {match.group(2)} {match.group(3)}"
+        ):
+            previous.detail = f"checks {run_start}-{match.group(1)}: {match.group(2)} {match.group(3)}"
+            continue
+        run_start = match.group(1) if match else None
+        merged.append(TimelineRow(**vars(row)))
+    return merged
+
+
+def render(result: ReplayResult) -> str:
+    lines = [f"replay of {result.dns_name}, simulated from {result.started_at}"]
+    lines += [f"  note: {note}" for note in result.notes]
+    lines.append("")
+    width = max((len(row.state) for row in result.timeline), default=10)
+    for row in _merged(result.timeline):
+        machine = f"{row.state_machine}:{row.execution}"[:34]
+        lines.append(f"{row.time}  {machine:<34}  {row.state:<{width}}  {row.detail}".rstrip())
+    lines += ["", "final state:"]
+    lines.append(f"  ASG desired capacity   {result.asg_desired}")
+    lines.append(f"  ECS desired count      {result.ecs_desired}")
+    lines.append(f"  DNS {result.dns_name:<18} {result.dns_value or '(no record)'}")
+    lines.append(f"  watchdog checks        {result.watchdog_checks}")
+    lines.append(
+        "  scaled down after      "
+        + (f"check {result.scaled_down_after_check}" if result.scaled_down_after_check else "(did not scale down)")
+    )
+    lines.append(f"  lifecycle completed    {result.lifecycle_actions_completed}")
+    lines.append("  executions:")
+    for execution in result.executions:
+        failure = f"  {execution.error}: {execution.cause}" if execution.error else ""
+        lines.append(
+            f"    {execution.state_machine:<8} {execution.name:<40} {execution.status:<9} "
+            f"{execution.transitions} transitions{failure}"
+        )
+    lines += [f"  function error: {error}" for error in result.function_errors]
+    lines.append("  alerts sent:")
+    lines += [f"    {subject}" for subject in result.notifications] or ["    (none)"]
+    return "\n".join(lines)

@@ -1,0 +1,93 @@
+"""Every fixture in events/ replayed through the real ASL files and handlers, with its asserted outcome."""
+
+import json
+
+import pytest
+
+from napstack.config import load_config
+from napstack.emulator.replay import replay
+from napstack.emulator.scenario import load_scenario
+from napstack.settings import UNAVAILABLE_IP
+from tests.conftest import ROOT
+
+EVENTS = ROOT / "events"
+CONFIG = ROOT / "examples" / "minecraft-java.yaml"
+
+# file: (asg desired, ecs desired, dns value ("ip" = an instance's address), alerts, hook statuses, scaled after check)
+EXPECTED = {
+    "asg-launch-successful.json": (0, 0, UNAVAILABLE_IP, ["server starting", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 19),
+    "asg-launch-unsuccessful.json": (0, 0, None, ["server could not start"], ["SUCCEEDED"], None),
+    "asg-terminate-lifecycle-action.json": (0, 0, UNAVAILABLE_IP, ["server stopped"], ["SUCCEEDED"], None),
+    "asg-terminate-successful.json": (0, 0, None, [], [], None),
+    "ecs-task-stopped.json": (0, 0, None, [], [], None),
+    "route53-query-lookup.json": (0, 0, UNAVAILABLE_IP, ["server starting", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 19),
+    "route53-query-burst.json": (0, 0, UNAVAILABLE_IP, ["server starting", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 19),
+    "route53-query-other-name.json": (0, 0, None, [], [], None),
+    "route53-query-other-type.json": (0, 0, None, [], [], None),
+    "bad-route53-query-malformed.json": (0, 0, None, [], [], None),
+    "bad-unknown-detail-type.json": (0, 0, None, [], [], None),
+    "bad-missing-detail-keys.json": (1, 0, None, [], ["FAILED"], None),
+    "bad-other-asg-launch.json": (0, 0, None, [], [], None),
+}
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(CONFIG)
+
+
+def test_every_fixture_has_an_expected_outcome():
+    assert sorted(p.name for p in EVENTS.glob("*.json")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_replays_to_its_outcome(config, name):
+    asg, ecs, dns, alerts, hooks, scaled_after = EXPECTED[name]
+    result = replay(config, json.loads((EVENTS / name).read_text()))
+    assert (result.asg_desired, result.ecs_desired, result.dns_value) == (asg, ecs, dns)
+    assert [subject.removeprefix("minecraft-java: ") for subject in result.notifications] == alerts
+    assert [e.status for e in result.executions if e.state_machine == "hook"] == hooks
+    assert result.scaled_down_after_check == scaled_after
+
+
+def test_a_burst_of_lookups_is_one_start(config):
+    result = replay(config, json.loads((EVENTS / "route53-query-burst.json").read_text()))
+    assert [e.state_machine for e in result.executions].count("watchdog") == 1
+    starts = [row for row in result.timeline if row.state_machine == "start_server"]
+    assert [row.state for row in starts] == ["started"] and "50 lookup(s)" in starts[0].detail
+
+
+def test_lookups_of_other_types_say_why_nothing_started(config):
+    result = replay(config, json.loads((EVENTS / "route53-query-other-type.json").read_text()))
+    assert result.asg_desired == 0 and not result.executions
+
+
+def test_malformed_payload_is_a_named_error(config):
+    result = replay(config, json.loads((EVENTS / "bad-route53-query-malformed.json").read_text()))
+    assert not result.succeeded
+    assert result.function_errors[0].startswith("start_server: MalformedLogPayload")
+
+
+def test_unknown_event_fails_fast_without_side_effects(config):
+    result = replay(config, json.loads((EVENTS / "bad-missing-detail-keys.json").read_text()))
+    hook = result.executions[0]
+    assert (hook.error, hook.states[-1]) == ("UnknownEvent", "UnknownEvent")
+    assert not {"StartGameTask", "PointDnsAtServer", "StartWatchdog"} & set(hook.states)
+
+
+def test_terminate_completes_the_lifecycle_action(config):
+    result = replay(config, json.loads((EVENTS / "asg-terminate-lifecycle-action.json").read_text()))
+    assert result.lifecycle_actions_completed == 1
+    assert "bound instance i-6ba8f473" in " ".join(result.notes)
+
+
+def test_the_demo_session_scales_down_exactly_after_ten_idle_checks(config):
+    scenario = load_scenario(EVENTS / "scenarios" / "evening-session.yaml")
+    result = replay(config, json.loads((EVENTS / "route53-query-lookup.json").read_text()), scenario)
+    # 3 grace + 5 + 90 active, 4 idle, 30 + 3 active, then idle: the 10th idle check after 135 is 145.
+    assert result.scaled_down_after_check == 145 and result.watchdog_checks == 145
+    assert (result.asg_desired, result.ecs_desired, result.dns_value) == (0, 0, UNAVAILABLE_IP)
+    assert result.succeeded
+    watchdog = next(e for e in result.executions if e.state_machine == "watchdog")
+    assert watchdog.output["Reason"] == "minecraft-java scaled down: idle for 10 checks of 60 s since 22:14 UTC."
+    assert result.ended_at.startswith("2026-11-20T22:23")  # simulated: two and a half hours in seconds
