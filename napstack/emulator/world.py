@@ -44,6 +44,7 @@ from napstack.settings import (
 REGION = "us-east-1"
 LIFECYCLE_HOOK_NAME = "Terminating"
 CONTAINER_NAME = "game"
+ECS_AMI_NAME = "al2023-ami-ecs-hvm-2023.0.2026*-kernel-6.1-x86_64"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -141,7 +142,8 @@ class Emulator:
         leaf = self.config.leaf
         ec2, autoscaling = self.client("ec2"), self.client("autoscaling")
         subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
-        image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        # The ECS-optimized Amazon Linux 2023 AMI, as the launch template uses (a narrow filter: moto knows thousands).
+        image = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": [ECS_AMI_NAME]}])["Images"][0]["ImageId"]
         template = ec2.create_launch_template(
             LaunchTemplateName=f"{leaf.stack_name}-lt",
             LaunchTemplateData={"ImageId": image, "InstanceType": leaf.ec2.instance_type},

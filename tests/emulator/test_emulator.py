@@ -1,0 +1,140 @@
+"""The emulator itself: simulated time, nothing left running, no way out to AWS, same wiring as the stacks."""
+
+import json
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import botocore.httpsession
+import pytest
+
+from napstack.asl import asl_file, placeholders
+from napstack.config import load_config
+from napstack.emulator.clock import SimulatedClock
+from napstack.emulator.moto_gaps import RealEndpointBlocked, _Patches, block_real_endpoints
+from napstack.emulator.scenario import Scenario
+from napstack.emulator.world import Emulator
+from napstack.settings import asg_event_pattern
+from tests.conftest import ROOT
+
+START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(ROOT / "examples" / "minecraft-java.yaml")
+
+
+def test_time_moves_only_when_every_participant_sleeps():
+    clock, woke = SimulatedClock(START), []
+
+    def participant(seconds):
+        clock.sleep(seconds)
+        woke.append((seconds, clock.now() - START))
+
+    threads = []
+    for seconds in (300, 60):
+        ticket = clock.join()
+        threads.append(threading.Thread(target=clock.run_as, args=(ticket, lambda s=seconds: participant(s))))
+    for thread in threads:
+        thread.start()
+    assert clock.wait_until_idle(5)
+    assert woke == [(60, timedelta(seconds=60)), (300, timedelta(seconds=300))]
+
+
+def test_a_sleeper_wakes_when_interrupted():
+    clock, stop = SimulatedClock(START), threading.Event()
+    ticket, busy = clock.join(), clock.join()  # `busy` never sleeps, so time cannot move on
+    thread = threading.Thread(target=clock.run_as, args=(ticket, lambda: clock.sleep(3600, interrupted=stop)))
+    thread.start()
+    stop.set()
+    thread.join(2)
+    assert not thread.is_alive() and clock.now() == START
+    clock.run_as(busy, lambda: None)
+
+
+def test_no_call_can_reach_a_real_endpoint():
+    patches = _Patches()
+    block_real_endpoints(patches)
+    try:
+        client = boto3.client("sts", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+        with pytest.raises(RealEndpointBlocked):
+            client.get_caller_identity()
+    finally:
+        patches.undo()
+
+
+def test_the_emulator_blocks_real_endpoints_and_uses_fake_credentials(config):
+    with Emulator(config):
+        assert boto3.Session().get_credentials().access_key in ("testing", "FOOBARKEY")  # ours or moto's fakes
+        with pytest.raises(RealEndpointBlocked):
+            botocore.httpsession.URLLib3Session().send(type("Request", (), {"url": "https://sts.amazonaws.com"})())
+    assert botocore.httpsession.URLLib3Session.send.__name__ == "send"  # put back on exit
+
+
+def test_every_execution_is_stopped_on_exit(config):
+    with Emulator(config, Scenario(then="active")) as emulator:
+        emulator.set_desired_capacity(1)
+        emulator.run_until_settled(timedelta(hours=1))  # players never leave: the limit stops the watchdog
+        statuses = {e["name"]: e["status"] for e in emulator.executions()}
+        clock = emulator.clock
+    assert "RUNNING" not in statuses.values() and "ABORTED" in statuses.values()
+    assert not clock.busy
+
+
+@pytest.mark.parametrize("nested,asl", [("Watchdog", "watchdog"), ("AsgStateChangeHook", "asg_state_change")])
+def test_stack_and_emulator_fill_the_same_placeholders(leaf, nested, asl):
+    machine = next(
+        r for r in leaf.nested[nested].resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"
+    )
+    assert set(machine["Properties"]["DefinitionSubstitutions"]) == placeholders(asl_file(asl).read_text())
+
+
+def test_the_emulated_rule_is_the_deployed_rule(leaf):
+    rule = next(r for r in leaf.nested["AsgStateChangeHook"].resources.values() if r["Type"] == "AWS::Events::Rule")
+    pattern = rule["Properties"]["EventPattern"]
+    expected = asg_event_pattern("GROUP")
+    assert {k: v for k, v in pattern.items() if k != "detail"} == {k: v for k, v in expected.items() if k != "detail"}
+    assert list(pattern["detail"]) == list(expected["detail"])
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "napstack", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_replay_json_output_has_what_scripts_need():
+    result = run_cli("replay", "events/asg-launch-successful.json", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    for key in ("executions", "asg_desired", "ecs_desired", "dns_value", "notifications", "watchdog_checks",
+                "scaled_down_after_check", "dns_name"):
+        assert key in data
+    hook = data["executions"][0]
+    assert {"state_machine", "name", "status", "error", "states", "transitions"} <= set(hook)
+    assert hook["states"][:4] == ["LoadSettings", "ReadSettings", "WhichEvent", "StartGameTask"]
+    assert data["dns_name"] == "mc.example.com"
+
+
+def test_replay_exits_1_and_names_the_error_when_an_execution_fails():
+    result = run_cli("replay", "events/bad-missing-detail-keys.json")
+    assert result.returncode == 1
+    assert "UnknownEvent" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["replay", "events/nope.json"], "cannot read the file"),
+        (["replay", "README.md"], "not JSON"),
+        (["replay", "examples/napstack.schema.json"], "neither an EventBridge event"),
+        (["replay", "events/asg-launch-successful.json", "--scenario", "events/README.md"], "README.md"),
+        (["replay", "events/asg-launch-successful.json", "--config", "events/README.md"], "problem"),
+        (["replay"], "required"),
+    ],
+)
+def test_replay_exits_2_on_a_bad_command_line_or_file(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr

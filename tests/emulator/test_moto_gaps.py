@@ -1,0 +1,104 @@
+"""Each moto gap the emulator patches, shown in plain moto 5.2.5: when one of these fails after an upgrade,
+moto closed that gap and its patch in napstack/emulator/moto_gaps.py can go."""
+
+import inspect
+import json
+import time
+
+import boto3
+import pytest
+from moto import mock_aws
+
+SFN_CONFIG = {"stepfunctions": {"execute_state_machine": True}}
+ROLE = "arn:aws:iam::123456789012:role/sfn"
+
+
+def run_to_end(sfn, arn, payload="{}", name=None, timeout=20.0):
+    kwargs = {"stateMachineArn": arn, "input": payload, **({"name": name} if name else {})}
+    execution = sfn.start_execution(**kwargs)["executionArn"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = sfn.describe_execution(executionArn=execution)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.02)
+    sfn.stop_execution(executionArn=execution)
+    raise AssertionError("execution did not finish")
+
+
+def machine(sfn, states: dict, start: str) -> str:
+    definition = json.dumps({"StartAt": start, "States": states})
+    return sfn.create_state_machine(name=f"m{time.monotonic_ns()}", definition=definition, roleArn=ROLE)["stateMachineArn"]
+
+
+def test_lambda_invocation_is_the_one_method_the_emulator_replaces():
+    from moto.awslambda.models import LambdaFunction
+
+    assert list(inspect.signature(LambdaFunction._invoke_lambda).parameters) == ["self", "event"]
+
+
+def test_plain_moto_cannot_run_an_ecs_sdk_task_with_pascal_case_parameters():
+    with mock_aws(config=SFN_CONFIG):
+        ecs, sfn = boto3.client("ecs", "us-east-1"), boto3.client("stepfunctions", "us-east-1")
+        cluster = ecs.create_cluster(clusterName="c")["cluster"]["clusterArn"]
+        arn = machine(sfn, {"Update": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:ecs:updateService",
+                                       "Parameters": {"Cluster": cluster, "Service": "s", "DesiredCount": 1}, "End": True}}, "Update")
+        assert run_to_end(sfn, arn)["status"] == "FAILED"
+
+
+def test_plain_moto_names_an_unnamed_execution_none():
+    with mock_aws(config=SFN_CONFIG):
+        sfn = boto3.client("stepfunctions", "us-east-1")
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        arn = machine(sfn, {"Done": {"Type": "Succeed"}}, "Done")
+        backend = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+        execution = backend.start_execution(arn, None, "{}")
+        assert execution.exec_arn.endswith(":None")
+
+
+def test_plain_moto_has_no_complete_lifecycle_action():
+    with mock_aws():
+        autoscaling = boto3.client("autoscaling", "us-east-1")
+        with pytest.raises(Exception, match="not yet implemented|NotImplemented|complete_lifecycle_action"):
+            autoscaling.complete_lifecycle_action(
+                AutoScalingGroupName="g", LifecycleHookName="h", LifecycleActionResult="CONTINUE", InstanceId="i-1"
+            )
+
+
+def test_plain_moto_wait_states_really_sleep():
+    with mock_aws(config=SFN_CONFIG):
+        sfn = boto3.client("stepfunctions", "us-east-1")
+        arn = machine(sfn, {"Pause": {"Type": "Wait", "Seconds": 1, "End": True}}, "Pause")
+        start = time.monotonic()
+        run_to_end(sfn, arn)
+        assert time.monotonic() - start >= 1
+
+
+def test_plain_moto_ssm_commands_print_nothing():
+    with mock_aws():
+        ssm = boto3.client("ssm", "us-east-1")
+        command = ssm.send_command(InstanceIds=["i-1"], DocumentName="AWS-RunShellScript", Parameters={"commands": ["echo hi"]})
+        invocation = ssm.get_command_invocation(CommandId=command["Command"]["CommandId"], InstanceId="i-1")
+        assert (invocation["Status"], invocation["StandardOutputContent"]) == ("Success", "")
+
+
+def test_plain_moto_wraps_a_value_read_through_an_index_in_a_list():
+    with mock_aws(config=SFN_CONFIG):
+        sfn = boto3.client("stepfunctions", "us-east-1")
+        arn = machine(sfn, {"Pick": {"Type": "Pass", "Parameters": {"Ip.$": "$.Items[0].Ip"}, "End": True}}, "Pick")
+        output = json.loads(run_to_end(sfn, arn, json.dumps({"Items": [{"Ip": "203.0.113.1"}]}))["output"])
+        assert output == {"Ip": ["203.0.113.1"]}  # Step Functions gives "203.0.113.1"
+
+
+def test_plain_moto_route53_sdk_output_cannot_be_described():
+    with mock_aws(config=SFN_CONFIG):
+        route53, sfn = boto3.client("route53", "us-east-1"), boto3.client("stepfunctions", "us-east-1")
+        zone = route53.create_hosted_zone(Name="example.com", CallerReference="x")["HostedZone"]["Id"].split("/")[-1]
+        change = {"Action": "UPSERT", "ResourceRecordSet": {"Name": "a.example.com", "Type": "A", "TTL": 30,
+                                                             "ResourceRecords": [{"Value": "192.0.2.1"}]}}
+        arn = machine(sfn, {"Point": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:route53:changeResourceRecordSets",
+                                      "Parameters": {"HostedZoneId": zone, "ChangeBatch": {"Changes": [change]}}, "End": True}}, "Point")
+        with pytest.raises(Exception):
+            run_to_end(sfn, arn)
