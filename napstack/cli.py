@@ -45,7 +45,7 @@ def _summary(args: argparse.Namespace) -> int:
 def _replay(args: argparse.Namespace) -> int:
     import json as json_module
 
-    from napstack.emulator.replay import EventError, replay
+    from napstack.emulator.replay import EventError, replay, validate_event
     from napstack.emulator.report import render
     from napstack.emulator.scenario import ScenarioError, load_scenario
 
@@ -55,6 +55,8 @@ def _replay(args: argparse.Namespace) -> int:
         return report_config_error(error)
     try:
         event = json_module.loads(Path(args.event).read_text(encoding="utf-8"))
+        if args.live:
+            return _replay_live(args.live, args.yes, validate_event(event))
         scenario = load_scenario(args.scenario)
         result = replay(config, event, scenario, max_hours=args.max_hours)
     except OSError as error:
@@ -77,6 +79,47 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if result.succeeded else 1
 
 
+def _replay_live(stack_name: str, confirmed: bool, event: dict) -> int:
+    """Start an execution of the deployed hook with the event as input, in the account the credentials name."""
+    import json as json_module
+
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if not confirmed:
+        print(
+            f"napstack: --live starts a real execution of {stack_name}-AsgStateChangeHook in your AWS account, "
+            "which may start or stop your server; add --yes to do it",
+            file=sys.stderr,
+        )
+        return 2
+    session = boto3.Session()
+    if session.get_credentials() is None:
+        print("napstack: no AWS credentials are configured: set AWS_PROFILE (or run `aws configure`) first", file=sys.stderr)
+        return 2
+    if not session.region_name:
+        print("napstack: no AWS region is configured: set AWS_REGION to the leaf stack's region", file=sys.stderr)
+        return 2
+    try:
+        identity = session.client("sts").get_caller_identity()
+        partition = identity["Arn"].split(":")[1]
+        arn = f"arn:{partition}:states:{session.region_name}:{identity['Account']}:stateMachine:{stack_name}-AsgStateChangeHook"
+        execution = session.client("stepfunctions").start_execution(stateMachineArn=arn, input=json_module.dumps(event))
+    except (BotoCoreError, ClientError) as error:
+        print(f"napstack: could not start the deployed hook: {error}", file=sys.stderr)
+        return 1
+    print(f"started {execution['executionArn']}")
+    print(f"watch it: https://console.aws.amazon.com/states/home?region={session.region_name}#/v2/executions/details/{execution['executionArn']}")
+    return 0
+
+
+def _diagram(args: argparse.Namespace) -> int:
+    from napstack.diagram import README, write_diagrams
+
+    print(f"{'updated' if write_diagrams() else 'already current:'} {README}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m napstack", description="napstack: containers on AWS only while someone plays")
     commands = root.add_subparsers(dest="command", required=True)
@@ -88,6 +131,8 @@ def parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="list the stacks and nested stacks of a cloud assembly")
     summary.add_argument("cdk_out", nargs="?", default="cdk.out")
     summary.set_defaults(run=_summary)
+    diagram = commands.add_parser("diagram", help="draw each state machine (mermaid) into state_machines/README.md")
+    diagram.set_defaults(run=_diagram)
     replay = commands.add_parser(
         "replay", help="send an event through the emulated stack and print every state it causes (no AWS account)"
     )
@@ -98,6 +143,8 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--max-hours", type=float, default=72, help="stop executions still running after this much simulated time"
     )
+    replay.add_argument("--live", metavar="STACK", help="send the event to this deployed leaf stack instead (e.g. Napstack-MinecraftJava)")
+    replay.add_argument("--yes", action="store_true", help="confirm --live: it acts on your real server")
     replay.set_defaults(run=_replay)
     return root
 

@@ -138,3 +138,25 @@ def test_replay_exits_2_on_a_bad_command_line_or_file(args, message):
     result = run_cli(*args)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_live_replay_refuses_without_yes():
+    result = run_cli("replay", "events/asg-launch-successful.json", "--live", "Napstack-MinecraftJava")
+    assert result.returncode == 2 and "add --yes" in result.stderr
+
+
+def test_live_replay_says_when_no_credentials_are_configured(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "napstack", "replay", "events/asg-launch-successful.json", "--live", "Napstack-X", "--yes"],
+        cwd=ROOT, capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert result.returncode == 2 and "no AWS credentials are configured" in result.stderr
