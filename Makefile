@@ -32,7 +32,8 @@ synth: setup
 # A whole play session replayed locally: a DNS lookup starts the server, players come and go, the
 # watchdog scales down after its idle checks, the hook resets DNS and ECS. No AWS account needed.
 demo: synth
-	$(PY) -m napstack replay events/route53-query-lookup.json --config $(CONFIG) \
+	$(PY) -m napstack dns-lookup-event --config $(CONFIG) > cdk.out/demo-dns-lookup.json
+	$(PY) -m napstack replay cdk.out/demo-dns-lookup.json --config $(CONFIG) \
 		--scenario events/scenarios/evening-session.yaml
 
 test: setup

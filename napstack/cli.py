@@ -113,6 +113,25 @@ def _replay_live(stack_name: str, confirmed: bool, event: dict) -> int:
     return 0
 
 
+def _event(args: argparse.Namespace) -> int:
+    """Print a replayable event for a config: today, a Route53 query-log delivery of one lookup of its name."""
+    import json as json_module
+    from datetime import datetime, timezone
+
+    from napstack.emulator.log_payload import subscription_payload
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        return report_config_error(error)
+    moment = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    zone = config.base.hosted_zone_id
+    line = f"1.0 {moment} {zone} {config.dns_name} {args.type} NOERROR UDP IAD89-C1 198.51.100.7 -"
+    payload = subscription_payload([line], f"/aws/route53/{config.base.domain_name}", f"{zone}/IAD89-C1")
+    print(json_module.dumps(payload, indent=2))
+    return 0
+
+
 def _diagram(args: argparse.Namespace) -> int:
     from napstack.diagram import README, write_diagrams
 
@@ -131,6 +150,10 @@ def parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="list the stacks and nested stacks of a cloud assembly")
     summary.add_argument("cdk_out", nargs="?", default="cdk.out")
     summary.set_defaults(run=_summary)
+    event = commands.add_parser("dns-lookup-event", help="print a query-log delivery of one lookup of a config's name")
+    event.add_argument("--config", default="examples/minecraft-java.yaml", help="game config (default: %(default)s)")
+    event.add_argument("--type", default="A", choices=["A", "AAAA", "TXT", "MX", "HTTPS", "SRV"], help="query type")
+    event.set_defaults(run=_event)
     diagram = commands.add_parser("diagram", help="draw each state machine (mermaid) into state_machines/README.md")
     diagram.set_defaults(run=_diagram)
     replay = commands.add_parser(

@@ -160,3 +160,13 @@ def test_live_replay_says_when_no_credentials_are_configured(tmp_path):
         cwd=ROOT, capture_output=True, text=True, env=env, timeout=60,
     )
     assert result.returncode == 2 and "no AWS credentials are configured" in result.stderr
+
+
+def test_dns_lookup_event_is_a_query_log_delivery_for_the_configs_name():
+    from napstack.emulator.log_payload import decoded_lines
+
+    result = run_cli("dns-lookup-event", "--config", "examples/valheim.yaml", "--type", "AAAA")
+    assert result.returncode == 0, result.stderr
+    (line,) = decoded_lines(json.loads(result.stdout))
+    fields = line.split()
+    assert (fields[0], fields[2], fields[3], fields[4]) == ("1.0", "Z0123456789ABCDEFGHIJ", "valheim.example.com", "AAAA")
