@@ -43,6 +43,18 @@ def asg_event_pattern(group_name: str) -> dict:
     }
 
 
+CRASH_STOP_CODES = ["EssentialContainerExited", "TaskFailedToStart"]
+
+
+def ecs_crash_pattern(cluster_arn: str) -> dict:
+    """The hook's second rule: this cluster's game task stopped on its own (not stopped by the hook or a deploy)."""
+    return {
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        "detail": {"clusterArn": [cluster_arn], "lastStatus": ["STOPPED"], "stopCode": CRASH_STOP_CODES},
+    }
+
+
 def function_environment(name: str, **variables: str) -> dict[str, str]:
     """A napstack Lambda's environment, as the stack sets it and the emulator reproduces it."""
     return {"POWERTOOLS_SERVICE_NAME": name, **variables}

@@ -9,6 +9,7 @@ from napstack.config import NapstackConfig
 from napstack.settings import (
     UNAVAILABLE_IP,
     asg_event_pattern,
+    ecs_crash_pattern,
     auto_scaling_group_name,
     hook_settings_json,
     hook_state_machine_name,
@@ -60,18 +61,23 @@ class AsgStateChangeHook(NestedStack):
                 "WatchdogExecutionArnPrefix": watchdog_executions,
                 "AlertTopicArn": alerts_topic.topic_arn,
                 "ServerName": config.leaf.name,
+                "AutoScalingGroupName": asg_name,
             },
         )
-        pattern = asg_event_pattern(auto_scaling_group.auto_scaling_group_name)
-        self.rule = events.Rule(
-            self,
-            "AsgEvents",
-            description=f"{config.leaf.name}: this group's launches and terminations drive the hook",
-            event_pattern=events.EventPattern(
-                source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]
-            ),
-            targets=[targets.SfnStateMachine(self.state_machine)],
-        )
+        rules = {
+            "AsgEvents": ("this group's launches and terminations", asg_event_pattern(auto_scaling_group.auto_scaling_group_name)),
+            "GameCrashed": ("the game task stopped on its own", ecs_crash_pattern(ecs_cluster.cluster_arn)),
+        }
+        for rule_id, (what, pattern) in rules.items():
+            events.Rule(
+                self,
+                rule_id,
+                description=f"{config.leaf.name}: {what} drive the hook",
+                event_pattern=events.EventPattern(
+                    source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]
+                ),
+                targets=[targets.SfnStateMachine(self.state_machine)],
+            )
 
         statements = [
             iam.PolicyStatement(actions=["ecs:UpdateService"], resources=[ec2_service.service_arn]),

@@ -184,7 +184,8 @@ def name_unnamed_executions(patches: _Patches) -> None:
 
 
 def complete_lifecycle_actions(patches: _Patches, completed: list[dict]) -> None:
-    """Record each completion (AWS would now let the instance go); unknown groups are an error as in AWS."""
+    """Record each completion (AWS would now let the instance go); an unknown group or a token already
+    completed is an error, as in AWS."""
     from moto.autoscaling.exceptions import ValidationError
     from moto.autoscaling.responses import AutoScalingResponse
     from moto.core.responses import EmptyResult
@@ -195,6 +196,8 @@ def complete_lifecycle_actions(patches: _Patches, completed: list[dict]) -> None
         action = {key: self._get_param(key) for key in keys}
         if action["AutoScalingGroupName"] not in self.autoscaling_backend.autoscaling_groups:
             raise ValidationError(f"No Auto Scaling group named {action['AutoScalingGroupName']}")
+        if any(done["LifecycleActionToken"] == action["LifecycleActionToken"] for done in completed):
+            raise ValidationError(f"No active Lifecycle Action found with token {action['LifecycleActionToken']}")
         completed.append(action)
         return EmptyResult()
 

@@ -98,9 +98,26 @@ def validate_event(event) -> dict:
     return event
 
 
+def _bind_task_event(emulator: Emulator, event: dict, notes: list[str]) -> dict:
+    """An ECS task event about this leaf's cluster, with the game running as the event implies."""
+    cluster = str(event["detail"].get("clusterArn", ""))
+    name = cluster.rsplit("/", 1)[-1]
+    if name.startswith(NAPSTACK_GROUP_PREFIX) and not name.startswith(emulator.config.leaf.stack_name):
+        notes.append(f"event names another napstack cluster ({name}): this leaf's rule should ignore it")
+        return event
+    if cluster != emulator.stack.cluster_arn:
+        notes.append(f"bound cluster {name or '(none)'} to {emulator.stack.cluster_arn.rsplit('/', 1)[-1]}")
+        event["detail"]["clusterArn"] = emulator.stack.cluster_arn
+    emulator.set_desired_capacity(1, quietly=True)
+    _as_if_launched(emulator, emulator.instance_ids()[0])
+    return event
+
+
 def _bind(emulator: Emulator, event: dict, notes: list[str]) -> dict:
     """Make a captured or documented event about *this* group and instance, and set the world up as it implies."""
     detail = event.get("detail")
+    if event.get("source") == "aws.ecs" and isinstance(detail, dict):
+        return _bind_task_event(emulator, event, notes)
     if event.get("source") != "aws.autoscaling" or not isinstance(detail, dict):
         return event
     group = detail.get("AutoScalingGroupName")

@@ -32,6 +32,7 @@ from napstack.settings import (
     START_SERVER,
     UNAVAILABLE_IP,
     asg_event_pattern,
+    ecs_crash_pattern,
     auto_scaling_group_name,
     count_connections_environment,
     function_environment,
@@ -232,6 +233,7 @@ class Emulator:
                     "WatchdogExecutionArnPrefix": watchdog_executions,
                     "AlertTopicArn": topic_arn,
                     "ServerName": leaf.name,
+                    "AutoScalingGroupName": asg_name,
                 },
             ),
         )["stateMachineArn"]
@@ -293,7 +295,10 @@ class Emulator:
 
     def rules(self) -> list[tuple[dict, str]]:
         """(event pattern, target state machine ARN) for each rule the leaf stack deploys."""
-        return [(asg_event_pattern(self.stack.asg_name), self.stack.hook_arn)]
+        return [
+            (asg_event_pattern(self.stack.asg_name), self.stack.hook_arn),
+            (ecs_crash_pattern(self.stack.cluster_arn), self.stack.hook_arn),
+        ]
 
     def deliver(self, event: dict) -> str | None:
         """Offer `event` to every rule, start the target of each match; returns what it started."""
