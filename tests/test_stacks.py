@@ -167,9 +167,28 @@ def test_no_write_action_is_granted_on_every_resource(leaf, nested):
                 assert name.startswith(read_only_prefixes) or service == "logs", f"{action} on *"
 
 
+def hook_rules(leaf):
+    rules = [r["Properties"] for r in resources_of(leaf.nested["AsgStateChangeHook"], "AWS::Events::Rule")]
+    return {rule["EventPattern"]["source"][0]: rule for rule in rules}
+
+
+def test_hook_rules_target_the_hook_state_machine(leaf):
+    rules = hook_rules(leaf)
+    assert set(rules) == {"aws.autoscaling", "aws.ecs"}
+    for rule in rules.values():
+        assert "StateMachine" in json.dumps(rule["Targets"][0]["Arn"])
+
+
+def test_crash_rule_listens_to_this_clusters_crashed_tasks_only(leaf):
+    pattern = hook_rules(leaf)["aws.ecs"]["EventPattern"]
+    assert pattern["detail-type"] == ["ECS Task State Change"]
+    assert pattern["detail"]["lastStatus"] == ["STOPPED"]
+    assert pattern["detail"]["stopCode"] == ["EssentialContainerExited", "TaskFailedToStart"]
+    assert "Cluster" in json.dumps(pattern["detail"]["clusterArn"])
+
+
 def test_hook_rule_listens_to_this_group_only(leaf):
-    rule = one(leaf.nested["AsgStateChangeHook"], "AWS::Events::Rule")["Properties"]
-    pattern = rule["EventPattern"]
+    pattern = hook_rules(leaf)["aws.autoscaling"]["EventPattern"]
     assert pattern["source"] == ["aws.autoscaling"]
     assert set(pattern["detail-type"]) == {
         "EC2 Instance Launch Successful",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from typing import Callable
 from datetime import datetime, timedelta, timezone
 
 POLL_SECONDS = 0.02  # how often a sleeping thread looks for a stop request (real time, tiny)
@@ -22,6 +23,8 @@ class SimulatedClock:
         self._sleeping: dict[int, datetime] = {}
         self._tickets = itertools.count(1)
         self._local = threading.local()
+        self._limit: datetime | None = None
+        self.held = False  # every participant sleeps and the next wake-up lies past the limit
 
     def now(self) -> datetime:
         with self._condition:
@@ -32,6 +35,11 @@ class SimulatedClock:
         with self._condition:
             if moment > self._now:
                 self._now = moment
+
+    def hold_at(self, limit: datetime | None) -> None:
+        """Never move past `limit`: when everyone sleeps beyond it, set `held` and wait to be stopped."""
+        with self._condition:
+            self._limit, self.held = limit, False
 
     def join(self) -> int:
         """Count a participant in before its thread starts (so time cannot run ahead of it); returns its ticket."""
@@ -58,13 +66,14 @@ class SimulatedClock:
         with self._condition:
             return bool(self._running)
 
-    def wait_until_idle(self, timeout: float) -> bool:
-        """Block (real time) until no participant runs; False on timeout."""
+    def wait_until_idle(self, timeout: float, or_held: bool = False) -> bool:
+        """Block (real time) until no participant runs (or, with `or_held`, the clock is held); True when idle."""
         with self._condition:
-            return self._condition.wait_for(lambda: not self._running, timeout)
+            self._condition.wait_for(lambda: not self._running or (or_held and self.held), timeout)
+            return not self._running
 
-    def sleep(self, seconds: float, interrupted: threading.Event | None = None) -> None:
-        """Block the calling participant until simulated time has moved `seconds` on, or `interrupted` is set."""
+    def sleep(self, seconds: float, interrupted: Callable[[], bool] | None = None) -> None:
+        """Block the calling participant until simulated time has moved `seconds` on, or `interrupted()` is true."""
         ticket = getattr(self._local, "ticket", None)
         with self._condition:
             if ticket is None:  # not a participant (the CLI, a test): nobody to wait for
@@ -73,7 +82,7 @@ class SimulatedClock:
             wake = self._now + timedelta(seconds=seconds)
             self._sleeping[ticket] = wake
             try:
-                while self._now < wake and not (interrupted and interrupted.is_set()):
+                while self._now < wake and not (interrupted and interrupted()):
                     self._advance_if_all_asleep()
                     if self._now < wake:
                         self._condition.wait(POLL_SECONDS)
@@ -98,6 +107,9 @@ class SimulatedClock:
     def _advance_if_all_asleep(self) -> None:
         if self._sleeping and set(self._sleeping) >= self._running:
             earliest = min(self._sleeping.values())
-            if earliest > self._now:
+            if self._limit is not None and earliest > self._limit:
+                self.held = True
+                self._condition.notify_all()
+            elif earliest > self._now:
                 self._now = earliest
                 self._condition.notify_all()

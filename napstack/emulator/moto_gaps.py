@@ -231,7 +231,8 @@ def simulated_clock_for_waits(patches: _Patches, clock: SimulatedClock) -> None:
     patches.set(EventManager, "_get_current_timestamp", staticmethod(clock.now))
 
     def wait_interval(self, env, wait_seconds):
-        clock.sleep(wait_seconds, interrupted=env.program_state_event)
+        # moto only pulses program_state_event on a stop; the program state itself stays stopped.
+        clock.sleep(wait_seconds, interrupted=lambda: not env.is_running())
 
     patches.set(WaitFunction, "_wait_interval", wait_interval)
     simulated_time = types.SimpleNamespace(sleep=clock.sleep, time=lambda: clock.now().timestamp())
@@ -264,6 +265,23 @@ def block_real_endpoints(patches: _Patches) -> None:
         raise RealEndpointBlocked(f"the emulator refused a real AWS call to {request.url}")
 
     patches.set(botocore.httpsession.URLLib3Session, "send", refuse)
+
+
+# --- Gap: execution threads create boto3 clients at once, and botocore sessions are not thread-safe -------
+
+_CLIENT_LOCK = threading.RLock()
+
+
+def serialize_client_creation(patches: _Patches) -> None:
+    """moto's task integrations and the in-process handlers all call boto3.client() from their own threads;
+    unserialized, the shared default session sometimes fails ("'dict' object has no attribute 'region'")."""
+    original = botocore.session.Session.create_client
+
+    def create_client(self, *args, **kwargs):
+        with _CLIENT_LOCK:
+            return original(self, *args, **kwargs)
+
+    patches.set(botocore.session.Session, "create_client", create_client)
 
 
 # --- Gap: SSM send_command always succeeds with empty stdout --------------------------------------------
@@ -346,6 +364,7 @@ def patched(
     patches = _Patches()
     try:
         block_real_endpoints(patches)
+        serialize_client_creation(patches)
         run_handlers_in_process(patches, function_folder_of)
         convert_sdk_parameter_names(patches)
         name_unnamed_executions(patches)

@@ -293,12 +293,13 @@ class Emulator:
 
         self._patches.set(FakeAutoScalingGroup, "set_desired_capacity", set_desired_capacity)
 
+    @staticmethod
+    def rules_for(group_name: str, cluster_arn: str, target: str = "hook") -> list[tuple[dict, str]]:
+        """(event pattern, target) for each rule the leaf stack deploys (stacks/asg_state_change_hook.py)."""
+        return [(asg_event_pattern(group_name), target), (ecs_crash_pattern(cluster_arn), target)]
+
     def rules(self) -> list[tuple[dict, str]]:
-        """(event pattern, target state machine ARN) for each rule the leaf stack deploys."""
-        return [
-            (asg_event_pattern(self.stack.asg_name), self.stack.hook_arn),
-            (ecs_crash_pattern(self.stack.cluster_arn), self.stack.hook_arn),
-        ]
+        return self.rules_for(self.stack.asg_name, self.stack.cluster_arn, self.stack.hook_arn)
 
     def deliver(self, event: dict) -> str | None:
         """Offer `event` to every rule, start the target of each match; returns what it started."""
@@ -347,13 +348,16 @@ class Emulator:
 
     def run_until_settled(self, max_simulated: timedelta = timedelta(hours=72)) -> None:
         """Let every execution run to its end; stop what still runs after `max_simulated` of simulated time."""
-        limit, deadline = self.clock.now() + max_simulated, time.monotonic() + REAL_SECONDS_PER_RUN
-        time.sleep(0.01)
-        while not self.clock.wait_until_idle(0.05):
-            if self.clock.now() >= limit:
-                self.stop_all_executions(f"the replay reached its limit of {max_simulated} simulated")
-            elif time.monotonic() >= deadline:
-                self.stop_all_executions(f"the replay ran longer than {REAL_SECONDS_PER_RUN} s of real time")
+        deadline = time.monotonic() + REAL_SECONDS_PER_RUN
+        self.clock.hold_at(self.clock.now() + max_simulated)
+        try:
+            while not self.clock.wait_until_idle(0.05, or_held=True):
+                if self.clock.held:  # everything sleeps past the limit: stopping now aborts them cleanly
+                    self.stop_all_executions(f"the replay reached its limit of {max_simulated} simulated")
+                elif time.monotonic() >= deadline:
+                    self.stop_all_executions(f"the replay ran longer than {REAL_SECONDS_PER_RUN} s of real time")
+        finally:
+            self.clock.hold_at(None)
 
     def executions(self) -> list[dict]:
         sfn = self.client("stepfunctions")

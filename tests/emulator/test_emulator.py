@@ -16,7 +16,6 @@ from napstack.emulator.clock import SimulatedClock
 from napstack.emulator.moto_gaps import RealEndpointBlocked, _Patches, block_real_endpoints
 from napstack.emulator.scenario import Scenario
 from napstack.emulator.world import Emulator
-from napstack.settings import asg_event_pattern
 from tests.conftest import ROOT
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -47,7 +46,7 @@ def test_time_moves_only_when_every_participant_sleeps():
 def test_a_sleeper_wakes_when_interrupted():
     clock, stop = SimulatedClock(START), threading.Event()
     ticket, busy = clock.join(), clock.join()  # `busy` never sleeps, so time cannot move on
-    thread = threading.Thread(target=clock.run_as, args=(ticket, lambda: clock.sleep(3600, interrupted=stop)))
+    thread = threading.Thread(target=clock.run_as, args=(ticket, lambda: clock.sleep(3600, interrupted=stop.is_set)))
     thread.start()
     stop.set()
     thread.join(2)
@@ -80,7 +79,7 @@ def test_every_execution_is_stopped_on_exit(config):
         emulator.run_until_settled(timedelta(hours=1))  # players never leave: the limit stops the watchdog
         statuses = {e["name"]: e["status"] for e in emulator.executions()}
         clock = emulator.clock
-    assert "RUNNING" not in statuses.values() and "ABORTED" in statuses.values()
+    assert "RUNNING" not in statuses.values() and "ABORTED" in statuses.values(), statuses
     assert not clock.busy
 
 
@@ -93,11 +92,17 @@ def test_stack_and_emulator_fill_the_same_placeholders(leaf, nested, asl):
 
 
 def test_the_emulated_rule_is_the_deployed_rule(leaf):
-    rule = next(r for r in leaf.nested["AsgStateChangeHook"].resources.values() if r["Type"] == "AWS::Events::Rule")
-    pattern = rule["Properties"]["EventPattern"]
-    expected = asg_event_pattern("GROUP")
-    assert {k: v for k, v in pattern.items() if k != "detail"} == {k: v for k, v in expected.items() if k != "detail"}
-    assert list(pattern["detail"]) == list(expected["detail"])
+    rules = [r for r in leaf.nested["AsgStateChangeHook"].resources.values() if r["Type"] == "AWS::Events::Rule"]
+    deployed = sorted((r["Properties"]["EventPattern"] for r in rules), key=lambda p: p["source"])
+    emulated = sorted((p for p, _ in Emulator.rules_for("GROUP", "CLUSTER")), key=lambda p: p["source"])
+    assert len(deployed) == len(emulated)
+    for pattern, expected in zip(deployed, emulated):
+        # Equal but for the group name and cluster ARN, which are CloudFormation references when deployed.
+        assert {k: v for k, v in pattern.items() if k != "detail"} == {k: v for k, v in expected.items() if k != "detail"}
+        assert set(pattern["detail"]) == set(expected["detail"])
+        for key, value in expected["detail"].items():
+            if value not in (["GROUP"], ["CLUSTER"]):
+                assert pattern["detail"][key] == value
 
 
 def run_cli(*args):
