@@ -123,3 +123,39 @@ def test_an_instance_gone_ends_the_watch():
 def test_idle_checks_setting_is_honoured(n):
     steps = run([report()] * n, settings(IdleChecks=n))
     assert verdicts(steps).index("ScaleDown") == n - 1
+
+
+from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
+
+OUTCOMES = {"tcp": report(tcp=1), "ssh": report(ssh=1), "idle": report(), "down": report(running=False, listening=False)}
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    outcomes=st.lists(st.sampled_from(sorted(OUTCOMES) + ["fail"]), max_size=40),
+    idle_checks=st.integers(1, 6),
+    failures=st.integers(1, 4),
+    grace_minutes=st.integers(0, 8),
+)
+def test_scales_down_iff_n_idle_in_a_row_after_grace_or_m_failures_in_a_row(outcomes, idle_checks, failures, grace_minutes):
+    config = settings(IdleChecks=idle_checks, MaxFailedChecks=failures, StartupGraceMinutes=grace_minutes, MaxUptimeHours=1000)
+    watch, expected, idle, failed = Watch(LaunchedAt=LAUNCH), None, 0, 0
+    for minute, outcome in enumerate(outcomes, start=1):
+        # The reference rule, in plain terms.
+        if outcome == "fail":
+            failed += 1
+        else:
+            failed = 0
+            in_grace = minute < grace_minutes
+            idle = 0 if outcome in ("tcp", "ssh") or in_grace else idle + 1
+        should_scale = failed >= failures or (outcome != "fail" and idle >= idle_checks)
+        now = LAUNCH + timedelta(minutes=minute)
+        if outcome == "fail":
+            watch, _ = next_watch(config, watch, now, error="boom")
+        else:
+            watch, _ = next_watch(config, watch, now, report=OUTCOMES[outcome])
+        assert (watch.Verdict == "ScaleDown") == should_scale, (minute, outcomes[:minute])
+        if should_scale:
+            expected = minute
+            break
+    assert expected is None or watch.Checks == expected

@@ -1,0 +1,123 @@
+"""The watchdog in the emulator, replaying the real ASL and handler: exactly which check scales down, and why."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from napstack.config import load_config
+from napstack.emulator.replay import collect
+from napstack.emulator.scenario import CheckReport, Scenario
+from napstack.emulator.world import Emulator
+from napstack.settings import watchdog_settings
+from tests.conftest import ROOT
+
+CONFIG = load_config(ROOT / "examples" / "minecraft-java.yaml")
+QUICK = {"IdleChecks": 3, "MaxFailedChecks": 3, "StartupGraceMinutes": 0, "MaxUptimeHours": 1000}
+
+
+def watch(checks, then="idle", gone=False, max_hours=24, **overrides):
+    """Start a watchdog for the instance (as the hook does) and run it to its end."""
+    with Emulator(CONFIG, Scenario(checks=checks, then=then)) as emulator:
+        emulator.set_desired_capacity(1, quietly=True)
+        instance = "i-0123456789abcdef0" if gone else emulator.instance_ids()[0]
+        execution_input = {
+            "InstanceId": instance,
+            "AutoScalingGroupName": emulator.stack.asg_name,
+            "Settings": {**watchdog_settings(CONFIG), **QUICK, **overrides},
+            "Watch": {"LaunchedAt": emulator.clock.now().isoformat()},
+        }
+        emulator.client("stepfunctions").start_execution(
+            stateMachineArn=emulator.stack.watchdog_arn, name=instance, input=json.dumps(execution_input)
+        )
+        emulator.run_until_settled(timedelta(hours=max_hours))
+        return collect(emulator, [], emulator.clock.now(), True)
+
+
+def watchdogs(result):
+    return [e for e in result.executions if e.state_machine == "watchdog"]
+
+
+def reason(result):
+    return next(e.output["Reason"] for e in watchdogs(result) if e.output and e.output.get("Outcome") == "ScaledDown")
+
+
+def c(**report):
+    return CheckReport(**report)
+
+
+@pytest.mark.parametrize(
+    "name,checks,overrides,scaled_after,reason_has",
+    [
+        ("players then idle", [c(tcp=2, repeat=4)], {}, 7, "idle for 3 checks of 60 s"),
+        ("an ssh session keeps it up", [c(ssh=1, repeat=5)], {}, 8, "idle for 3 checks"),
+        ("ssh not counted when turned off", [c(ssh=1, repeat=5)], {"CountSsh": False}, 3, "idle for 3 checks"),
+        ("udp above the threshold", [c(udp_packets=500, repeat=4), c(udp_packets=5, repeat=9)], {"Protocol": "udp", "UdpPacketThreshold": 10}, 7, "idle"),
+        ("udp pings below the threshold", [c(udp_packets=8, repeat=9)], {"Protocol": "udp", "UdpPacketThreshold": 10}, 3, "idle"),
+        ("startup grace", [c(running=False, listening=False, repeat=9)], {"StartupGraceMinutes": 5}, 7, "idle for 3 checks"),
+        ("failed checks", [c(error="InvocationDoesNotExist", repeat=9)], {}, 3, "the last 3 checks failed (last error: CommandNotSuccessful: Failed InvocationDoesNotExist)"),
+        ("failures do not count as idle", [c(tcp=0), c(tcp=0), c(error="x"), c(tcp=1)], {}, 7, "idle for 3 checks"),
+        ("max uptime stop", [], {"MaxUptimeHours": 0.1, "MaxUptimeAction": "stop"}, 6, "up for 0.1 h (Watchdog.MaxUptime), players or not"),
+    ],
+)
+def test_which_check_scales_down(name, checks, overrides, scaled_after, reason_has):
+    result = watch(checks, then="active" if "uptime" in name else "idle", **overrides)
+    assert result.scaled_down_after_check == scaled_after
+    assert reason_has in reason(result)
+    assert result.asg_desired == 0 and "minecraft-java: scaled down" in result.notifications
+
+
+def test_max_uptime_alert_warns_once_and_lets_players_play():
+    result = watch([c(tcp=3, repeat=10)], MaxUptimeHours=0.05)
+    assert result.notifications.count("minecraft-java: up for a long time") == 1
+    assert result.scaled_down_after_check == 13
+
+
+def test_an_instance_that_is_gone_ends_the_watch_quietly():
+    result = watch([], gone=True)
+    (watchdog,) = watchdogs(result)
+    assert watchdog.status == "SUCCEEDED" and watchdog.output["Outcome"] == "InstanceGone"
+    assert result.notifications == [] and result.asg_desired == 1
+
+
+def test_a_long_session_continues_as_new_executions_carrying_its_state():
+    result = watch([c(tcp=1, repeat=7)], ChecksPerExecution=3)
+    chain = watchdogs(result)
+    base = chain[0].name
+    assert [e.name for e in chain] == [base, f"{base}-2", f"{base}-3", f"{base}-4"]
+    assert all(e.status == "SUCCEEDED" for e in chain)
+    assert chain[-1].states[-1] == "ScaledDown" and result.scaled_down_after_check == 10
+    assert [e.states[-1] for e in chain[:-1]] == ["ContinueAsNewExecution"] * 3
+
+
+def test_three_transitions_per_check():
+    result = watch([], IdleChecks=20)
+    (watchdog,) = watchdogs(result)
+    # Wait, Task, Choice per check; then scale down, alert and the final Pass.
+    assert watchdog.transitions == 3 * 20 + 3
+
+
+def reference_scale_check(outcomes, idle_needed=3, failures_allowed=3):
+    """The rule in plain words: N idle checks in a row, or M failed checks in a row; failures are not idle."""
+    idle = failed = 0
+    for number, outcome in enumerate(outcomes + ["idle"] * (idle_needed + failures_allowed), start=1):
+        if outcome == "fail":
+            failed += 1
+            if failed >= failures_allowed:
+                return number
+            continue
+        failed = 0
+        idle = 0 if outcome in ("tcp", "ssh") else idle + 1
+        if idle >= idle_needed:
+            return number
+
+
+REPORTS = {"tcp": c(tcp=1), "ssh": c(ssh=1), "idle": c(), "fail": c(error="boom")}
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(sorted(REPORTS)), max_size=10))
+def test_scales_down_exactly_when_the_rule_says_for_random_sessions(outcomes):
+    result = watch([REPORTS[o] for o in outcomes])
+    assert result.scaled_down_after_check == reference_scale_check(outcomes)
