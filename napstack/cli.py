@@ -132,6 +132,31 @@ def _event(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cost(args: argparse.Namespace) -> int:
+    import json as json_module
+
+    from napstack.cost import PriceError, estimate, render
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        return report_config_error(error)
+    try:
+        result = estimate(config, args.hours_per_month, args.region, args.storage_gb, args.sessions)
+    except PriceError as error:
+        print(f"napstack: {error}", file=sys.stderr)
+        return 2
+    print(json_module.dumps(result.as_json(), indent=2) if args.json else render(config, result))
+    return 0
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
 def _diagram(args: argparse.Namespace) -> int:
     from napstack.diagram import README, write_diagrams
 
@@ -154,6 +179,14 @@ def parser() -> argparse.ArgumentParser:
     event.add_argument("--config", default="examples/minecraft-java.yaml", help="game config (default: %(default)s)")
     event.add_argument("--type", default="A", choices=["A", "AAAA", "TXT", "MX", "HTTPS", "SRV"], help="query type")
     event.set_defaults(run=_event)
+    cost = commands.add_parser("cost", help="monthly cost of a config, line by line (no AWS calls)")
+    cost.add_argument("config", help="game config")
+    cost.add_argument("--hours-per-month", type=_non_negative, default=60, help="hours played a month (default 60)")
+    cost.add_argument("--region", default="us-east-1", help="AWS region (default us-east-1)")
+    cost.add_argument("--storage-gb", type=_non_negative, default=10, help="GB kept on EFS (default 10)")
+    cost.add_argument("--sessions", type=int, help="play sessions a month (default: one per 3 hours played)")
+    cost.add_argument("--json", action="store_true", help="print one JSON object")
+    cost.set_defaults(run=_cost)
     diagram = commands.add_parser("diagram", help="draw each state machine (mermaid) into state_machines/README.md")
     diagram.set_defaults(run=_diagram)
     replay = commands.add_parser(

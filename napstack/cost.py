@@ -1,0 +1,186 @@
+"""What a config costs per month, line by line, from the prices in prices.json. No AWS calls."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from napstack.config import NapstackConfig
+
+PRICES_FILE = Path(__file__).with_name("prices.json")
+HOURS_PER_MONTH = 730
+# Measured by replaying the real state machines (tests/emulator/test_cost_inputs.py keeps these honest).
+WATCHDOG_TRANSITIONS_PER_CHECK = 3
+WATCHDOG_TRANSITIONS_AT_SCALE_DOWN = 3
+HOOK_TRANSITIONS_PER_START = 8
+HOOK_TRANSITIONS_PER_STOP = 10
+# Usage assumptions, stated in the output.
+LAMBDA_GB = 0.25
+CHECK_SECONDS = 1.0
+LOG_KB_PER_CHECK = 2.0
+CONTAINER_LOG_MB_PER_HOUR = 5.0
+DNS_QUERIES_PER_SESSION = 500  # resolvers retry while the server starts; the TTL is low
+
+
+class PriceError(Exception):
+    """No price for what the config asks: the message says what is missing and how to add it."""
+
+
+@dataclass(frozen=True)
+class Line:
+    item: str
+    quantity: str
+    usd_per_month: float
+    paid_while_idle: bool
+
+
+@dataclass(frozen=True)
+class Estimate:
+    region: str
+    instance_type: str
+    hours_per_month: float
+    sessions_per_month: int
+    storage_gb: float
+    lines: list[Line]
+
+    @property
+    def total(self) -> float:
+        return sum(line.usd_per_month for line in self.lines)
+
+    @property
+    def idle_total(self) -> float:
+        return sum(line.usd_per_month for line in self.lines if line.paid_while_idle)
+
+    @property
+    def per_play_hour(self) -> float:
+        return (self.total - self.idle_total) / self.hours_per_month if self.hours_per_month else 0.0
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data.update(total=round(self.total, 4), idle_total=round(self.idle_total, 4), per_play_hour=round(self.per_play_hour, 5))
+        return data
+
+
+def load_prices(path: Path = PRICES_FILE) -> dict:
+    return json.loads(path.read_text())
+
+
+def _price(prices: dict, region: str, key: str, instance_type: str | None = None) -> float:
+    regional = prices["regions"].get(region)
+    if regional is None:
+        raise PriceError(
+            f"no prices for region {region!r} (known: {', '.join(sorted(prices['regions']))}); "
+            f"add it to {PRICES_FILE.name} with each figure's source and date"
+        )
+    if instance_type is not None:
+        entry = regional["ec2_hourly"].get(instance_type)
+        if entry is None:
+            raise PriceError(
+                f"no price for instance type {instance_type!r} in {region} "
+                f"(known: {', '.join(sorted(regional['ec2_hourly']))}); add its on-demand Linux price to "
+                f"{PRICES_FILE.name} under regions.{region}.ec2_hourly with its source and date"
+            )
+        return entry["usd"]
+    return (regional.get(key) or prices["global"][key])["usd"]
+
+
+def estimate(
+    config: NapstackConfig,
+    hours_per_month: float = 60,
+    region: str = "us-east-1",
+    storage_gb: float = 10,
+    sessions_per_month: int | None = None,
+    prices: dict | None = None,
+) -> Estimate:
+    prices = prices or load_prices()
+    leaf = config.leaf
+    hours = hours_per_month
+    sessions = sessions_per_month if sessions_per_month is not None else max(1, math.ceil(hours / 3)) if hours else 0
+    ec2 = _price(prices, region, "", leaf.ec2.instance_type)
+    checks = hours * 3600 / leaf.watchdog.interval_seconds
+    transitions = (
+        checks * WATCHDOG_TRANSITIONS_PER_CHECK
+        + sessions * (WATCHDOG_TRANSITIONS_AT_SCALE_DOWN + HOOK_TRANSITIONS_PER_START + HOOK_TRANSITIONS_PER_STOP)
+    )
+    invocations = checks + sessions  # count_connections per check, start_server per session
+    log_gb = (checks * LOG_KB_PER_CHECK / 1024 + hours * CONTAINER_LOG_MB_PER_HOUR) / 1024
+    backups = bool(leaf.volumes) and leaf.volumes[0].backups
+    stored_gb = storage_gb if leaf.volumes else 0
+
+    def price(key: str) -> float:
+        return _price(prices, region, key)
+
+    lines = [
+        Line(f"EC2 {leaf.ec2.instance_type}", f"{hours:g} h x ${ec2}/h", hours * ec2, False),
+        Line(
+            "EBS root volume (gp3)",
+            f"{leaf.ec2.root_volume_gib} GiB while running",
+            leaf.ec2.root_volume_gib * price("ebs_gp3_gb_month") * hours / HOURS_PER_MONTH,
+            False,
+        ),
+        Line("Public IPv4 address", f"{hours:g} h", hours * price("public_ipv4_hourly"), False),
+        Line("EFS storage (Standard)", f"{stored_gb:g} GB", stored_gb * price("efs_standard_gb_month"), True),
+        Line(
+            "EFS backups (AWS Backup, warm)",
+            f"{stored_gb if backups else 0:g} GB",
+            (stored_gb if backups else 0) * price("backup_efs_warm_gb_month"),
+            True,
+        ),
+        Line("Route53 hosted zone (shared by every game in it)", "1 zone", price("route53_hosted_zone_month"), True),
+        Line(
+            "Route53 queries",
+            f"{sessions * DNS_QUERIES_PER_SESSION:,} queries",
+            sessions * DNS_QUERIES_PER_SESSION / 1e6 * price("route53_million_queries"),
+            False,
+        ),
+        Line(
+            "Step Functions (watchdog + hook)",
+            f"{transitions:,.0f} transitions ({WATCHDOG_TRANSITIONS_PER_CHECK}/check, {sessions} sessions)",
+            transitions / 1000 * price("stepfunctions_thousand_transitions"),
+            False,
+        ),
+        Line(
+            "Lambda (count_connections, start_server)",
+            f"{invocations:,.0f} invocations, {invocations * LAMBDA_GB * CHECK_SECONDS:,.0f} GB-s",
+            invocations / 1e6 * price("lambda_million_requests")
+            + invocations * LAMBDA_GB * CHECK_SECONDS * price("lambda_gb_second"),
+            False,
+        ),
+        Line(
+            "CloudWatch Logs (ingest + a month kept)",
+            f"{log_gb * 1024:,.0f} MB",
+            log_gb * (price("cloudwatch_logs_ingest_gb") + price("cloudwatch_logs_store_gb_month")),
+            False,
+        ),
+    ]
+    return Estimate(region, leaf.ec2.instance_type, hours, sessions, stored_gb, lines)
+
+
+def control_plane_share(config: NapstackConfig, region: str = "us-east-1", prices: dict | None = None) -> float:
+    """Watchdog and hook cost per play hour, as a share of the instance's hourly price."""
+    one_hour = estimate(config, hours_per_month=1, region=region, sessions_per_month=0, prices=prices)
+    control = sum(line.usd_per_month for line in one_hour.lines if line.item.startswith(("Step Functions", "Lambda")))
+    return control / _price(prices or load_prices(), region, "", config.leaf.ec2.instance_type)
+
+
+def render(config: NapstackConfig, result: Estimate) -> str:
+    width = max(len(line.item) for line in result.lines)
+    rows = [
+        f"{config.leaf.name}: {result.instance_type} in {result.region}, {result.hours_per_month:g} play hours "
+        f"and {result.sessions_per_month} sessions a month, {result.storage_gb:g} GB on EFS",
+        "",
+        f"{'item':<{width}}  {'per month':>10}  {'idle?':<5}  quantity",
+    ]
+    for line in result.lines:
+        rows.append(
+            f"{line.item:<{width}}  ${line.usd_per_month:>9.4f}  {'yes' if line.paid_while_idle else 'no':<5}  {line.quantity}"
+        )
+    rows += [
+        "",
+        f"{'total per month':<{width}}  ${result.total:>9.2f}",
+        f"{'paid with nobody playing':<{width}}  ${result.idle_total:>9.2f}  (storage, backups, hosted zone)",
+        f"{'per play hour':<{width}}  ${result.per_play_hour:>9.4f}",
+    ]
+    return "\n".join(rows)

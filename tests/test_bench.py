@@ -1,0 +1,12 @@
+"""`make bench` measures what it says (a smoke test of its parts; the numbers themselves are not judged)."""
+
+from napstack import bench
+
+
+def test_asset_size_is_the_zipped_function_without_caches():
+    sizes = {name: bench.asset_bytes(name) for name in ("count_connections", "start_server")}
+    assert all(0 < size < 100_000 for size in sizes.values())
+
+
+def test_cold_import_time_is_read_from_importtime():
+    assert bench.handler_import_ms("start_server", runs=1) > 0

@@ -1,0 +1,93 @@
+"""`napstack cost`: hand-checked arithmetic, the idle total is storage only, every price has a source and date."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from napstack.config import load_config
+from napstack.cost import PriceError, control_plane_share, estimate, load_prices
+from tests.conftest import EXAMPLES, ROOT
+
+JAVA = load_config(ROOT / "examples" / "minecraft-java.yaml")
+
+
+def line(result, prefix):
+    return next(l for l in result.lines if l.item.startswith(prefix))
+
+
+def test_hand_checked_month_for_minecraft_java():
+    result = estimate(JAVA, hours_per_month=60, region="us-east-1", storage_gb=10)
+    assert line(result, "EC2").usd_per_month == pytest.approx(60 * 0.0416)
+    assert line(result, "Public IPv4").usd_per_month == pytest.approx(60 * 0.005)
+    assert line(result, "EBS").usd_per_month == pytest.approx(30 * 0.08 * 60 / 730)
+    # 60 checks an hour x 60 hours x 3 transitions, plus 20 sessions x (3 + 8 + 10).
+    assert line(result, "Step Functions").usd_per_month == pytest.approx((10800 + 420) * 0.025 / 1000)
+    assert result.idle_total == pytest.approx(10 * 0.30 + 10 * 0.05 + 0.50)
+    assert result.per_play_hour == pytest.approx((result.total - result.idle_total) / 60)
+
+
+def test_nothing_but_storage_backups_and_the_zone_costs_while_nobody_plays():
+    result = estimate(JAVA, hours_per_month=0)
+    paid = {l.item: l.usd_per_month for l in result.lines if l.usd_per_month > 0}
+    assert set(paid) == {"EFS storage (Standard)", "EFS backups (AWS Backup, warm)", "Route53 hosted zone (shared by every game in it)"}
+    assert result.total == result.idle_total == pytest.approx(4.00)
+    assert all(l.paid_while_idle == (l.item in paid) for l in result.lines)
+
+
+def test_region_changes_the_prices():
+    assert estimate(JAVA, region="eu-central-1").total > estimate(JAVA, region="us-east-1").total
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("region", ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2"])
+def test_every_example_prices_in_every_supported_region(example, region):
+    assert estimate(load_config(example), region=region).total > 0
+
+
+def test_watchdog_and_hook_add_under_5_percent_to_the_cheapest_example():
+    configs = [load_config(example) for example in EXAMPLES]
+    prices = load_prices()["regions"]["us-east-1"]["ec2_hourly"]
+    cheapest = min(configs, key=lambda c: prices[c.leaf.ec2.instance_type]["usd"])
+    assert control_plane_share(cheapest) < 0.05
+
+
+def test_unknown_instance_type_says_how_to_add_it(tmp_path):
+    from tests.test_config import with_changes, write_configs
+
+    config = load_config(write_configs(tmp_path, with_changes(Ec2__InstanceType="x9.huge")))
+    with pytest.raises(PriceError, match=r"no price for instance type 'x9.huge' in us-east-1 .*add its on-demand Linux price to prices.json"):
+        estimate(config)
+
+
+def test_unknown_region_is_a_named_error_with_exit_2():
+    result = subprocess.run(
+        [sys.executable, "-m", "napstack", "cost", "examples/minecraft-java.yaml", "--region", "mars-1"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert result.returncode == 2 and "no prices for region 'mars-1'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_json_output_for_scripts():
+    result = subprocess.run(
+        [sys.executable, "-m", "napstack", "cost", "examples/valheim.yaml", "--json", "--hours-per-month", "10"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    data = json.loads(result.stdout)
+    assert data["hours_per_month"] == 10 and data["instance_type"] == "m5.large"
+    assert {"total", "idle_total", "per_play_hour", "lines"} <= set(data)
+
+
+def test_every_price_carries_a_source_and_a_date():
+    def figures(node):
+        if isinstance(node, dict) and "usd" in node:
+            yield node
+        elif isinstance(node, dict):
+            for value in node.values():
+                yield from figures(value)
+
+    found = list(figures(load_prices()))
+    assert len(found) > 40
+    for figure in found:
+        assert figure["source"] and len(figure["date"]) == 10 and figure["usd"] > 0
