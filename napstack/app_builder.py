@@ -8,8 +8,10 @@ from cdk_nag import AwsSolutionsChecks
 from napstack.config import NapstackConfig
 from stacks.base_stack import BaseStack
 from stacks.leaf_stack import LeafStack
+from stacks.start_stack import StartOnLookupStack
 
 BASE_STACK_NAME = "Napstack-Base"
+START_STACK_NAME = "Napstack-Start"
 
 
 def build_app(config: NapstackConfig, app: cdk.App | None = None, nag: bool = True) -> cdk.App:
@@ -25,6 +27,10 @@ def build_app(config: NapstackConfig, app: cdk.App | None = None, nag: bool = Tr
         description=f"napstack: {config.leaf.name} ({config.leaf.container.image}) on demand",
     )
     cdk.Tags.of(leaf).add("napstack:leaf", config.leaf.name)
+    if config.base.start_on_lookup:
+        StartOnLookupStack(
+            app, START_STACK_NAME, config=config.base, description="napstack: a DNS lookup starts the server (us-east-1)"
+        )
     if nag:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app

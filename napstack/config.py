@@ -167,9 +167,26 @@ class WatchdogConfig(_Model):
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
 
 
+QueryType = Literal["A", "AAAA", "CNAME", "TXT", "MX", "SRV", "HTTPS", "SVCB", "NS", "SOA", "CAA", "PTR", "ANY"]
+
+
 class DnsConfig(_Model):
     sub_domain: DnsLabel = Field(description="Name under the base domain: mc gives mc.example.com.")
-    ttl: int = Field(default=30, ge=1, le=86400, description="Record TTL in seconds; low so players see the new IP quickly.")
+    ttl: int = Field(
+        default=30,
+        ge=1,
+        le=86400,
+        description="Record TTL in seconds: low, so a player whose first try failed gets the new address on the retry.",
+    )
+    start_on: list[QueryType] = Field(
+        default_factory=lambda: ["A", "AAAA"],
+        min_length=1,
+        description="Query types that start the server (resolver prefetches of other types do not).",
+    )
+    cooldown_minutes: int = Field(
+        default=0, ge=0, le=1440, description="After an idle stop, lookups within this many minutes do not restart..."
+    )
+    cooldown_lookups: int = Field(default=3, ge=1, le=1000, description="...unless repeated this many times.")
 
 
 EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
@@ -261,6 +278,15 @@ class BaseConfig(_Model):
     max_azs: int = Field(default=2, ge=1, le=6, description="Availability zones for the public subnets.")
     alert_emails: list[EmailAddress] = Field(default_factory=list, description="Who gets alerts from every server.")
     ssh_key_pair: SshKeyPairConfig | None = Field(default=None, description="Create an EC2 key pair for SSH access.")
+    start_on_lookup: bool = Field(
+        default=True,
+        description="Deploy Napstack-Start in us-east-1: Route53 query logging for the zone starts a leaf when its name is looked up.",
+    )
+    leaf_region: str = Field(
+        default="us-east-1",
+        pattern=r"^[a-z]{2}(-[a-z]+)+-\d$",
+        description="Region the base and leaf stacks are deployed to; start_server (in us-east-1) starts leaves there.",
+    )
 
 
 class NapstackConfig(BaseModel):

@@ -13,7 +13,7 @@ PRICES_FILE = Path(__file__).with_name("prices.json")
 HOURS_PER_MONTH = 730
 # Measured by replaying the real state machines (tests/emulator/test_cost_inputs.py keeps these honest).
 WATCHDOG_TRANSITIONS_PER_CHECK = 3
-WATCHDOG_TRANSITIONS_AT_SCALE_DOWN = 3
+WATCHDOG_TRANSITIONS_AT_SCALE_DOWN = 4
 HOOK_TRANSITIONS_PER_START = 8
 HOOK_TRANSITIONS_PER_STOP = 10
 # Usage assumptions, stated in the output.

@@ -13,7 +13,10 @@ UNAVAILABLE_IP = "192.0.2.1"
 
 COUNT_CONNECTIONS = "count_connections"
 START_SERVER = "start_server"
-DNS_NAME_TAG = "napstack:dns-name"  # on each leaf's ASG: start_server finds the leaf a looked-up name belongs to
+# Tags on each leaf's ASG, the contract between the leaf, start_server and the watchdog (functions/ repeat them).
+DNS_NAME_TAG = "napstack:dns-name"  # start_server finds the leaf a looked-up name belongs to
+START_ON_TAG = "napstack:start-on"  # query types that start it, space-separated
+COOLDOWN_TAG = "napstack:cooldown"  # "<minutes>/<lookups>" after an idle stop
 ASG_DETAIL_TYPES = [
     "EC2 Instance Launch Successful",
     "EC2 Instance Launch Unsuccessful",
@@ -58,6 +61,20 @@ def ecs_crash_pattern(cluster_arn: str) -> dict:
 def function_environment(name: str, **variables: str) -> dict[str, str]:
     """A napstack Lambda's environment, as the stack sets it and the emulator reproduces it."""
     return {"POWERTOOLS_SERVICE_NAME": name, **variables}
+
+
+def start_server_environment(leaf_region: str) -> dict[str, str]:
+    return function_environment(START_SERVER, LEAF_REGION=leaf_region)
+
+
+def leaf_tags(config: NapstackConfig) -> dict[str, str]:
+    """What each leaf's ASG tells start_server about itself."""
+    dns = config.leaf.dns
+    return {
+        DNS_NAME_TAG: config.dns_name,
+        START_ON_TAG: " ".join(dns.start_on),
+        COOLDOWN_TAG: f"{dns.cooldown_minutes}/{dns.cooldown_lookups}",
+    }
 
 
 def count_connections_environment(task_definition_arn: str, container_name: str) -> dict[str, str]:

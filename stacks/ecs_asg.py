@@ -25,15 +25,15 @@ def auto_scaling_group_arn(scope: Construct, name: str) -> str:
 
 @dataclass(frozen=True)
 class ScaleDownAsgAction:
-    """What a state machine needs to scale this ASG to zero: the group's name and the one permission it takes."""
+    """What a state machine needs to scale this ASG to zero: the group's name, and leave a note on it (a tag)."""
 
     auto_scaling_group_name: str
 
     def grant(self, grantee: iam.IGrantable) -> None:
-        """Allow SetDesiredCapacity on this group only (the group id in its ARN is unknowable, hence `*`)."""
+        """Allow SetDesiredCapacity and tagging on this group only (its ARN's group id is unknowable, hence `*`)."""
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["autoscaling:SetDesiredCapacity"],
+                actions=["autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags"],
                 resources=[auto_scaling_group_arn(grantee.grant_principal, self.auto_scaling_group_name)],
             )
         )

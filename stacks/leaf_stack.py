@@ -1,9 +1,10 @@
 """LeafStack: one container run on demand, as six nested stacks wired exactly like the graph in DEVELOPERS.md."""
 
-from aws_cdk import Stack, aws_ec2 as ec2, aws_sns as sns
+from aws_cdk import Stack, Tags, aws_ec2 as ec2, aws_sns as sns
 from constructs import Construct
 
 from napstack.config import NapstackConfig
+from napstack.settings import leaf_tags
 from stacks.asg_state_change_hook import AsgStateChangeHook
 from stacks.container import Container
 from stacks.ecs_asg import EcsAsg
@@ -58,6 +59,8 @@ class LeafStack(Stack):
             config=leaf,
             key_pair=key_pair,
         )
+        for key, value in leaf_tags(config).items():
+            Tags.of(ecs_asg.auto_scaling_group).add(key, value, apply_to_launched_instances=False)
         watchdog = Watchdog(
             self,
             "Watchdog",

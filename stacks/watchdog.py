@@ -57,13 +57,18 @@ class Watchdog(NestedStack):
         # Neither call supports resource-level permissions.
         self.count_connections.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["ssm:GetCommandInvocation", "autoscaling:DescribeAutoScalingInstances"], resources=["*"]
+                actions=[
+                    "ssm:GetCommandInvocation",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeAutoScalingGroups",
+                ],
+                resources=["*"],
             )
         )
         acknowledge_wildcards(
             self.count_connections,
-            "SendCommand on instances is narrowed by the ASG's tag; GetCommandInvocation and "
-            "DescribeAutoScalingInstances support no resource scoping.",
+            "SendCommand on instances is narrowed by the ASG's tag; GetCommandInvocation and the Auto Scaling "
+            "describe calls support no resource scoping.",
             resources=[nag_arn("ec2", "instance/*"), "*"],
         )
 

@@ -1,7 +1,7 @@
 """count_connections: one watchdog check. Thin: parse, ask the host, fold the result, log and emit metrics."""
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from host_check import GameContainer, HostCheckFailed, family_of, instance_in_service, run_host_check
+from host_check import GameContainer, HostCheckFailed, family_of, instance_in_service, looked_up_since, run_host_check
 from watch_logic import Settings, Watch, next_watch
 
 logger = Logger()
@@ -30,8 +30,9 @@ class CheckEvent(BaseModel):
 @event_parser(model=CheckEvent)
 def handler(event: CheckEvent, context: LambdaContext) -> dict:
     logger.set_correlation_id(event.ExecutionName)
-    report, error = None, None
-    in_service = instance_in_service(boto3.client("autoscaling"), event.InstanceId)
+    report, error, looked_up = None, None, False
+    autoscaling = boto3.client("autoscaling")
+    in_service = instance_in_service(autoscaling, event.InstanceId)
     if in_service:
         try:
             game = GameContainer(
@@ -43,7 +44,9 @@ def handler(event: CheckEvent, context: LambdaContext) -> dict:
             report = run_host_check(boto3.client("ssm"), event.InstanceId, game)
         except HostCheckFailed as failure:
             error = str(failure)
-    watch, check = next_watch(event.Settings, event.Watch, event.Now, report, error, in_service)
+        since = event.Now - timedelta(seconds=event.Settings.IntervalSeconds)
+        looked_up = looked_up_since(autoscaling, event.AutoScalingGroupName, since)
+    watch, check = next_watch(event.Settings, event.Watch, event.Now, report, error, in_service, looked_up)
 
     metrics.add_dimension(name="Server", value=event.Settings.ServerName)
     if report is not None:

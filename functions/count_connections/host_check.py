@@ -6,6 +6,7 @@ import json
 import shlex
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -56,6 +57,21 @@ def parse_report(stdout: str) -> HostReport:
         return HostReport.model_validate(json.loads(lines[-1]))
     except (ValueError, ValidationError) as error:
         raise HostCheckFailed(f"BadHostOutput: {lines[-1][:200]!r} is not the expected JSON ({error.__class__.__name__})")
+
+
+LAST_LOOKUP_TAG = "napstack:last-lookup"  # written by start_server (napstack/settings.py has the tag contract)
+
+
+def looked_up_since(autoscaling, group_name: str, since: datetime) -> bool:
+    """Whether a player's DNS lookup reached start_server since `since`: someone is trying to connect."""
+    groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group_name])["AutoScalingGroups"]
+    for tag in groups[0].get("Tags", []) if groups else []:
+        if tag["Key"] == LAST_LOOKUP_TAG:
+            try:
+                return datetime.fromisoformat(tag["Value"].replace("Z", "+00:00")) >= since
+            except ValueError:
+                return False
+    return False
 
 
 def instance_in_service(autoscaling, instance_id: str) -> bool:

@@ -69,6 +69,7 @@ class Check(_Model):
     UdpPackets: int | None = None
     Ssh: int | None = None
     ContainerRunning: bool | None = None
+    LookedUp: bool = False
     Error: str | None = None
 
 
@@ -79,8 +80,8 @@ def udp_delta(previous: int | None, current: int) -> int:
     return current - previous
 
 
-def is_active(settings: Settings, report: HostReport, udp_packets: int) -> bool:
-    if settings.CountSsh and report.ssh > 0:
+def is_active(settings: Settings, report: HostReport, udp_packets: int, looked_up: bool = False) -> bool:
+    if looked_up or (settings.CountSsh and report.ssh > 0):
         return True
     if settings.Protocol == "tcp":
         return report.tcp > 0
@@ -98,8 +99,10 @@ def next_watch(
     report: HostReport | None = None,
     error: str | None = None,
     instance_in_service: bool = True,
+    looked_up: bool = False,
 ) -> tuple[Watch, Check]:
-    """Fold one check into the watch state and decide what the state machine does next."""
+    """Fold one check into the watch state and decide what the state machine does next. A DNS lookup since
+    the last check (`looked_up`) is activity: a player is waiting for the address, not gone."""
     number = watch.Checks + 1
     state = watch.model_copy(
         update={"Checks": number, "ChecksThisExecution": watch.ChecksThisExecution + 1, "Verdict": "Watching", "Reason": ""}
@@ -122,7 +125,7 @@ def next_watch(
         udp_packets = udp_delta(watch.UdpPacketsSeen, report.udp_packets)
         state.FailedCount, state.LastError, state.UdpPacketsSeen = 0, None, report.udp_packets
         in_grace = now - watch.LaunchedAt < timedelta(minutes=settings.StartupGraceMinutes)
-        if is_active(settings, report, udp_packets):
+        if is_active(settings, report, udp_packets, looked_up):
             result: CheckResult = "active"
         elif in_grace:
             result = "grace"
@@ -139,6 +142,7 @@ def next_watch(
             UdpPackets=udp_packets,
             Ssh=report.ssh,
             ContainerRunning=report.container_running,
+            LookedUp=looked_up,
         )
         if state.IdleCount >= settings.IdleChecks:
             state.Verdict = "ScaleDown"

@@ -1,13 +1,15 @@
 """start_server: Route53 query logs (a CloudWatch Logs subscription) start the leaf each looked-up name belongs to."""
 
+import os
 from dataclasses import asdict
+from datetime import datetime, timezone
 
 import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from query_log import BadQueryLogLine, names_to_start, parse_line
+from query_log import BadQueryLogLine, lookups_by_name, parse_line
 from starter import start
 
 logger = Logger()
@@ -30,7 +32,10 @@ def handler(event: CloudWatchLogsEvent, context: LambdaContext) -> dict:
         except BadQueryLogLine as error:
             skipped += 1
             logger.warning("skipped a line", extra={"reason": str(error)})
-    decisions = start(boto3.client("autoscaling"), names_to_start(lookups))
+    # The leaves live in their own region; this function sits beside the log group in us-east-1.
+    autoscaling = boto3.client("autoscaling", region_name=os.environ.get("LEAF_REGION"))
+    now = max((datetime.fromisoformat(l.time.replace("Z", "+00:00")) for l in lookups), default=datetime.now(timezone.utc))
+    decisions = start(autoscaling, lookups_by_name(lookups), now)
     for decision in decisions:
         logger.info(decision.reason, extra={"decision": asdict(decision)})
     return {"lookups": len(lookups), "skipped": skipped, "decisions": [asdict(d) for d in decisions]}

@@ -1,11 +1,17 @@
-"""Route53 query-log lines, and which of them should start a server."""
+"""Route53 query-log lines, and the tags by which a napstack leaf says what should start it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The same tag keys as napstack/settings.py (this folder is deployed on its own and cannot import it).
 DNS_NAME_TAG = "napstack:dns-name"
-DEFAULT_START_TYPES = frozenset({"A", "AAAA"})
+START_ON_TAG = "napstack:start-on"
+COOLDOWN_TAG = "napstack:cooldown"
+IDLE_STOP_TAG = "napstack:idle-stop-at"
+COOLDOWN_COUNT_TAG = "napstack:cooldown-lookups"
+LAST_LOOKUP_TAG = "napstack:last-lookup"
+DEFAULT_START_ON = ("A", "AAAA")
 
 
 class BadQueryLogLine(ValueError):
@@ -36,10 +42,9 @@ def parse_line(line: str) -> Lookup:
     )
 
 
-def names_to_start(lookups: list[Lookup], start_types: frozenset[str] = DEFAULT_START_TYPES) -> dict[str, list[str]]:
-    """{name: [why]} for names whose lookups should start a server; a burst of lookups is one name."""
-    wanted: dict[str, list[str]] = {}
+def lookups_by_name(lookups: list[Lookup]) -> dict[str, list[str]]:
+    """{name: [query types]}: a burst of lookups of one name is one decision."""
+    found: dict[str, list[str]] = {}
     for lookup in lookups:
-        if lookup.query_type in start_types:
-            wanted.setdefault(lookup.name, []).append(lookup.query_type)
-    return wanted
+        found.setdefault(lookup.name, []).append(lookup.query_type)
+    return found

@@ -28,14 +28,14 @@ from napstack.emulator.moto_gaps import _Patches, patched
 from napstack.emulator.scenario import Scenario, SimulatedHost
 from napstack.settings import (
     COUNT_CONNECTIONS,
-    DNS_NAME_TAG,
     START_SERVER,
     UNAVAILABLE_IP,
     asg_event_pattern,
     ecs_crash_pattern,
     auto_scaling_group_name,
     count_connections_environment,
-    function_environment,
+    leaf_tags,
+    start_server_environment,
     hook_settings_json,
     hook_state_machine_name,
     json_string_body,
@@ -157,10 +157,8 @@ class Emulator:
             MaxSize=1,
             DesiredCapacity=0,
             VPCZoneIdentifier=subnet,
-            Tags=[
-                {"Key": "napstack:leaf", "Value": leaf.name, "PropagateAtLaunch": True},
-                {"Key": DNS_NAME_TAG, "Value": self.config.dns_name, "PropagateAtLaunch": False},
-            ],
+            Tags=[{"Key": "napstack:leaf", "Value": leaf.name, "PropagateAtLaunch": True}]
+            + [{"Key": key, "Value": value, "PropagateAtLaunch": False} for key, value in leaf_tags(self.config).items()],
         )
         autoscaling.put_lifecycle_hook(
             LifecycleHookName=LIFECYCLE_HOOK_NAME,
@@ -204,7 +202,7 @@ class Emulator:
         function_name = self._create_function(
             COUNT_CONNECTIONS, role_arn, count_connections_environment(task_definition_arn, CONTAINER_NAME)
         )
-        start_function = self._create_function(START_SERVER, role_arn, function_environment(START_SERVER))
+        start_function = self._create_function(START_SERVER, role_arn, start_server_environment(REGION))
         function_arn = self.client("lambda").get_function(FunctionName=function_name)["Configuration"]["FunctionArn"]
 
         sfn = self.client("stepfunctions")

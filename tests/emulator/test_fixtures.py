@@ -56,7 +56,7 @@ def test_a_burst_of_lookups_is_one_start(config):
     result = replay(config, json.loads((EVENTS / "route53-query-burst.json").read_text()))
     assert [e.state_machine for e in result.executions].count("watchdog") == 1
     starts = [row for row in result.timeline if row.state_machine == "start_server"]
-    assert [row.state for row in starts] == ["started"] and "50 lookup(s)" in starts[0].detail
+    assert [row.state for row in starts] == ["started"] and "50 A/AAAA lookup(s)" in starts[0].detail
 
 
 def test_lookups_of_other_types_say_why_nothing_started(config):

@@ -94,8 +94,8 @@ def test_a_long_session_continues_as_new_executions_carrying_its_state():
 def test_three_transitions_per_check():
     result = watch([], IdleChecks=20)
     (watchdog,) = watchdogs(result)
-    # Wait, Task, Choice per check; then scale down, alert and the final Pass.
-    assert watchdog.transitions == 3 * 20 + 3
+    # Wait, Task, Choice per check; then scale down, tag the idle stop, alert and the final Pass.
+    assert watchdog.transitions == 3 * 20 + 4
 
 
 def reference_scale_check(outcomes, idle_needed=3, failures_allowed=3):

@@ -1,0 +1,87 @@
+"""Napstack-Start (us-east-1): Route53 query logging for the zone, and one start_server Lambda for every leaf in it.
+
+Route53 writes query logs only to a log group in us-east-1 named /aws/route53/..., and a subscription filter
+may only target a Lambda in the log group's region, so this stack lives there whatever the leaves' region;
+start_server calls the leaves' region. One filter serves the whole zone (a log group allows two): adding a
+game adds no filter and no zone, because each leaf's ASG carries its DNS name as a tag.
+"""
+
+import os
+
+from aws_cdk import ArnFormat, Duration, Environment, RemovalPolicy, Stack, aws_iam as iam, aws_logs as logs
+from aws_cdk import aws_logs_destinations as destinations, aws_route53 as route53
+from constructs import Construct
+
+from napstack.config import BaseConfig
+from napstack.settings import DNS_NAME_TAG, START_SERVER, start_server_environment
+from stacks.acknowledge import acknowledge_wildcards
+from stacks.lambda_function import napstack_function
+
+QUERY_LOG_REGION = "us-east-1"
+
+
+class StartOnLookupStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: BaseConfig, **kwargs) -> None:
+        env = Environment(region=QUERY_LOG_REGION, account=os.environ.get("CDK_DEFAULT_ACCOUNT"))
+        super().__init__(scope, construct_id, env=env, **kwargs)
+        log_group_name = f"/aws/route53/{config.domain_name}"
+        query_logs = logs.LogGroup(
+            self,
+            "QueryLogs",
+            log_group_name=log_group_name,
+            retention=logs.RetentionDays.ONE_WEEK,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        log_group_arn = self.format_arn(
+            service="logs", resource="log-group", resource_name=log_group_name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
+        route53_may_write = logs.ResourcePolicy(
+            self,
+            "Route53MayWriteQueryLogs",
+            policy_statements=[
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal("route53.amazonaws.com")],
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[f"{log_group_arn}:*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+                )
+            ],
+        )
+        query_logging = route53.CfnQueryLoggingConfig(
+            self, "QueryLogging", hosted_zone_id=config.hosted_zone_id, cloud_watch_logs_log_group_arn=log_group_arn
+        )
+        query_logging.node.add_dependency(route53_may_write)
+        query_logging.node.add_dependency(query_logs)
+
+        self.start_server = napstack_function(
+            self,
+            "StartServer",
+            name=START_SERVER,
+            environment=start_server_environment(config.leaf_region),
+            timeout=Duration.seconds(30),
+        )
+        # Group names are not known here (leaves come and go): the DNS-name tag marks napstack's groups.
+        self.start_server.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags"],
+                resources=["*"],
+                conditions={"StringLike": {f"autoscaling:ResourceTag/{DNS_NAME_TAG}": "*"}},
+            )
+        )
+        self.start_server.add_to_role_policy(
+            iam.PolicyStatement(actions=["autoscaling:DescribeAutoScalingGroups"], resources=["*"])
+        )
+        acknowledge_wildcards(
+            self.start_server,
+            "Leaves are found at run time: writes are limited to groups tagged napstack:dns-name; "
+            "DescribeAutoScalingGroups supports no resource scoping.",
+            resources=["*"],
+        )
+        logs.SubscriptionFilter(
+            self,
+            "EveryLookup",
+            log_group=query_logs,
+            destination=destinations.LambdaDestination(self.start_server),
+            filter_pattern=logs.FilterPattern.all_events(),
+            filter_name="napstack-start",
+        )
