@@ -214,3 +214,41 @@ def test_every_example_synthesizes(synthesized, example):
     assert "Napstack-Base" in stacks
     leaf_stack = next(s for name, s in stacks.items() if name != "Napstack-Base")
     assert len(leaf_stack.nested) == 6
+
+
+def test_start_stack_lives_in_us_east_1_with_query_logging_for_the_zone(minecraft, synthesized):
+    import json as _json
+
+    from tests.conftest import ROOT
+
+    start = minecraft["Napstack-Start"]
+    manifest = _json.loads((synthesized(ROOT / "examples" / "minecraft-java.yaml") / "manifest.json").read_text())
+    assert manifest["artifacts"]["Napstack-Start"]["environment"].endswith("/us-east-1")
+    logging_config = one(start, "AWS::Route53::QueryLoggingConfig")
+    assert logging_config["Properties"]["HostedZoneId"] == "Z0123456789ABCDEFGHIJ"
+    assert "/aws/route53/example.com" in json.dumps(logging_config["Properties"]["CloudWatchLogsLogGroupArn"])
+    (log_group,) = [g["Properties"] for g in resources_of(start, "AWS::Logs::LogGroup") if "LogGroupName" in g["Properties"]]
+    assert log_group["LogGroupName"] == "/aws/route53/example.com" and log_group["RetentionInDays"] == 7
+    assert "route53.amazonaws.com" in json.dumps(one(start, "AWS::Logs::ResourcePolicy")["Properties"]["PolicyDocument"])
+
+
+def test_one_subscription_filter_sends_every_lookup_to_start_server(minecraft):
+    start = minecraft["Napstack-Start"]
+    subscription = one(start, "AWS::Logs::SubscriptionFilter")["Properties"]
+    assert subscription["FilterPattern"] == ""
+    function = one(start, "AWS::Lambda::Function")["Properties"]
+    assert function["Environment"]["Variables"]["LEAF_REGION"] == "us-east-1"
+
+
+def test_start_server_may_scale_only_napstack_groups(minecraft):
+    writes = [s for s in statements(minecraft["Napstack-Start"]) if "autoscaling:SetDesiredCapacity" in as_list(s["Action"])]
+    assert len(writes) == 1
+    assert writes[0]["Condition"] == {"StringLike": {"autoscaling:ResourceTag/napstack:dns-name": "*"}}
+
+
+def test_leaf_asg_carries_the_tags_start_server_routes_by(leaf):
+    asg = one(leaf.nested["EcsAsg"], "AWS::AutoScaling::AutoScalingGroup")["Properties"]
+    tags = {t["Key"]: t["Value"] for t in asg["Tags"]}
+    assert tags["napstack:dns-name"] == "mc.example.com"
+    assert tags["napstack:start-on"] == "A AAAA"
+    assert tags["napstack:cooldown"] == "0/3"

@@ -4,4 +4,5 @@ import sys
 
 from tests.conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "functions" / "count_connections"))
+for function in ("count_connections", "start_server"):
+    sys.path.insert(0, str(ROOT / "functions" / function))

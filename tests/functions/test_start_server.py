@@ -1,0 +1,123 @@
+"""start_server: which lookups start which leaf, with spurious-start protection; the real handler on moto."""
+
+import importlib.util
+import json
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from napstack.emulator.log_payload import subscription_payload
+from napstack.settings import COOLDOWN_TAG, DNS_NAME_TAG, START_ON_TAG
+from query_log import COOLDOWN_COUNT_TAG, IDLE_STOP_TAG, LAST_LOOKUP_TAG, BadQueryLogLine, parse_line
+from starter import plan
+from tests.conftest import ROOT
+
+NOW = datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)
+ZONE = "Z0123456789ABCDEFGHIJ"
+
+
+def group(desired=0, **tags):
+    return {"AutoScalingGroupName": "Napstack-Mc", "DesiredCapacity": desired, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+
+def test_the_functions_share_the_tag_contract():
+    import host_check
+    import query_log
+
+    from napstack import settings
+
+    assert (query_log.DNS_NAME_TAG, query_log.START_ON_TAG, query_log.COOLDOWN_TAG) == (
+        settings.DNS_NAME_TAG, settings.START_ON_TAG, settings.COOLDOWN_TAG)
+    assert host_check.LAST_LOOKUP_TAG == query_log.LAST_LOOKUP_TAG
+
+
+def test_parses_routes53_documented_line_format():
+    lookup = parse_line("1.0 2017-12-13T08:15:50.235Z Z123412341234 Example.com. A NOERROR UDP Region 192.168.1.1 -")
+    assert (lookup.name, lookup.query_type, lookup.hosted_zone_id) == ("example.com", "A", "Z123412341234")
+    with pytest.raises(BadQueryLogLine):
+        parse_line("hello world")
+
+
+def test_an_a_lookup_starts_a_sleeping_leaf():
+    step = plan("mc.example.com", group(), ["A"], NOW)
+    assert (step.decision.action, step.desired_capacity) == ("started", 1)
+
+
+def test_other_query_types_do_not_start_it_and_say_why():
+    step = plan("mc.example.com", group(), ["TXT", "HTTPS"], NOW)
+    assert step.decision.action == "ignored" and step.desired_capacity is None
+    assert "only A AAAA start it" in step.decision.reason
+
+
+def test_configured_query_types_are_honoured():
+    assert plan("mc.example.com", group(**{START_ON_TAG: "A"}), ["AAAA"], NOW).decision.action == "ignored"
+
+
+def test_a_lookup_while_running_is_activity_not_a_start():
+    step = plan("mc.example.com", group(desired=1), ["A"], NOW)
+    assert step.decision.action == "activity" and step.desired_capacity is None
+    assert step.tags == {LAST_LOOKUP_TAG: NOW.isoformat()}
+
+
+def test_cool_down_needs_repeated_lookups_after_an_idle_stop():
+    tags = {COOLDOWN_TAG: "10/3", IDLE_STOP_TAG: (NOW - timedelta(minutes=4)).isoformat()}
+    first = plan("mc.example.com", group(**tags), ["A"], NOW)
+    assert first.decision.action == "cooling down" and first.tags == {COOLDOWN_COUNT_TAG: "1"}
+    third = plan("mc.example.com", group(**tags, **{COOLDOWN_COUNT_TAG: "2"}), ["A"], NOW)
+    assert third.decision.action == "started" and third.tags[COOLDOWN_COUNT_TAG] == "0"
+    later = plan("mc.example.com", group(**tags), ["A"], NOW + timedelta(minutes=7))
+    assert later.decision.action == "started"
+
+
+def load_handler():
+    spec = importlib.util.spec_from_file_location("start_server_app", ROOT / "functions" / "start_server" / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler
+
+
+def make_group(autoscaling, ec2, name, dns_name):
+    template = ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.small"})
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=name, MinSize=0, MaxSize=1, DesiredCapacity=0, VPCZoneIdentifier=subnet,
+        LaunchTemplate={"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"]},
+        Tags=[{"Key": DNS_NAME_TAG, "Value": dns_name, "PropagateAtLaunch": False}],
+    )
+
+
+def desired(autoscaling):
+    return {g["AutoScalingGroupName"]: g["DesiredCapacity"] for g in autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]}
+
+
+def line(name, qtype="A", second=1):
+    return f"1.0 2026-11-26T20:00:{second:02d}.000Z {ZONE} {name} {qtype} NOERROR UDP IAD89-C1 198.51.100.7 -"
+
+
+@mock_aws
+def test_one_delivery_starts_two_leaves_of_one_zone_and_ignores_the_rest(monkeypatch):
+    monkeypatch.setenv("LEAF_REGION", "eu-west-1")  # start_server runs in us-east-1 and calls the leaves' region
+    autoscaling, ec2 = boto3.client("autoscaling", "eu-west-1"), boto3.client("ec2", "eu-west-1")
+    make_group(autoscaling, ec2, "Napstack-Mc", "mc.example.com")
+    make_group(autoscaling, ec2, "Napstack-Valheim", "valheim.example.com")
+    make_group(autoscaling, ec2, "Napstack-Palworld", "palworld.example.com")
+    payload = subscription_payload(
+        [line("mc.example.com"), line("valheim.example.com", "AAAA"), line("www.example.com"), line("palworld.example.com", "TXT")]
+        + [line("mc.example.com", second=s) for s in range(2, 40)],
+        "/aws/route53/example.com", f"{ZONE}/IAD89-C1",
+    )
+    result = load_handler()(payload, None)
+    assert desired(autoscaling) == {"Napstack-Mc": 1, "Napstack-Valheim": 1, "Napstack-Palworld": 0}
+    actions = {d["name"]: d["action"] for d in result["decisions"]}
+    assert actions == {"mc.example.com": "started", "valheim.example.com": "started", "www.example.com": "no leaf", "palworld.example.com": "ignored"}
+
+
+@mock_aws
+def test_malformed_payload_is_a_named_error_and_scales_nothing():
+    handler = load_handler()
+    with pytest.raises(Exception) as caught:
+        handler({"awslogs": {"data": "bm90IGd6aXBwZWQ="}}, None)
+    assert type(caught.value).__name__ == "MalformedLogPayload"
+    assert json.dumps(caught.value.args)
