@@ -83,7 +83,6 @@ def _replay_live(stack_name: str, confirmed: bool, event: dict) -> int:
     """Start an execution of the deployed hook with the event as input, in the account the credentials name."""
     import json as json_module
 
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
     if not confirmed:
@@ -93,12 +92,8 @@ def _replay_live(stack_name: str, confirmed: bool, event: dict) -> int:
             file=sys.stderr,
         )
         return 2
-    session = boto3.Session()
-    if session.get_credentials() is None:
-        print("napstack: no AWS credentials are configured: set AWS_PROFILE (or run `aws configure`) first", file=sys.stderr)
-        return 2
-    if not session.region_name:
-        print("napstack: no AWS region is configured: set AWS_REGION to the leaf stack's region", file=sys.stderr)
+    session = _aws_session(stack_name)
+    if session is None:
         return 2
     try:
         identity = session.client("sts").get_caller_identity()
@@ -157,6 +152,45 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _aws_session(stack: str):
+    """The user's own session, or None after saying what is missing (exit 2)."""
+    import boto3
+
+    session = boto3.Session()
+    if session.get_credentials() is None:
+        print("napstack: no AWS credentials are configured: set AWS_PROFILE (or run `aws configure`) first", file=sys.stderr)
+        return None
+    if not session.region_name:
+        print(f"napstack: no AWS region is configured: set AWS_REGION to {stack}'s region", file=sys.stderr)
+        return None
+    return session
+
+
+def _control(args: argparse.Namespace) -> int:
+    import json as json_module
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from napstack.control import ControlError, render_status, set_running, status
+
+    session = _aws_session(args.stack)
+    if session is None:
+        return 2
+    try:
+        if args.command == "status":
+            data = status(session, args.stack)
+            print(json_module.dumps(data, indent=2) if args.json else render_status(data))
+        else:
+            print(set_running(session.client("autoscaling"), args.stack, args.command == "start"))
+    except ControlError as error:
+        print(f"napstack: {error}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as error:
+        print(f"napstack: AWS said: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _diagram(args: argparse.Namespace) -> int:
     from napstack.diagram import README, write_diagrams
 
@@ -187,6 +221,16 @@ def parser() -> argparse.ArgumentParser:
     cost.add_argument("--sessions", type=int, help="play sessions a month (default: one per 3 hours played)")
     cost.add_argument("--json", action="store_true", help="print one JSON object")
     cost.set_defaults(run=_cost)
+    for name, text in (
+        ("start", "start a deployed server now (desired capacity 1), with your AWS credentials"),
+        ("stop", "stop a deployed server now (desired capacity 0); data stays on EFS"),
+        ("status", "instances, public IP, DNS value, watchdog and its idle count"),
+    ):
+        control = commands.add_parser(name, help=text)
+        control.add_argument("--stack", required=True, help="the leaf stack, e.g. Napstack-MinecraftJava")
+        if name == "status":
+            control.add_argument("--json", action="store_true", help="print one JSON object")
+        control.set_defaults(run=_control)
     diagram = commands.add_parser("diagram", help="draw each state machine (mermaid) into state_machines/README.md")
     diagram.set_defaults(run=_diagram)
     replay = commands.add_parser(

@@ -344,18 +344,23 @@ class Emulator:
         group = self.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[self.stack.asg_name])
         return [i["InstanceId"] for i in group["AutoScalingGroups"][0]["Instances"]]
 
-    def run_until_settled(self, max_simulated: timedelta = timedelta(hours=72)) -> None:
-        """Let every execution run to its end; stop what still runs after `max_simulated` of simulated time."""
+    def run_until_settled(self, max_simulated: timedelta = timedelta(hours=72), stop_at_limit: bool = True) -> None:
+        """Let every execution run to its end; stop what still runs after `max_simulated` of simulated time
+        (or, without `stop_at_limit`, leave it asleep there, to look at the world mid-session)."""
         deadline = time.monotonic() + REAL_SECONDS_PER_RUN
         self.clock.hold_at(self.clock.now() + max_simulated)
         try:
             while not self.clock.wait_until_idle(0.05, or_held=True):
+                if self.clock.held and not stop_at_limit:
+                    return  # still held: time stays put while the caller looks
                 if self.clock.held:  # everything sleeps past the limit: stopping now aborts them cleanly
                     self.stop_all_executions(f"the replay reached its limit of {max_simulated} simulated")
                 elif time.monotonic() >= deadline:
                     self.stop_all_executions(f"the replay ran longer than {REAL_SECONDS_PER_RUN} s of real time")
-        finally:
+        except BaseException:
             self.clock.hold_at(None)
+            raise
+        self.clock.hold_at(None)
 
     def executions(self) -> list[dict]:
         sfn = self.client("stepfunctions")

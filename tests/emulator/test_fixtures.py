@@ -24,6 +24,7 @@ EXPECTED = {
     "route53-query-lookup.json": (0, 0, UNAVAILABLE_IP, ["server starting", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 19),
     "route53-query-burst.json": (0, 0, UNAVAILABLE_IP, ["server starting", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 19),
     "route53-query-other-name.json": (0, 0, None, [], [], None),
+    "route53-query-two-leaves.json": (0, 0, UNAVAILABLE_IP, ["server starting", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 19),
     "route53-query-other-type.json": (0, 0, None, [], [], None),
     "bad-route53-query-malformed.json": (0, 0, None, [], [], None),
     "bad-unknown-detail-type.json": (0, 0, None, [], [], None),

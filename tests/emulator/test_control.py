@@ -1,0 +1,58 @@
+"""start / stop / status against the emulated stack (moto), as a user's credentials would see it."""
+
+import subprocess
+import sys
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from napstack.config import load_config
+from napstack.control import ControlError, render_status, set_running, status
+from napstack.emulator.scenario import CheckReport, Scenario
+from napstack.emulator.world import Emulator
+from tests.conftest import ROOT
+
+CONFIG = load_config(ROOT / "examples" / "minecraft-java.yaml")
+
+
+def test_start_sets_desired_capacity_and_everything_follows():
+    with Emulator(CONFIG, Scenario(then="active")) as emulator:
+        autoscaling = emulator.client("autoscaling")
+        assert "desired capacity 0 -> 1" in set_running(autoscaling, emulator.stack.asg_name, True)
+        assert "already running" in set_running(autoscaling, emulator.stack.asg_name, True)
+        emulator.run_until_settled(timedelta(minutes=30), stop_at_limit=False)
+        data = status(boto3.Session(region_name="us-east-1"), emulator.stack.asg_name)
+        (instance,) = data["instances"]
+        assert data["desired"] == 1 and data["dns_name"] == "mc.example.com"
+        assert data["dns_value"] == instance["public_ip"]
+        assert data["watchdog"]["name"] == instance["id"] and data["watchdog"]["idle"] == "0/10"
+        assert instance["up_minutes"] >= 0  # moto stamps launches with the wall clock, not the simulated one
+        assert f"DNS mc.example.com -> {instance['public_ip']}" in render_status(data)
+
+
+def test_stop_scales_to_zero_and_the_hook_resets_dns():
+    with Emulator(CONFIG, Scenario(checks=[CheckReport(tcp=1, repeat=100)])) as emulator:
+        autoscaling = emulator.client("autoscaling")
+        set_running(autoscaling, emulator.stack.asg_name, True)
+        emulator.run_until_settled(timedelta(minutes=5), stop_at_limit=False)
+        assert "desired capacity 1 -> 0" in set_running(autoscaling, emulator.stack.asg_name, False)
+        emulator.run_until_settled()
+        data = status(boto3.Session(region_name="us-east-1"), emulator.stack.asg_name)
+        assert (data["desired"], data["instances"], data["dns_value"], data["watchdog"]) == (0, [], "192.0.2.1", None)
+
+
+def test_an_unknown_stack_says_where_it_looked():
+    with Emulator(CONFIG) as emulator:
+        with pytest.raises(ControlError, match="no Auto Scaling group named Napstack-Nope in us-east-1"):
+            set_running(emulator.client("autoscaling"), "Napstack-Nope", True)
+
+
+def test_commands_need_credentials(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"), AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_EC2_METADATA_DISABLED="true")
+    for command in ("start", "stop", "status"):
+        result = subprocess.run([sys.executable, "-m", "napstack", command, "--stack", "Napstack-X"], cwd=ROOT, capture_output=True, text=True, env=env)
+        assert result.returncode == 2 and "no AWS credentials are configured" in result.stderr
