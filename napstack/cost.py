@@ -184,3 +184,19 @@ def render(config: NapstackConfig, result: Estimate) -> str:
         f"{'per play hour':<{width}}  ${result.per_play_hour:>9.4f}",
     ]
     return "\n".join(rows)
+
+
+def examples_table(configs: list[NapstackConfig]) -> str:
+    """The README's cost table: each example at 60 play hours and 10 GB a month in us-east-1."""
+    rows = [
+        "| example | instance | EC2 | Step Functions | total | with nobody playing | per play hour |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for config in configs:
+        result = estimate(config)
+        by_item = {line.item.split(" ")[0]: line.usd_per_month for line in result.lines}
+        rows.append(
+            f"| `{config.leaf.name}` | {result.instance_type} | ${by_item['EC2']:.2f} | ${by_item['Step']:.2f} "
+            f"| ${result.total:.2f} | ${result.idle_total:.2f} | ${result.per_play_hour:.3f} |"
+        )
+    return "\n".join(rows)

@@ -91,3 +91,12 @@ def test_every_price_carries_a_source_and_a_date():
     assert len(found) > 40
     for figure in found:
         assert figure["source"] and len(figure["date"]) == 10 and figure["usd"] > 0
+
+
+def test_readme_shows_the_current_cost_of_every_example():
+    from napstack.cost import examples_table
+
+    names = ["minecraft-java", "minecraft-bedrock", "valheim", "palworld"]
+    table = examples_table([load_config(ROOT / "examples" / f"{name}.yaml") for name in names])
+    assert table in (ROOT / "README.md").read_text(), "update the README's cost table from napstack.cost.examples_table"
+    assert {p.stem for p in EXAMPLES} == set(names)
