@@ -25,10 +25,7 @@ def report_config_error(error: ConfigError) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        return report_config_error(error)
+    config = load_config(args.config)
     print(f"{args.config}: ok — stack {config.leaf.stack_name}, players connect to {config.dns_name}")
     return 0
 
@@ -49,10 +46,7 @@ def _replay(args: argparse.Namespace) -> int:
     from napstack.emulator.report import render
     from napstack.emulator.scenario import ScenarioError, load_scenario
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        return report_config_error(error)
+    config = load_config(args.config)
     try:
         event = json_module.loads(Path(args.event).read_text(encoding="utf-8"))
         if args.live:
@@ -115,10 +109,7 @@ def _event(args: argparse.Namespace) -> int:
 
     from napstack.emulator.log_payload import subscription_payload
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        return report_config_error(error)
+    config = load_config(args.config)
     moment = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     zone = config.base.hosted_zone_id
     line = f"1.0 {moment} {zone} {config.dns_name} {args.type} NOERROR UDP IAD89-C1 198.51.100.7 -"
@@ -132,10 +123,7 @@ def _cost(args: argparse.Namespace) -> int:
 
     from napstack.cost import PriceError, estimate, render
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as error:
-        return report_config_error(error)
+    config = load_config(args.config)
     try:
         result = estimate(config, args.hours_per_month, args.region, args.storage_gb, args.sessions)
     except PriceError as error:
@@ -251,4 +239,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except ConfigError as error:  # every command that reads a config reports its problems the same way
+        return report_config_error(error)
