@@ -56,3 +56,24 @@ def test_commands_need_credentials(tmp_path):
     for command in ("start", "stop", "status"):
         result = subprocess.run([sys.executable, "-m", "napstack", command, "--stack", "Napstack-X"], cwd=ROOT, capture_output=True, text=True, env=env)
         assert result.returncode == 2 and "no AWS credentials are configured" in result.stderr
+
+
+def test_a_lookup_while_running_counts_as_activity_for_the_watchdog():
+    from napstack.emulator.log_payload import subscription_payload
+    from napstack.emulator.replay import collect
+
+    def lookup_now(emulator):
+        moment = emulator.clock.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        line = f"1.0 {moment} {CONFIG.base.hosted_zone_id} mc.example.com A NOERROR UDP IAD89-C1 198.51.100.7 -"
+        return subscription_payload([line], "/aws/route53/example.com", "zone/IAD89-C1")
+
+    with Emulator(CONFIG) as emulator:  # nobody ever connects: grace until minute 10, then idle
+        emulator.set_desired_capacity(1)
+        emulator.run_until_settled(timedelta(minutes=15, seconds=30), stop_at_limit=False)
+        emulator.deliver(lookup_now(emulator))  # a player waiting for DNS at 20:15:30
+        emulator.run_until_settled()
+        result = collect(emulator, [], emulator.clock.now(), True)
+    decisions = [d.result["decisions"][0]["action"] for d in emulator.stack.deliveries if d.result]
+    assert decisions == ["activity"]
+    # Without the lookup the 10th idle check is check 19; the lookup makes check 16 active, so 26.
+    assert result.scaled_down_after_check == 26
