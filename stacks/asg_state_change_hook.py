@@ -98,6 +98,7 @@ class AsgStateChangeHook(NestedStack):
             ),
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[watchdog_state_machine.state_machine_arn]),
             iam.PolicyStatement(actions=["states:StopExecution"], resources=[f"{watchdog_executions}*"]),
+            iam.PolicyStatement(actions=["states:ListExecutions"], resources=[watchdog_state_machine.state_machine_arn]),
             # Describe calls support no resource-level permissions.
             iam.PolicyStatement(
                 actions=["ec2:DescribeInstances", "autoscaling:DescribeAutoScalingGroups"], resources=["*"]

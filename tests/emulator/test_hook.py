@@ -164,3 +164,22 @@ def test_an_event_the_hook_does_not_handle_fails_fast_with_no_side_effects(confi
         assert (described["status"], described["error"]) == ("FAILED", "UnknownEvent")
         assert (_dns_value(emulator), ecs_desired(emulator), _notifications(emulator)) == (None, 0, [])
         assert emulator.completed_lifecycle_actions == []
+
+
+def test_stopping_the_server_stops_the_running_watchdog_whichever_execution_of_its_chain(config, monkeypatch):
+    import napstack.settings as settings_module
+    from napstack.emulator.scenario import CheckReport
+
+    original = settings_module.watchdog_settings
+    # A watchdog that continues as a new execution every 10 checks, so a 30-minute session is a chain.
+    monkeypatch.setattr(settings_module, "watchdog_settings", lambda c: {**original(c), "ChecksPerExecution": 10})
+    players = Scenario(checks=[CheckReport(tcp=1, repeat=10_000)])
+    with Emulator(config, players) as emulator:
+        emulator.set_desired_capacity(1)
+        emulator.run_until_settled(timedelta(minutes=30, seconds=30), stop_at_limit=False)
+        emulator.set_desired_capacity(0)  # someone stops it in the console
+        emulator.run_until_settled()
+        watchdogs = [e for e in emulator.executions() if e["stateMachineArn"] == emulator.stack.watchdog_arn]
+        assert len(watchdogs) == 4  # 30 checks: three executions handed over, the fourth was running
+        assert [w["status"] for w in watchdogs] == ["SUCCEEDED"] * 3 + ["ABORTED"]
+        assert statuses(emulator)[-1] == "SUCCEEDED" and len(emulator.completed_lifecycle_actions) == 1
