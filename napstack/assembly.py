@@ -53,7 +53,3 @@ def load_assembly(cdk_out: str | Path) -> dict[str, StackTemplate]:
         assets = json.loads(assets_file.read_text())["files"] if assets_file.is_file() else {}
         stacks[name] = _load(cdk_out, name, artifact["properties"]["templateFile"], assets)
     return stacks
-
-
-def template_files(cdk_out: str | Path) -> list[Path]:
-    return sorted(Path(cdk_out).glob("*.template.json"))
