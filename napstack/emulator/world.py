@@ -374,5 +374,11 @@ class Emulator:
         sfn = self.client("stepfunctions")
         for execution in self.executions():
             if execution["status"] == "RUNNING":
-                sfn.stop_execution(executionArn=execution["executionArn"], cause=cause)
+                # moto cannot stop an execution whose thread has not set itself up yet: give it a moment.
+                for _ in range(100):
+                    try:
+                        sfn.stop_execution(executionArn=execution["executionArn"], cause=cause)
+                        break
+                    except AttributeError:
+                        time.sleep(0.01)
         self.clock.wait_until_idle(10)

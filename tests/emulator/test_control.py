@@ -77,3 +77,37 @@ def test_a_lookup_while_running_counts_as_activity_for_the_watchdog():
     assert decisions == ["activity"]
     # Without the lookup the 10th idle check is check 19; the lookup makes check 16 active, so 26.
     assert result.scaled_down_after_check == 26
+
+
+def test_a_lookup_soon_after_an_idle_stop_waits_for_repeats():
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    from napstack.emulator.log_payload import subscription_payload
+
+    folder = Path(tempfile.mkdtemp())
+    game = yaml.safe_load((ROOT / "examples" / "minecraft-java.yaml").read_text())
+    game["Dns"].update(CooldownMinutes=30, CooldownLookups=2)
+    (folder / "game.yaml").write_text(yaml.safe_dump(game))
+    (folder / "base.yaml").write_text((ROOT / "examples" / "base.yaml").read_text())
+    config = load_config(folder / "game.yaml")
+
+    def lookup(emulator):
+        moment = emulator.clock.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        line = f"1.0 {moment} {config.base.hosted_zone_id} mc.example.com A NOERROR UDP IAD89-C1 198.51.100.7 -"
+        return subscription_payload([line], "/aws/route53/example.com", "zone/IAD89-C1")
+
+    with Emulator(config) as emulator:
+        emulator.deliver(lookup(emulator))  # starts; nobody joins; the watchdog stops it after grace + 10 idle
+        emulator.run_until_settled()
+        emulator.run_until_settled(timedelta(minutes=5), stop_at_limit=False)  # 5 quiet minutes later
+        emulator.deliver(lookup(emulator))  # a scanner's lookup: held
+        first = emulator.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"][0]["DesiredCapacity"]
+        emulator.deliver(lookup(emulator))  # the player tries again: starts
+        second = emulator.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"][0]["DesiredCapacity"]
+        emulator.run_until_settled(timedelta(minutes=5))
+        actions = [d.result["decisions"][0]["action"] for d in emulator.stack.deliveries if d.result]
+    assert actions == ["started", "cooling down", "started"]
+    assert (first, second) == (0, 1)
