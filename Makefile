@@ -11,9 +11,10 @@ export AWS_EC2_METADATA_DISABLED := true
 
 .PHONY: setup demo synth test bench schema clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# constraints.txt pins every transitive package too (regenerate: .venv/bin/pip freeze > constraints.txt).
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
