@@ -107,13 +107,11 @@ def _event(args: argparse.Namespace) -> int:
     import json as json_module
     from datetime import datetime, timezone
 
-    from napstack.emulator.log_payload import subscription_payload
+    from napstack.emulator.log_payload import lookup_payload
 
     config = load_config(args.config)
-    moment = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    zone = config.base.hosted_zone_id
-    line = f"1.0 {moment} {zone} {config.dns_name} {args.type} NOERROR UDP IAD89-C1 198.51.100.7 -"
-    payload = subscription_payload([line], f"/aws/route53/{config.base.domain_name}", f"{zone}/IAD89-C1")
+    base = config.base
+    payload = lookup_payload(datetime.now(timezone.utc), base.hosted_zone_id, base.domain_name, config.dns_name, args.type)
     print(json_module.dumps(payload, indent=2))
     return 0
 

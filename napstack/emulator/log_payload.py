@@ -8,6 +8,18 @@ import json
 from datetime import datetime
 
 
+def query_log_line(moment: datetime, zone_id: str, name: str, query_type: str = "A") -> str:
+    """One Route53 query-log line, in the documented format (resolver and edge location are examples)."""
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return f"1.0 {stamp} {zone_id} {name} {query_type} NOERROR UDP IAD89-C1 198.51.100.7 -"
+
+
+def lookup_payload(moment: datetime, zone_id: str, domain: str, name: str, query_type: str = "A") -> dict:
+    """The delivery start_server receives for one lookup of `name` in the zone's query-log group."""
+    line = query_log_line(moment, zone_id, name, query_type)
+    return subscription_payload([line], f"/aws/route53/{domain}", f"{zone_id}/IAD89-C1")
+
+
 def subscription_payload(lines: list[str], log_group: str, log_stream: str, filter_name: str = "napstack-start") -> dict:
     """The event Lambda receives for these log lines (one delivery)."""
     events = []

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
-import gzip
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from napstack.config import NapstackConfig
+from napstack.emulator.log_payload import decoded_lines
 from napstack.emulator.scenario import Scenario
 from napstack.emulator.world import Emulator
 from napstack.settings import START_SERVER, UNAVAILABLE_IP
@@ -80,8 +79,7 @@ def _event_time(event: dict) -> datetime | None:
     """When the event happened: EventBridge's `time`, or the first query-log line's time."""
     try:
         if "awslogs" in event:
-            data = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
-            text = data["logEvents"][0]["message"].split()[1]
+            text = decoded_lines(event)[0].split()[1]
             return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(microsecond=0)
         return datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     except (KeyError, TypeError, ValueError, IndexError, OSError, binascii.Error):

@@ -9,6 +9,7 @@ import pytest
 
 from napstack.config import load_config
 from napstack.control import ControlError, render_status, set_running, status
+from napstack.emulator.log_payload import lookup_payload
 from napstack.emulator.scenario import CheckReport, Scenario
 from napstack.emulator.world import Emulator
 from tests.conftest import ROOT
@@ -59,13 +60,10 @@ def test_commands_need_credentials(tmp_path):
 
 
 def test_a_lookup_while_running_counts_as_activity_for_the_watchdog():
-    from napstack.emulator.log_payload import subscription_payload
     from napstack.emulator.replay import collect
 
     def lookup_now(emulator):
-        moment = emulator.clock.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        line = f"1.0 {moment} {CONFIG.base.hosted_zone_id} mc.example.com A NOERROR UDP IAD89-C1 198.51.100.7 -"
-        return subscription_payload([line], "/aws/route53/example.com", "zone/IAD89-C1")
+        return lookup_payload(emulator.clock.now(), CONFIG.base.hosted_zone_id, "example.com", "mc.example.com")
 
     with Emulator(CONFIG) as emulator:  # nobody ever connects: grace until minute 10, then idle
         emulator.set_desired_capacity(1)
@@ -85,8 +83,6 @@ def test_a_lookup_soon_after_an_idle_stop_waits_for_repeats():
 
     import yaml
 
-    from napstack.emulator.log_payload import subscription_payload
-
     folder = Path(tempfile.mkdtemp())
     game = yaml.safe_load((ROOT / "examples" / "minecraft-java.yaml").read_text())
     game["Dns"].update(CooldownMinutes=30, CooldownLookups=2)
@@ -95,9 +91,7 @@ def test_a_lookup_soon_after_an_idle_stop_waits_for_repeats():
     config = load_config(folder / "game.yaml")
 
     def lookup(emulator):
-        moment = emulator.clock.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        line = f"1.0 {moment} {config.base.hosted_zone_id} mc.example.com A NOERROR UDP IAD89-C1 198.51.100.7 -"
-        return subscription_payload([line], "/aws/route53/example.com", "zone/IAD89-C1")
+        return lookup_payload(emulator.clock.now(), config.base.hosted_zone_id, "example.com", "mc.example.com")
 
     with Emulator(config) as emulator:
         emulator.deliver(lookup(emulator))  # starts; nobody joins; the watchdog stops it after grace + 10 idle
