@@ -33,19 +33,23 @@ def set_running(autoscaling, stack: str, running: bool) -> str:
     return f"{stack}: desired capacity {group['DesiredCapacity']} -> {wanted}; {follow}"
 
 
+def a_record_value(route53, zone_id: str, name: str) -> str | None:
+    """The address the server's A record points at now, or None when there is no record."""
+    records = route53.list_resource_record_sets(HostedZoneId=zone_id, StartRecordName=name, StartRecordType="A")
+    for record in records["ResourceRecordSets"]:
+        if record["Name"].rstrip(".") == name and record["Type"] == "A":
+            return record["ResourceRecords"][0]["Value"]
+    return None
+
+
 def _dns_value(route53, name: str | None) -> str | None:
+    """Find the zone from the name (the tag on the group) and read its A record."""
     if not name:
         return None
     domain = name.split(".", 1)[1]
     zones = route53.list_hosted_zones_by_name(DNSName=domain)["HostedZones"]
     zone = next((z for z in zones if z["Name"].rstrip(".") == domain), None)
-    if zone is None:
-        return None
-    records = route53.list_resource_record_sets(HostedZoneId=zone["Id"], StartRecordName=name, StartRecordType="A")
-    for record in records["ResourceRecordSets"]:
-        if record["Name"].rstrip(".") == name and record["Type"] == "A":
-            return record["ResourceRecords"][0]["Value"]
-    return None
+    return a_record_value(route53, zone["Id"], name) if zone else None
 
 
 def _watchdog(sfn, arn: str) -> dict | None:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from napstack.config import NapstackConfig
+from napstack.control import a_record_value
 from napstack.emulator.log_payload import decoded_lines
 from napstack.emulator.scenario import Scenario
 from napstack.emulator.world import Emulator
@@ -249,11 +250,7 @@ def _report(emulator: Emulator, execution: dict) -> tuple[ExecutionReport, list[
 
 
 def _dns_value(emulator: Emulator) -> str | None:
-    records = emulator.client("route53").list_resource_record_sets(HostedZoneId=emulator.stack.hosted_zone_id)
-    for record in records["ResourceRecordSets"]:
-        if record["Name"].rstrip(".") == emulator.stack.record_name and record["Type"] == "A":
-            return record["ResourceRecords"][0]["Value"]
-    return None
+    return a_record_value(emulator.client("route53"), emulator.stack.hosted_zone_id, emulator.stack.record_name)
 
 
 def _notifications(emulator: Emulator) -> list[str]:
