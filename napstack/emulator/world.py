@@ -7,12 +7,15 @@ On exit every execution still running is stopped and waited for.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
+import os
 import time
 import uuid
 import zipfile
+from unittest import mock
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -91,48 +94,33 @@ class Emulator:
         self.clock = SimulatedClock(start or datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc))
         self.host = SimulatedHost(scenario or Scenario())
         self.completed_lifecycle_actions: list[dict] = []
-        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._patches = _Patches()
         self._quiet = 0  # >0 while the emulator sets up the world: no events for its own changes
         self._function_folders: dict[str, str] = {}
-        self._environment_saved: dict[str, str | None] = {}
-        self._patched = None
+        self._exit = contextlib.ExitStack()
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 
     def __enter__(self) -> "Emulator":
-        import os
-
-        for key, value in FAKE_CREDENTIALS.items():
-            self._environment_saved[key] = os.environ.get(key)
-            os.environ[key] = value
-        # moto logs every JSONPath miss (IsPresent checks, Catch paths) as an error: not news for a replay.
-        self._moto_log_level = logging.getLogger("moto").level
-        logging.getLogger("moto").setLevel(logging.CRITICAL)
-        self._mock.start()
-        self._patched = patched(
-            self.clock, self._function_folders.__getitem__, self.host.answer, self.completed_lifecycle_actions
-        )
-        self._patched.__enter__()
-        self.stack = self._create_stack()
-        self._observe_the_group()
+        with contextlib.ExitStack() as setting_up:  # undone at once if the world cannot be built
+            setting_up.enter_context(mock.patch.dict(os.environ, FAKE_CREDENTIALS))
+            # moto logs every JSONPath miss (IsPresent checks, Catch paths) as an error: not news for a replay.
+            moto_log = logging.getLogger("moto")
+            setting_up.callback(moto_log.setLevel, moto_log.level)
+            moto_log.setLevel(logging.CRITICAL)
+            setting_up.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+            setting_up.enter_context(
+                patched(self.clock, self._function_folders.__getitem__, self.host.answer, self.completed_lifecycle_actions)
+            )
+            setting_up.callback(self._patches.undo)
+            self.stack = self._create_stack()
+            self._observe_the_group()
+            self._exit = setting_up.pop_all()
         return self
 
     def __exit__(self, *exc) -> None:
-        import os
-
-        try:
+        with self._exit:
             self.stop_all_executions("the emulator is shutting down")
-        finally:
-            self._patches.undo()
-            self._patched.__exit__(*exc)
-            self._mock.stop()
-            logging.getLogger("moto").setLevel(self._moto_log_level)
-            for key, value in self._environment_saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
     def client(self, service: str):
         return boto3.client(service, region_name=REGION)
