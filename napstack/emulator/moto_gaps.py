@@ -22,6 +22,7 @@ import uuid
 import warnings
 from pathlib import Path
 from typing import Callable, Iterator
+from unittest import mock
 
 import botocore.httpsession
 import botocore.session
@@ -36,25 +37,14 @@ class RealEndpointBlocked(RuntimeError):
     """An emulated call tried to leave the machine: the emulator never talks to AWS."""
 
 
-class _Patches:
-    """Set attributes and remember the originals, so everything can be put back."""
-
-    def __init__(self) -> None:
-        self._undo: list[tuple[object, str, object]] = []
-
-    _MISSING = object()
+class _Patches(contextlib.ExitStack):
+    """Attributes set with unittest.mock, all put back by `undo()` (also for attributes that did not exist)."""
 
     def set(self, owner: object, name: str, value: object) -> None:
-        self._undo.append((owner, name, owner.__dict__.get(name, self._MISSING) if isinstance(owner, type) else getattr(owner, name)))
-        setattr(owner, name, value)
+        self.enter_context(mock.patch.object(owner, name, value, create=True))
 
     def undo(self) -> None:
-        while self._undo:
-            owner, name, value = self._undo.pop()
-            if value is self._MISSING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, value)
+        self.close()
 
 
 # --- Gap: Lambda tasks try to start Docker; the real handler must run in-process ------------------------
