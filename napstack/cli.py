@@ -1,4 +1,4 @@
-"""`python -m napstack COMMAND`: schema, summary (and later replay, diagram). Exit 2 for a bad command line."""
+"""`python -m napstack COMMAND` (see `--help`). Exit 2 for a bad command line, config or input file."""
 
 from __future__ import annotations
 
@@ -59,8 +59,11 @@ def _replay(args: argparse.Namespace) -> int:
     except json_module.JSONDecodeError as error:
         print(f"napstack: {args.event}: not JSON ({error})", file=sys.stderr)
         return 2
-    except (EventError, ScenarioError) as error:
-        print(f"napstack: {args.event if isinstance(error, EventError) else ''}{': ' if isinstance(error, EventError) else ''}{error}", file=sys.stderr)
+    except EventError as error:
+        print(f"napstack: {args.event}: {error}", file=sys.stderr)
+        return 2
+    except ScenarioError as error:  # its message names the scenario file
+        print(f"napstack: {error}", file=sys.stderr)
         return 2
     print(json_module.dumps(result.as_json(), indent=2) if args.json else render(result))
     if not args.json:
@@ -79,9 +82,12 @@ def _replay_live(stack_name: str, confirmed: bool, event: dict) -> int:
 
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from napstack.control import deployed_state_machine_arn
+    from napstack.settings import hook_state_machine_name
+
     if not confirmed:
         print(
-            f"napstack: --live starts a real execution of {stack_name}-AsgStateChangeHook in your AWS account, "
+            f"napstack: --live starts a real execution of {hook_state_machine_name(stack_name)} in your AWS account, "
             "which may start or stop your server; add --yes to do it",
             file=sys.stderr,
         )
@@ -90,9 +96,7 @@ def _replay_live(stack_name: str, confirmed: bool, event: dict) -> int:
     if session is None:
         return 2
     try:
-        identity = session.client("sts").get_caller_identity()
-        partition = identity["Arn"].split(":")[1]
-        arn = f"arn:{partition}:states:{session.region_name}:{identity['Account']}:stateMachine:{stack_name}-AsgStateChangeHook"
+        arn = deployed_state_machine_arn(session, hook_state_machine_name(stack_name))
         execution = session.client("stepfunctions").start_execution(stateMachineArn=arn, input=json_module.dumps(event))
     except (BotoCoreError, ClientError) as error:
         print(f"napstack: could not start the deployed hook: {error}", file=sys.stderr)

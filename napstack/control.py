@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from napstack.settings import DNS_NAME_TAG
+from napstack.settings import DNS_NAME_TAG, watchdog_state_machine_name
 
 
 class ControlError(Exception):
@@ -68,6 +68,13 @@ def _watchdog(sfn, arn: str) -> dict | None:
     return {"name": execution["name"], "since": execution["startDate"].isoformat(), "idle": idle}
 
 
+def deployed_state_machine_arn(session, name: str) -> str:
+    """The ARN a napstack state machine has in the account and region the session names."""
+    identity = session.client("sts").get_caller_identity()
+    partition = identity["Arn"].split(":")[1]
+    return f"arn:{partition}:states:{session.region_name}:{identity['Account']}:stateMachine:{name}"
+
+
 def status(session, stack: str, now: datetime | None = None) -> dict:
     autoscaling = session.client("autoscaling")
     group = _group(autoscaling, stack)
@@ -81,8 +88,7 @@ def status(session, stack: str, now: datetime | None = None) -> dict:
                 instances.append(
                     {"id": instance["InstanceId"], "public_ip": instance.get("PublicIpAddress"), "up_minutes": int(up.total_seconds() // 60)}
                 )
-    account = session.client("sts").get_caller_identity()["Account"]
-    watchdog_arn = f"arn:aws:states:{autoscaling.meta.region_name}:{account}:stateMachine:{stack}-Watchdog"
+    watchdog_arn = deployed_state_machine_arn(session, watchdog_state_machine_name(stack))
     return {
         "stack": stack,
         "desired": group["DesiredCapacity"],

@@ -29,12 +29,16 @@ def auto_scaling_group_name(leaf: LeafConfig) -> str:
     return leaf.stack_name
 
 
-def watchdog_state_machine_name(leaf: LeafConfig) -> str:
-    return f"{leaf.stack_name}-Watchdog"
+WATCHDOG_SUFFIX, HOOK_SUFFIX = "-Watchdog", "-AsgStateChangeHook"
 
 
-def hook_state_machine_name(leaf: LeafConfig) -> str:
-    return f"{leaf.stack_name}-AsgStateChangeHook"
+def watchdog_state_machine_name(leaf: LeafConfig | str) -> str:
+    """`<stack>-Watchdog`, from a leaf config or (for deployed stacks) its stack name."""
+    return f"{leaf if isinstance(leaf, str) else leaf.stack_name}{WATCHDOG_SUFFIX}"
+
+
+def hook_state_machine_name(leaf: LeafConfig | str) -> str:
+    return f"{leaf if isinstance(leaf, str) else leaf.stack_name}{HOOK_SUFFIX}"
 
 
 def asg_event_pattern(group_name: str) -> dict:

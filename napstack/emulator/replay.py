@@ -210,8 +210,7 @@ def _detail(state: str, phase: str, data: dict) -> str:
 
 def _report(emulator: Emulator, execution: dict) -> tuple[ExecutionReport, list[TimelineRow]]:
     sfn = emulator.client("stepfunctions")
-    machine = execution["stateMachineArn"].rsplit(":", 1)[-1]
-    short = "watchdog" if machine.endswith("-Watchdog") else "hook"
+    short = "watchdog" if execution["stateMachineArn"] == emulator.stack.watchdog_arn else "hook"
     described = sfn.describe_execution(executionArn=execution["executionArn"])
     history = [
         event
