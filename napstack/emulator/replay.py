@@ -164,7 +164,7 @@ def _upsert(emulator: Emulator, value: str) -> None:
                     "ResourceRecordSet": {
                         "Name": emulator.stack.record_name,
                         "Type": "A",
-                        "TTL": 30,
+                        "TTL": emulator.config.leaf.dns.ttl,
                         "ResourceRecords": [{"Value": value}],
                     },
                 }
