@@ -16,7 +16,12 @@ START_STACK_NAME = "Napstack-Start"
 
 def build_app(config: NapstackConfig, app: cdk.App | None = None, nag: bool = True) -> cdk.App:
     app = app or cdk.App()
-    base = BaseStack(app, BASE_STACK_NAME, config=config.base, description="napstack: shared VPC and alerts")
+    # The base and leaf stacks deploy to LeafRegion, where start_server looks for them, whatever the CLI profile's
+    # region. The account stays unresolved: a concrete one would make the VPC look up its zones (an AWS call).
+    leaf_env = cdk.Environment(region=config.base.leaf_region)
+    base = BaseStack(
+        app, BASE_STACK_NAME, config=config.base, env=leaf_env, description="napstack: shared VPC and alerts"
+    )
     leaf = LeafStack(
         app,
         config.leaf.stack_name,
@@ -24,6 +29,7 @@ def build_app(config: NapstackConfig, app: cdk.App | None = None, nag: bool = Tr
         vpc=base.vpc,
         alerts_topic=base.alerts_topic,
         key_pair=base.key_pair,
+        env=leaf_env,
         description=f"napstack: {config.leaf.name} ({config.leaf.container.image}) on demand",
     )
     cdk.Tags.of(leaf).add("napstack:leaf", config.leaf.name)

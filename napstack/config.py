@@ -117,9 +117,21 @@ class ContainerConfig(_Model):
         return value
 
 
+# Graviton families carry a "g" after the generation digit (t4g, m7g, c6gn, r8gd, x2gd, g5g, im4gn) or are a1.
+ARM_FAMILY = re.compile(r"^(a1|[a-z]+\d+g[a-z]*)$")
+
+
+def instance_architecture(instance_type: str) -> str:
+    """`arm64` for Graviton instance types, `x86_64` for the rest: which ECS-optimized image the instance boots."""
+    family = instance_type.split(".", 1)[0]
+    return "arm64" if ARM_FAMILY.match(family) else "x86_64"
+
+
 class Ec2Config(_Model):
     instance_type: str = Field(
-        pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$", description="EC2 instance type, e.g. t3.medium."
+        pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$",
+        description="EC2 instance type, e.g. t3.medium. Graviton types (t4g, m7g, ...) boot the arm64 ECS image: "
+        "the container image must then be built for linux/arm64.",
     )
     root_volume_gib: int = Field(
         default=30, ge=30, le=1000, description="Root EBS volume (the ECS-optimized AMI needs 30 GiB)."

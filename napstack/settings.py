@@ -13,15 +13,17 @@ UNAVAILABLE_IP = "192.0.2.1"
 
 COUNT_CONNECTIONS = "count_connections"
 START_SERVER = "start_server"
+DNS_RECORD = "dns_record"
 # Tags on each leaf's ASG, the contract between the leaf, start_server and the watchdog (functions/ repeat them).
 DNS_NAME_TAG = "napstack:dns-name"  # start_server finds the leaf a looked-up name belongs to
 START_ON_TAG = "napstack:start-on"  # query types that start it, space-separated
 COOLDOWN_TAG = "napstack:cooldown"  # "<minutes>/<lookups>" after an idle stop
-ASG_DETAIL_TYPES = [
-    "EC2 Instance Launch Successful",
-    "EC2 Instance Launch Unsuccessful",
-    "EC2 Instance-terminate Lifecycle Action",
-]
+LAUNCH_DETAIL_TYPES = ["EC2 Instance Launch Successful", "EC2 Instance Launch Unsuccessful"]
+TERMINATE_DETAIL_TYPE = "EC2 Instance-terminate Lifecycle Action"
+# napstack's own terminate hook, by name: ECS managed draining puts a second hook on the group (named below),
+# and Auto Scaling emits one lifecycle event per hook. ECS completes its own after stopping the game.
+LIFECYCLE_HOOK_NAME = "napstack-terminating"
+ECS_DRAINING_HOOK_NAME = "ecs-managed-draining-termination-hook"
 
 
 def auto_scaling_group_name(leaf: LeafConfig) -> str:
@@ -41,12 +43,21 @@ def hook_state_machine_name(leaf: LeafConfig | str) -> str:
     return f"{leaf if isinstance(leaf, str) else leaf.stack_name}{HOOK_SUFFIX}"
 
 
-def asg_event_pattern(group_name: str) -> dict:
-    """The hook's EventBridge rule: this group's launches, failed launches and terminations, nothing else."""
+def asg_launch_pattern(group_name: str) -> dict:
+    """The hook's first rule: this group's launches and failed launches, nothing else."""
     return {
         "source": ["aws.autoscaling"],
-        "detail-type": ASG_DETAIL_TYPES,
+        "detail-type": LAUNCH_DETAIL_TYPES,
         "detail": {"AutoScalingGroupName": [group_name]},
+    }
+
+
+def asg_terminate_pattern(group_name: str) -> dict:
+    """The hook's second rule: this group's terminations held by napstack's own hook (ECS's hook is left to ECS)."""
+    return {
+        "source": ["aws.autoscaling"],
+        "detail-type": [TERMINATE_DETAIL_TYPE],
+        "detail": {"AutoScalingGroupName": [group_name], "LifecycleHookName": [LIFECYCLE_HOOK_NAME]},
     }
 
 

@@ -4,7 +4,7 @@ cdk-nag 3 matches acknowledgments by exact finding id; IAM4 and IAM5 report one 
 or wildcard (``AwsSolutions-IAM5[Resource::*]``), so those have their own helpers that build the id.
 """
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, Stack, Token, Validations
 from constructs import IConstruct
 
 # How cdk-nag writes pseudo parameters inside finding ids.
@@ -31,6 +31,8 @@ def acknowledge_wildcards(
         acknowledge(scope, f"AwsSolutions-IAM5[Action::{action}]", reason)
 
 
-def nag_arn(service: str, resource: str, region: str = REGION, account: str = ACCOUNT) -> str:
-    """An ARN built with Stack.format_arn, as cdk-nag renders it in a finding id."""
-    return f"arn:{PARTITION}:{service}:{region}:{account}:{resource}"
+def nag_arn(scope: IConstruct, service: str, resource: str) -> str:
+    """An ARN built with Stack.format_arn in `scope`'s stack, as cdk-nag renders it in a finding id (a stack
+    pinned to a region has it written out)."""
+    region = Stack.of(scope).region
+    return f"arn:{PARTITION}:{service}:{REGION if Token.is_unresolved(region) else region}:{ACCOUNT}:{resource}"

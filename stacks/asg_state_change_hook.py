@@ -8,7 +8,9 @@ from constructs import Construct
 from napstack.config import NapstackConfig
 from napstack.settings import (
     UNAVAILABLE_IP,
-    asg_event_pattern,
+    LIFECYCLE_HOOK_NAME,
+    asg_launch_pattern,
+    asg_terminate_pattern,
     ecs_crash_pattern,
     auto_scaling_group_name,
     hook_settings_json,
@@ -17,6 +19,7 @@ from napstack.settings import (
     watchdog_state_machine_name,
 )
 from stacks.acknowledge import acknowledge_wildcards, nag_arn
+from stacks.dns_record import DnsRecord, own_record_changes
 from stacks.ecs_asg import auto_scaling_group_arn
 from stacks.state_machine import napstack_state_machine
 
@@ -45,6 +48,11 @@ class AsgStateChangeHook(NestedStack):
             service="states", resource="execution", resource_name=f"{watchdog_name}:", arn_format=ArnFormat.COLON_RESOURCE_NAME
         )
         asg_name = auto_scaling_group_name(config.leaf)
+        # Created before, and so deleted after, everything that can rewrite it: on destroy the rules and the state
+        # machine go first, then the record, whatever it points at; the instance terminates later (EcsAsg).
+        record = DnsRecord(
+            self, "DnsRecord", hosted_zone_id=config.base.hosted_zone_id, record_name=record_name, ttl=config.leaf.dns.ttl
+        )
         self.state_machine, role = napstack_state_machine(
             self,
             "StateMachine",
@@ -58,18 +66,21 @@ class AsgStateChangeHook(NestedStack):
                 "RecordName": record_name,
                 "UnavailableIp": UNAVAILABLE_IP,
                 "WatchdogStateMachineArn": watchdog_state_machine.state_machine_arn,
-                "WatchdogExecutionArnPrefix": watchdog_executions,
                 "AlertTopicArn": alerts_topic.topic_arn,
                 "ServerName": config.leaf.name,
                 "AutoScalingGroupName": asg_name,
+                "LifecycleHookName": LIFECYCLE_HOOK_NAME,
             },
         )
+        group_name = auto_scaling_group.auto_scaling_group_name
         rules = {
-            "AsgEvents": ("this group's launches and terminations", asg_event_pattern(auto_scaling_group.auto_scaling_group_name)),
+            "AsgLaunches": ("this group's launches and failed launches", asg_launch_pattern(group_name)),
+            "AsgTerminating": ("this group's terminations held by napstack's hook", asg_terminate_pattern(group_name)),
             "GameCrashed": ("the game task stopped on its own", ecs_crash_pattern(ecs_cluster.cluster_arn)),
         }
+        self.state_machine.node.add_dependency(record.resource)
         for rule_id, (what, pattern) in rules.items():
-            events.Rule(
+            rule = events.Rule(
                 self,
                 rule_id,
                 description=f"{config.leaf.name}: {what} drive the hook",
@@ -78,20 +89,11 @@ class AsgStateChangeHook(NestedStack):
                 ),
                 targets=[targets.SfnStateMachine(self.state_machine)],
             )
+            rule.node.add_dependency(record.resource)
 
         statements = [
             iam.PolicyStatement(actions=["ecs:UpdateService"], resources=[ec2_service.service_arn]),
-            iam.PolicyStatement(
-                actions=["route53:ChangeResourceRecordSets"],
-                resources=[stack.format_arn(service="route53", region="", account="", resource="hostedzone",
-                                            resource_name=config.base.hosted_zone_id)],
-                conditions={
-                    "ForAllValues:StringEquals": {
-                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [record_name],
-                        "route53:ChangeResourceRecordSetsRecordTypes": ["A"],
-                    }
-                },
-            ),
+            own_record_changes(self, config.base.hosted_zone_id, record_name),
             iam.PolicyStatement(
                 actions=["autoscaling:CompleteLifecycleAction", "autoscaling:SetDesiredCapacity"],
                 resources=[auto_scaling_group_arn(self, asg_name)],
@@ -112,8 +114,8 @@ class AsgStateChangeHook(NestedStack):
             "StopExecution is limited to the watchdog's executions (named per instance); an ASG's ARN holds a "
             "generated id (`*`) beside its fixed name; the describe calls support no resource scoping.",
             resources=[
-                nag_arn("states", f"execution:{watchdog_name}:*"),
-                nag_arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{asg_name}"),
+                nag_arn(self, "states", f"execution:{watchdog_name}:*"),
+                nag_arn(self, "autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{asg_name}"),
                 "*",
             ],
         )

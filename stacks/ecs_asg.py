@@ -2,16 +2,18 @@
 
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, NestedStack, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_ecs as ecs
+import jsii
+from aws_cdk import ArnFormat, AspectPriority, Aspects, Duration, IAspect, NestedStack, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_ecs as ecs
 from aws_cdk import aws_efs as efs, aws_iam as iam
 from constructs import Construct
 
-from napstack.config import LeafConfig
-from napstack.settings import auto_scaling_group_name
+from napstack.config import LeafConfig, instance_architecture
+from napstack.settings import LIFECYCLE_HOOK_NAME, auto_scaling_group_name
 from stacks.acknowledge import acknowledge, acknowledge_managed_policies, acknowledge_wildcards
 
 HOST_MOUNT_PATH = "/mnt/efs"
 LIFECYCLE_HEARTBEAT = Duration.minutes(5)
+AMI_HARDWARE = {"x86_64": ecs.AmiHardwareType.STANDARD, "arm64": ecs.AmiHardwareType.ARM}
 
 
 def auto_scaling_group_arn(scope: Construct, name: str) -> str:
@@ -37,6 +39,20 @@ class ScaleDownAsgAction:
                 resources=[auto_scaling_group_arn(grantee.grant_principal, self.auto_scaling_group_name)],
             )
         )
+
+
+@jsii.implements(IAspect)
+class ServiceAfterAssociation:
+    """The service names the capacity provider, which must be associated with the cluster first, and on destroy
+    the service must go before the association ("in use"). The cluster creates that association in an aspect of
+    its own at synth, so this one runs after it and makes the service depend on it."""
+
+    def __init__(self, service: ecs.Ec2Service) -> None:
+        self.service = service
+
+    def visit(self, node) -> None:
+        if isinstance(node, ecs.CfnClusterCapacityProviderAssociations):
+            self.service.node.add_dependency(node)
 
 
 class EcsAsg(NestedStack):
@@ -101,7 +117,8 @@ class EcsAsg(NestedStack):
             self,
             "LaunchTemplate",
             instance_type=ec2.InstanceType(config.ec2.instance_type),
-            machine_image=ecs.EcsOptimizedImage.amazon_linux2023(),
+            # Graviton types (t4g, m7g, ...) boot the arm64 image; the container image must then be built for arm64.
+            machine_image=ecs.EcsOptimizedImage.amazon_linux2023(AMI_HARDWARE[instance_architecture(config.ec2.instance_type)]),
             user_data=user_data,
             role=role,
             security_group=sg_container_traffic,
@@ -135,9 +152,11 @@ class EcsAsg(NestedStack):
             "AwsSolutions-AS3",
             "Scaling events go to EventBridge and the AsgStateChangeHook alerts on them; SNS notifications would duplicate.",
         )
-        # The hook state machine completes this after pointing DNS and ECS away from the instance.
+        # The hook state machine completes this after pointing DNS and ECS away from the instance. Named, because
+        # ECS managed draining adds a hook of its own and the hook's rule must tell the two apart.
         self.auto_scaling_group.add_lifecycle_hook(
             "Terminating",
+            lifecycle_hook_name=LIFECYCLE_HOOK_NAME,
             lifecycle_transition=autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
             heartbeat_timeout=LIFECYCLE_HEARTBEAT,
             default_result=autoscaling.DefaultResult.CONTINUE,
@@ -167,4 +186,5 @@ class EcsAsg(NestedStack):
                 ecs.CapacityProviderStrategy(capacity_provider=capacity_provider.capacity_provider_name, weight=1)
             ],
         )
+        Aspects.of(self.ecs_cluster).add(ServiceAfterAssociation(self.ec2_service), priority=AspectPriority.MUTATING + 1)
         self.scale_down_asg_action = ScaleDownAsgAction(auto_scaling_group_name=auto_scaling_group_name(config))

@@ -2,7 +2,7 @@
 
 import re
 
-from aws_cdk import NestedStack, RemovalPolicy, aws_backup as backup, aws_ec2 as ec2, aws_ecs as ecs, aws_efs as efs
+from aws_cdk import Aws, Fn, NestedStack, RemovalPolicy, aws_backup as backup, aws_ec2 as ec2, aws_ecs as ecs, aws_efs as efs
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -13,6 +13,13 @@ from stacks.acknowledge import acknowledge_managed_policies
 def access_point_path(container_path: str) -> str:
     """Each volume gets its own directory on the file system, named after its container path."""
     return "/volumes/" + (re.sub(r"[^A-Za-z0-9._-]+", "-", container_path.strip("/")) or "root")
+
+
+def per_deployment_name(prefix: str) -> str:
+    """`<prefix>-<8 hex>`, the hex taken from this stack's id, which is new each time the stack is created: a
+    retained resource keeps its name after a destroy, and the next deploy must not collide with it."""
+    stack_uuid = Fn.select(2, Fn.split("/", Aws.STACK_ID))
+    return Fn.join("-", [prefix, Fn.select(0, Fn.split("-", stack_uuid))])
 
 
 class Efs(NestedStack):
@@ -76,7 +83,9 @@ class Efs(NestedStack):
 
         if config.volumes and config.volumes[0].backups:
             # The vault and plan belong to AWS Backup, not to the task: a compromised game cannot delete them.
-            vault = backup.BackupVault(self, "Vault", removal_policy=RemovalPolicy.RETAIN)
+            vault = backup.BackupVault(
+                self, "Vault", backup_vault_name=per_deployment_name(config.stack_name), removal_policy=RemovalPolicy.RETAIN
+            )
             plan = backup.BackupPlan.daily35_day_retention(self, "Backups", vault)
             selection = plan.add_selection(
                 "FileSystem", resources=[backup.BackupResource.from_efs_file_system(self.efs_file_system)]

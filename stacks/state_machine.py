@@ -5,7 +5,7 @@ from constructs import Construct
 
 from napstack.asl import asl_file
 from stacks.acknowledge import acknowledge, acknowledge_wildcards
-from stacks.log_group import napstack_log_group
+from stacks.log_group import state_machine_log_group
 
 def state_machine_arn(scope: Construct, state_machine_name: str) -> str:
     """The ARN a named state machine will have, usable before it exists (no circular references)."""
@@ -26,7 +26,7 @@ def napstack_state_machine(
     substitutions: dict[str, str],
 ) -> tuple[sfn.StateMachine, iam.Role]:
     role = iam.Role(scope, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
-    log_group = napstack_log_group(scope, f"{construct_id}Logs")
+    log_group = state_machine_log_group(scope, f"{construct_id}Logs", state_machine_name)
     state_machine = sfn.StateMachine(
         scope,
         construct_id,

@@ -69,7 +69,7 @@ class Watchdog(NestedStack):
             self.count_connections,
             "SendCommand on instances is narrowed by the ASG's tag; GetCommandInvocation and the Auto Scaling "
             "describe calls support no resource scoping.",
-            resources=[nag_arn("ec2", "instance/*"), "*"],
+            resources=[nag_arn(self, "ec2", "instance/*"), "*"],
         )
 
         name = watchdog_state_machine_name(config)
@@ -97,5 +97,5 @@ class Watchdog(NestedStack):
         acknowledge_wildcards(
             role,
             "An ASG's ARN holds a generated id: `*` stands for it, the group's name is fixed.",
-            resources=[nag_arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{scale_down_asg_action.auto_scaling_group_name}")],
+            resources=[nag_arn(self, "autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{scale_down_asg_action.auto_scaling_group_name}")],
         )

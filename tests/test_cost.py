@@ -22,8 +22,8 @@ def test_hand_checked_month_for_minecraft_java():
     assert line(result, "EC2").usd_per_month == pytest.approx(60 * 0.0416)
     assert line(result, "Public IPv4").usd_per_month == pytest.approx(60 * 0.005)
     assert line(result, "EBS").usd_per_month == pytest.approx(30 * 0.08 * 60 / 730)
-    # 60 checks an hour x 60 hours x 3 transitions, plus 20 sessions x (4 + 8 + 11).
-    assert line(result, "Step Functions").usd_per_month == pytest.approx((10800 + 460) * 0.025 / 1000)
+    # 60 checks an hour x 60 hours x 3 transitions, plus 20 sessions x (4 + 8 + 12).
+    assert line(result, "Step Functions").usd_per_month == pytest.approx((10800 + 480) * 0.025 / 1000)
     assert result.idle_total == pytest.approx(10 * 0.30 + 10 * 0.05 + 0.50)
     assert result.per_play_hour == pytest.approx((result.total - result.idle_total) / 60)
 
@@ -100,3 +100,14 @@ def test_readme_shows_the_current_cost_of_every_example():
     table = examples_table([load_config(ROOT / "examples" / f"{name}.yaml") for name in names])
     assert table in (ROOT / "README.md").read_text(), "update the README's cost table from napstack.cost.examples_table"
     assert {p.stem for p in EXAMPLES} == set(names)
+
+
+def test_a_graviton_type_is_priced_and_cheaper_than_its_x86_twin(tmp_path):
+    from napstack.config import instance_architecture
+    from tests.test_config import GOOD, write_configs
+
+    graviton = load_config(write_configs(tmp_path, {**GOOD, "Ec2": {"InstanceType": "t4g.medium"}}))
+    x86 = load_config(write_configs(tmp_path, {**GOOD, "Ec2": {"InstanceType": "t3.medium"}}))
+    assert (instance_architecture("t4g.medium"), instance_architecture("t3.medium")) == ("arm64", "x86_64")
+    assert line(estimate(graviton, hours_per_month=60), "EC2").usd_per_month == pytest.approx(60 * 0.0336)
+    assert estimate(graviton, hours_per_month=60).total < estimate(x86, hours_per_month=60).total

@@ -143,12 +143,6 @@ def test_state_machines_are_standard_and_loaded_from_the_asl_files(leaf):
         assert machine["DefinitionSubstitutions"]
 
 
-def test_functions_use_the_powertools_layer_and_newest_python(leaf):
-    function = one(leaf.nested["Watchdog"], "AWS::Lambda::Function")["Properties"]
-    assert function["Runtime"] == "python3.14"
-    assert "AWSLambdaPowertoolsPythonV3-python314-x86_64" in json.dumps(function["Layers"])
-
-
 def test_send_command_is_limited_to_this_groups_instances_and_the_shell_document(leaf):
     send = [s for s in statements(leaf.nested["Watchdog"]) if s["Action"] == "ssm:SendCommand"]
     on_instances = [s for s in send if "instance/*" in json.dumps(s["Resource"])]
@@ -168,42 +162,198 @@ def test_no_write_action_is_granted_on_every_resource(leaf, nested):
 
 
 def hook_rules(leaf):
-    rules = [r["Properties"] for r in resources_of(leaf.nested["AsgStateChangeHook"], "AWS::Events::Rule")]
-    return {rule["EventPattern"]["source"][0]: rule for rule in rules}
+    return {
+        rule_id.rstrip("0123456789ABCDEF"): rule["Properties"]
+        for rule_id, rule in leaf.nested["AsgStateChangeHook"].resources.items()
+        if rule["Type"] == "AWS::Events::Rule"
+    }
 
 
 def test_hook_rules_target_the_hook_state_machine(leaf):
     rules = hook_rules(leaf)
-    assert set(rules) == {"aws.autoscaling", "aws.ecs"}
+    assert set(rules) == {"AsgLaunches", "AsgTerminating", "GameCrashed"}
     for rule in rules.values():
         assert "StateMachine" in json.dumps(rule["Targets"][0]["Arn"])
 
 
 def test_crash_rule_listens_to_this_clusters_crashed_tasks_only(leaf):
-    pattern = hook_rules(leaf)["aws.ecs"]["EventPattern"]
+    pattern = hook_rules(leaf)["GameCrashed"]["EventPattern"]
     assert pattern["detail-type"] == ["ECS Task State Change"]
     assert pattern["detail"]["lastStatus"] == ["STOPPED"]
     assert pattern["detail"]["stopCode"] == ["EssentialContainerExited", "TaskFailedToStart"]
     assert "Cluster" in json.dumps(pattern["detail"]["clusterArn"])
 
 
-def test_hook_rule_listens_to_this_group_only(leaf):
-    pattern = hook_rules(leaf)["aws.autoscaling"]["EventPattern"]
-    assert pattern["source"] == ["aws.autoscaling"]
-    assert set(pattern["detail-type"]) == {
-        "EC2 Instance Launch Successful",
-        "EC2 Instance Launch Unsuccessful",
-        "EC2 Instance-terminate Lifecycle Action",
-    }
-    assert len(pattern["detail"]["AutoScalingGroupName"]) == 1
+def test_hook_rules_listen_to_this_group_only(leaf):
+    rules = hook_rules(leaf)
+    launches, terminating = rules["AsgLaunches"]["EventPattern"], rules["AsgTerminating"]["EventPattern"]
+    assert launches["source"] == terminating["source"] == ["aws.autoscaling"]
+    assert set(launches["detail-type"]) == {"EC2 Instance Launch Successful", "EC2 Instance Launch Unsuccessful"}
+    assert terminating["detail-type"] == ["EC2 Instance-terminate Lifecycle Action"]
+    for pattern in (launches, terminating):
+        assert len(pattern["detail"]["AutoScalingGroupName"]) == 1
+
+
+def test_terminate_rule_takes_napstacks_own_lifecycle_hook_only(leaf):
+    """ECS managed draining adds a hook of its own: its events are ECS's to complete, after the game stopped."""
+    (hook,) = resources_of(leaf.nested["EcsAsg"], "AWS::AutoScaling::LifecycleHook")
+    assert hook["Properties"]["LifecycleTransition"] == "autoscaling:EC2_INSTANCE_TERMINATING"
+    assert one(leaf.nested["EcsAsg"], "AWS::ECS::CapacityProvider")["Properties"]["AutoScalingGroupProvider"][
+        "ManagedDraining"
+    ] == "ENABLED"
+    pattern = hook_rules(leaf)["AsgTerminating"]["EventPattern"]
+    assert pattern["detail"]["LifecycleHookName"] == [hook["Properties"]["LifecycleHookName"]]
+    assert "ecs-managed-draining-termination-hook" not in pattern["detail"]["LifecycleHookName"]
+
+
+RETAIN_POLICIES = {"Retain", "RetainExceptOnCreate", "Snapshot"}
+
+
+def every_stack(stacks):
+    for stack in stacks.values():
+        yield stack
+        yield from every_stack(stack.nested)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_no_retained_resource_has_a_name_its_leftover_would_keep(synthesized, example):
+    """deploy -> destroy -> deploy: what a destroy keeps must not hold the name the next deploy asks for."""
+    from napstack.assembly import load_assembly
+
+    retained = [
+        (stack.name, logical_id, resource)
+        for stack in every_stack(load_assembly(synthesized(example)))
+        for logical_id, resource in stack.resources.items()
+        if resource.get("DeletionPolicy") in RETAIN_POLICIES
+    ]
+    assert {r["Type"] for _, _, r in retained} >= {"AWS::EFS::FileSystem", "AWS::Backup::BackupVault"}
+    for stack_name, logical_id, resource in retained:
+        for key, value in resource.get("Properties", {}).items():
+            if key.endswith("Name"):  # BackupVaultName, LogGroupName, BucketName, ...
+                assert "AWS::StackId" in json.dumps(value), f"{stack_name}/{logical_id}: {key} {value} is fixed"
+
+
+def test_service_waits_for_the_clusters_capacity_provider_association(leaf):
+    ecs_asg = leaf.nested["EcsAsg"].resources
+    (association,) = [i for i, r in ecs_asg.items() if r["Type"] == "AWS::ECS::ClusterCapacityProviderAssociations"]
+    (service,) = [r for r in ecs_asg.values() if r["Type"] == "AWS::ECS::Service"]
+    assert association in as_list(service.get("DependsOn", []))
+
+
+def test_dns_record_exists_from_the_deploy_pointing_at_the_asleep_address(leaf):
+    hook = leaf.nested["AsgStateChangeHook"].resources
+    (record_id,) = [i for i, r in hook.items() if r["Type"] == "Custom::NapstackDnsRecord"]
+    properties = hook[record_id]["Properties"]
+    assert (properties["RecordName"], properties["AsleepIp"], properties["Ttl"]) == ("mc.example.com", "192.0.2.1", 30)
+    assert properties["HostedZoneId"] == "Z0123456789ABCDEFGHIJ"
+    assert hook[record_id].get("DeletionPolicy", "Delete") == "Delete"
+
+
+def test_whatever_rewrites_the_record_is_deleted_before_it(leaf):
+    """On destroy CloudFormation deletes dependents first: the rules and the hook state machine go, then the
+    record (whatever it points at), and only then the instance (EcsAsg, which the hook stack depends on)."""
+    hook = leaf.nested["AsgStateChangeHook"].resources
+    (record_id,) = [i for i, r in hook.items() if r["Type"] == "Custom::NapstackDnsRecord"]
+    rewriters = [r for r in hook.values() if r["Type"] in ("AWS::Events::Rule", "AWS::StepFunctions::StateMachine")]
+    assert len(rewriters) == 4 and all(record_id in as_list(r.get("DependsOn", [])) for r in rewriters)
+    hook_stack = next(r for i, r in leaf.resources.items() if i.startswith("AsgStateChangeHook"))
+    assert "EcsAsgNestedStack" in json.dumps(hook_stack["Properties"]["Parameters"])  # takes EcsAsg's outputs
+
+
+def test_the_record_function_may_change_only_the_servers_own_record(leaf):
+    hook = leaf.nested["AsgStateChangeHook"]
+    changes = [s for s in statements(hook) if s["Action"] == "route53:ChangeResourceRecordSets"]
+    assert len(changes) == 2  # the hook state machine's and the record function's
+    for statement in changes:
+        condition = statement["Condition"]["ForAllValues:StringEquals"]
+        assert condition["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == ["mc.example.com"]
+        assert condition["route53:ChangeResourceRecordSetsRecordTypes"] == ["A"]
+
+
+def test_base_and_leaf_deploy_to_the_leaf_region(tmp_path, synthesized):
+    from napstack.assembly import load_assembly
+    from tests.test_config import GOOD, write_configs
+
+    leaf_file = write_configs(
+        tmp_path, GOOD, {"DomainName": "example.org", "HostedZoneId": "Z1234567890", "LeafRegion": "eu-west-1"}
+    )
+    manifest = json.loads((synthesized(leaf_file) / "manifest.json").read_text())
+    regions = {name: a["environment"].rsplit("/", 1)[-1] for name, a in manifest["artifacts"].items() if "environment" in a}
+    assert regions == {"Napstack-Base": "eu-west-1", "Napstack-TestGame": "eu-west-1", "Napstack-Start": "us-east-1"}
+    # start_server calls that same region, and the base stack's zones are CloudFormation's, not a synth-time lookup.
+    start = load_assembly(synthesized(leaf_file))["Napstack-Start"]
+    assert one(start, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]["LEAF_REGION"] == "eu-west-1"
+    assert "Fn::GetAZs" in json.dumps(load_assembly(synthesized(leaf_file))["Napstack-Base"].template)
+
+
+def image_parameter(stack) -> str:
+    """The public SSM parameter the launch template's image comes from (a template parameter's default)."""
+    data = one(stack.nested["EcsAsg"], "AWS::EC2::LaunchTemplate")["Properties"]["LaunchTemplateData"]
+    parameter = data["ImageId"]["Ref"]
+    return stack.nested["EcsAsg"].template["Parameters"][parameter]["Default"]
+
+
+def test_an_x86_type_boots_the_x86_ecs_image(leaf):
+    assert image_parameter(leaf) == "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+
+
+def test_a_graviton_type_boots_the_arm64_ecs_image(tmp_path, synthesized):
+    from napstack.assembly import load_assembly
+    from tests.test_config import GOOD, write_configs
+
+    leaf_file = write_configs(tmp_path, {**GOOD, "Ec2": {"InstanceType": "t4g.medium"}})
+    leaf_stack = load_assembly(synthesized(leaf_file))["Napstack-TestGame"]
+    assert image_parameter(leaf_stack) == "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
+    data = one(leaf_stack.nested["EcsAsg"], "AWS::EC2::LaunchTemplate")["Properties"]["LaunchTemplateData"]
+    assert data["InstanceType"] == "t4g.medium"
+
+
+def test_state_machines_log_under_the_vended_logs_prefix(leaf):
+    """Any other name adds to the account's CloudWatch Logs resource policy, which fills up after a few games."""
+    for nested in ("Watchdog", "AsgStateChangeHook"):
+        stack = leaf.nested[nested]
+        machine = one(stack, "AWS::StepFunctions::StateMachine")["Properties"]
+        for destination in machine["LoggingConfiguration"]["Destinations"]:
+            group_id = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+            name = stack.resources[group_id]["Properties"]["LogGroupName"]
+            assert name.startswith("/aws/vendedlogs/states/"), name
+
+
+def pinned(package: str) -> str:
+    from tests.conftest import ROOT
+
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        name, _, version = line.partition("==")
+        if name.strip().lower().replace("_", "-") == package:
+            return version.strip()
+    raise AssertionError(f"{package} is not pinned in constraints.txt")
+
+
+@pytest.mark.parametrize(
+    "stack_name,nested",
+    [("Napstack-MinecraftJava", "Watchdog"), ("Napstack-MinecraftJava", "AsgStateChangeHook"), ("Napstack-Start", None)],
+)
+def test_every_function_runs_the_powertools_release_the_tests_run(minecraft, stack_name, nested):
+    """The layer is AWS's public SSM parameter for the pinned release, resolved at deploy in the stack's region."""
+    from importlib.metadata import version
+
+    release = pinned("aws-lambda-powertools")
+    assert version("aws-lambda-powertools") == release
+    stack = minecraft[stack_name].nested[nested] if nested else minecraft[stack_name]
+    functions = [f["Properties"] for f in resources_of(stack, "AWS::Lambda::Function") if f["Properties"].get("Layers")]
+    assert functions
+    for function in functions:
+        assert function["Layers"] == [f"{{{{resolve:ssm:/aws/service/powertools/python/x86_64/python3.14/{release}}}}}"]
+        assert (function["Runtime"], function.get("Architectures", ["x86_64"])) == ("python3.14", ["x86_64"])
 
 
 def test_dns_changes_are_limited_to_the_servers_own_record(leaf):
     route53 = [s for s in statements(leaf.nested["AsgStateChangeHook"]) if s["Action"] == "route53:ChangeResourceRecordSets"]
-    assert len(route53) == 1
-    condition = route53[0]["Condition"]["ForAllValues:StringEquals"]
-    assert condition["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == ["mc.example.com"]
-    assert "hostedzone/Z0123456789ABCDEFGHIJ" in json.dumps(route53[0]["Resource"])
+    assert route53
+    for statement in route53:
+        condition = statement["Condition"]["ForAllValues:StringEquals"]
+        assert condition["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == ["mc.example.com"]
+        assert "hostedzone/Z0123456789ABCDEFGHIJ" in json.dumps(statement["Resource"])
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)

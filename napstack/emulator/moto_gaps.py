@@ -344,6 +344,49 @@ def _modules_importing(module_name: str, attribute: str) -> list:
     return modules
 
 
+# --- Gap: Route53 DELETE succeeds with any values the record ever had; AWS needs the current ones --------
+
+
+def route53_delete_needs_current_values(patches: _Patches) -> None:
+    """AWS rejects a DELETE whose TTL or values differ from the record's current ones (InvalidChangeBatch, "the
+    values provided do not match the current values"); moto accepts any values it has ever seen for the name.
+    This is what makes a record the hook rewrote undeletable by CloudFormation's own RecordSet."""
+    from moto.route53.exceptions import Route53ClientError
+    from moto.route53.models import Route53Backend
+
+    original = Route53Backend.change_resource_record_sets
+
+    def change_resource_record_sets(self, zoneid, change_list):
+        zone = self.get_hosted_zone(zoneid)
+        for change in change_list:
+            wanted = change.get("ResourceRecordSet", {})
+            if change.get("Action") != "DELETE" or "SetIdentifier" in wanted:
+                continue
+            name = wanted.get("Name", "").rstrip(".").lower() + "."
+            current = [r for r in zone.rrsets if r.name.rstrip(".").lower() + "." == name and r.type == wanted.get("Type")]
+            values = sorted(r["Value"] for r in wanted.get("ResourceRecords", []))
+            if not current or int(current[0].ttl or 0) != int(wanted.get("TTL", 0)) or sorted(current[0].records) != values:
+                raise Route53ClientError(
+                    "InvalidChangeBatch",
+                    f"[Tried to delete resource record set [name='{name}', type='{wanted.get('Type')}'] but "
+                    + ("it was not found]" if not current else "the values provided do not match the current values]"),
+                )
+        return original(self, zoneid, change_list)
+
+    patches.set(Route53Backend, "change_resource_record_sets", change_resource_record_sets)
+
+
+@contextlib.contextmanager
+def route53_as_aws() -> Iterator[None]:
+    """The Route53 gap alone, for handler tests on plain moto."""
+    patches = _Patches()
+    try:
+        route53_delete_needs_current_values(patches)
+        yield
+    finally:
+        patches.undo()
+
+
 @contextlib.contextmanager
 def patched(
     clock: SimulatedClock,
@@ -362,6 +405,7 @@ def patched(
         simulated_clock_for_waits(patches, clock)
         injected_command_output(patches, command_output)
         unwrap_indexed_paths(patches)
+        route53_delete_needs_current_values(patches)
         yield
     finally:
         patches.undo()

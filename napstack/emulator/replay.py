@@ -12,7 +12,7 @@ from napstack.control import a_record_value
 from napstack.emulator.log_payload import decoded_lines
 from napstack.emulator.scenario import Scenario
 from napstack.emulator.world import Emulator
-from napstack.settings import START_SERVER, UNAVAILABLE_IP
+from napstack.settings import ECS_DRAINING_HOOK_NAME, LIFECYCLE_HOOK_NAME, START_SERVER, UNAVAILABLE_IP
 
 NAPSTACK_GROUP_PREFIX = "Napstack-"
 LAUNCH, LAUNCH_FAILED, TERMINATING = (
@@ -131,6 +131,10 @@ def _bind(emulator: Emulator, event: dict, notes: list[str]) -> dict:
             for r in event.get("resources", [])
         ]
     kind, old_instance = event.get("detail-type"), detail.get("EC2InstanceId")
+    hook = detail.get("LifecycleHookName")
+    if kind == TERMINATING and isinstance(hook, str) and hook not in (LIFECYCLE_HOOK_NAME, ECS_DRAINING_HOOK_NAME):
+        notes.append(f"bound lifecycle hook {hook} to {LIFECYCLE_HOOK_NAME}")
+        detail["LifecycleHookName"] = LIFECYCLE_HOOK_NAME
     if kind in (LAUNCH, TERMINATING):
         emulator.set_desired_capacity(1, quietly=True)  # the instance the event speaks of
         instance = emulator.instance_ids()[0]
@@ -260,6 +264,16 @@ def _notifications(emulator: Emulator) -> list[str]:
     return [subject or message for _, message, subject, _, _ in topic.sent_notifications]
 
 
+def _other_hooks_action(delivery) -> str | None:
+    """A terminate lifecycle event of a hook that is not napstack's (ECS managed draining's): no rule takes it."""
+    detail = delivery.event.get("detail") if isinstance(delivery.event, dict) else None
+    hook = detail.get("LifecycleHookName") if isinstance(detail, dict) else None
+    if delivery.started or delivery.event.get("detail-type") != TERMINATING or hook in (None, LIFECYCLE_HOOK_NAME):
+        return None
+    owner = "ECS drains the instance (the game stops and saves) and completes it" if hook == ECS_DRAINING_HOOK_NAME else "its owner completes it"
+    return f"{detail.get('EC2InstanceId')}: lifecycle hook {hook} is not napstack's; {owner}"
+
+
 def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_matched: bool) -> ReplayResult:
     reports, rows, execution_rows_all = [], [], []
     for execution in emulator.executions():
@@ -268,9 +282,12 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
         execution_rows_all.extend(execution_rows)
     function_errors = []
     for delivery in emulator.stack.deliveries:
+        stamp = delivery.time.strftime("%Y-%m-%d %H:%M:%S")
+        other_hook = _other_hooks_action(delivery)
+        if other_hook:
+            rows.append(TimelineRow(stamp, "rules", "-", "LeftToItsHook", other_hook))
         if delivery.started != START_SERVER:
             continue
-        stamp = delivery.time.strftime("%Y-%m-%d %H:%M:%S")
         if delivery.error:
             function_errors.append(f"{START_SERVER}: {delivery.error}")
             rows.append(TimelineRow(stamp, START_SERVER, "-", "FAILED", delivery.error))

@@ -31,12 +31,17 @@ from napstack.emulator.moto_gaps import _Patches, patched
 from napstack.emulator.scenario import Scenario, SimulatedHost
 from napstack.settings import (
     COUNT_CONNECTIONS,
+    DNS_RECORD,
     START_SERVER,
     UNAVAILABLE_IP,
-    asg_event_pattern,
+    ECS_DRAINING_HOOK_NAME,
+    LIFECYCLE_HOOK_NAME,
+    asg_launch_pattern,
+    asg_terminate_pattern,
     ecs_crash_pattern,
     auto_scaling_group_name,
     count_connections_environment,
+    function_environment,
     leaf_tags,
     start_server_environment,
     hook_settings_json,
@@ -46,7 +51,6 @@ from napstack.settings import (
 )
 
 REGION = "us-east-1"
-LIFECYCLE_HOOK_NAME = "Terminating"
 CONTAINER_NAME = "game"
 ECS_AMI_NAME = "al2023-ami-ecs-hvm-2023.0.2026*-kernel-6.1-x86_64"
 FAKE_CREDENTIALS = {
@@ -56,6 +60,7 @@ FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+TERMINATE_HOOKS = sorted([LIFECYCLE_HOOK_NAME, ECS_DRAINING_HOOK_NAME])
 REAL_SECONDS_PER_RUN = 300  # a safety net in real time; simulated time has its own limit
 
 
@@ -85,6 +90,7 @@ class EmulatedStack:
     hook_arn: str
     function_name: str
     start_function_name: str
+    record_function_name: str
     deliveries: list[Delivery] = field(default_factory=list)
 
 
@@ -148,13 +154,15 @@ class Emulator:
             Tags=[{"Key": "napstack:leaf", "Value": leaf.name, "PropagateAtLaunch": True}]
             + [{"Key": key, "Value": value, "PropagateAtLaunch": False} for key, value in leaf_tags(self.config).items()],
         )
-        autoscaling.put_lifecycle_hook(
-            LifecycleHookName=LIFECYCLE_HOOK_NAME,
-            AutoScalingGroupName=asg_name,
-            LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
-            HeartbeatTimeout=300,
-            DefaultResult="CONTINUE",
-        )
+        # napstack's hook, and the one ECS managed draining adds to the group when the capacity provider is created.
+        for hook_name, heartbeat in ((LIFECYCLE_HOOK_NAME, 300), (ECS_DRAINING_HOOK_NAME, 3600)):
+            autoscaling.put_lifecycle_hook(
+                LifecycleHookName=hook_name,
+                AutoScalingGroupName=asg_name,
+                LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
+                HeartbeatTimeout=heartbeat,
+                DefaultResult="CONTINUE",
+            )
 
         ecs = self.client("ecs")
         cluster_arn = ecs.create_cluster(clusterName=leaf.stack_name)["cluster"]["clusterArn"]
@@ -191,6 +199,8 @@ class Emulator:
             COUNT_CONNECTIONS, role_arn, count_connections_environment(task_definition_arn, CONTAINER_NAME)
         )
         start_function = self._create_function(START_SERVER, role_arn, start_server_environment(REGION))
+        record_function = self._create_function(DNS_RECORD, role_arn, function_environment(DNS_RECORD))
+        self._deploy_record(record_function, zone_id)
         function_arn = self.client("lambda").get_function(FunctionName=function_name)["Configuration"]["FunctionArn"]
 
         sfn = self.client("stepfunctions")
@@ -202,7 +212,6 @@ class Emulator:
                 {"CountConnectionsFunctionArn": function_arn, "AlertTopicArn": topic_arn, "ServerName": leaf.name},
             ),
         )["stateMachineArn"]
-        watchdog_executions = watchdog_arn.replace(":stateMachine:", ":execution:") + ":"
         hook_arn = sfn.create_state_machine(
             name=hook_state_machine_name(leaf),
             roleArn=role_arn,
@@ -216,7 +225,7 @@ class Emulator:
                     "RecordName": self.config.dns_name,
                     "UnavailableIp": UNAVAILABLE_IP,
                     "WatchdogStateMachineArn": watchdog_arn,
-                    "WatchdogExecutionArnPrefix": watchdog_executions,
+                    "LifecycleHookName": LIFECYCLE_HOOK_NAME,
                     "AlertTopicArn": topic_arn,
                     "ServerName": leaf.name,
                     "AutoScalingGroupName": asg_name,
@@ -235,7 +244,46 @@ class Emulator:
             hook_arn=hook_arn,
             function_name=function_name,
             start_function_name=start_function,
+            record_function_name=record_function,
         )
+
+    def _record_request(self, function_name: str, zone_id: str, request_type: str) -> dict:
+        """What CloudFormation asks the DNS record's custom resource (stacks/dns_record.py) on deploy or delete."""
+        properties = {
+            "ServiceToken": f"arn:aws:lambda:{REGION}:123456789012:function:{function_name}",
+            "HostedZoneId": zone_id,
+            "RecordName": self.config.dns_name,
+            "Ttl": str(self.config.leaf.dns.ttl),
+            "AsleepIp": UNAVAILABLE_IP,
+        }
+        return {
+            "RequestType": request_type,
+            "ServiceToken": properties["ServiceToken"],
+            "ResponseURL": "https://cloudformation-custom-resource-response.invalid/",
+            "StackId": f"arn:aws:cloudformation:{REGION}:123456789012:stack/{self.config.leaf.stack_name}/emulated",
+            "RequestId": str(uuid.uuid4()),
+            "LogicalResourceId": "DnsRecord",
+            "ResourceType": "Custom::NapstackDnsRecord",
+            "ResourceProperties": properties,
+            **({"PhysicalResourceId": self.config.dns_name} if request_type != "Create" else {}),
+        }
+
+    def _invoke_record_function(self, function_name: str, zone_id: str, request_type: str) -> dict:
+        response = self.client("lambda").invoke(
+            FunctionName=function_name, Payload=json.dumps(self._record_request(function_name, zone_id, request_type))
+        )
+        payload = json.loads(response["Payload"].read() or "null")
+        if response.get("FunctionError"):
+            raise RuntimeError(f"the DNS record's {request_type} failed: {payload}")
+        return payload
+
+    def _deploy_record(self, function_name: str, zone_id: str) -> None:
+        """The record exists from the deploy, pointing at the asleep address, as the stack's custom resource makes it."""
+        self._invoke_record_function(function_name, zone_id, "Create")
+
+    def delete_record(self) -> dict:
+        """What `cdk destroy` does to the record once the hook's rules and state machine are gone."""
+        return self._invoke_record_function(self.stack.record_function_name, self.stack.hosted_zone_id, "Delete")
 
     def _create_function(self, folder: str, role_arn: str, environment: dict[str, str]) -> str:
         name = f"{self.config.leaf.stack_name}-{folder}"
@@ -273,16 +321,18 @@ class Emulator:
             for instance_id in sorted(after - before):
                 emulator.deliver(asg_events.launch_successful(group.name, instance_id, now))
             for instance_id in sorted(before - after):
-                emulator.deliver(
-                    asg_events.terminate_lifecycle_action(group.name, instance_id, LIFECYCLE_HOOK_NAME, now)
-                )
+                for hook_name in TERMINATE_HOOKS:  # Auto Scaling emits one lifecycle event per hook
+                    emulator.deliver(asg_events.terminate_lifecycle_action(group.name, instance_id, hook_name, now))
 
         self._patches.set(FakeAutoScalingGroup, "set_desired_capacity", set_desired_capacity)
 
     @staticmethod
     def rules_for(group_name: str, cluster_arn: str, target: str = "hook") -> list[tuple[dict, str]]:
         """(event pattern, target) for each rule the leaf stack deploys (stacks/asg_state_change_hook.py)."""
-        return [(asg_event_pattern(group_name), target), (ecs_crash_pattern(cluster_arn), target)]
+        return [
+            (pattern, target)
+            for pattern in (asg_launch_pattern(group_name), asg_terminate_pattern(group_name), ecs_crash_pattern(cluster_arn))
+        ]
 
     def rules(self) -> list[tuple[dict, str]]:
         return self.rules_for(self.stack.asg_name, self.stack.cluster_arn, self.stack.hook_arn)

@@ -162,7 +162,7 @@ def test_an_event_the_hook_does_not_handle_fails_fast_with_no_side_effects(confi
         (execution,) = emulator.executions()
         described = sfn.describe_execution(executionArn=execution["executionArn"])
         assert (described["status"], described["error"]) == ("FAILED", "UnknownEvent")
-        assert (_dns_value(emulator), ecs_desired(emulator), _notifications(emulator)) == (None, 0, [])
+        assert (_dns_value(emulator), ecs_desired(emulator), _notifications(emulator)) == (UNAVAILABLE_IP, 0, [])
         assert emulator.completed_lifecycle_actions == []
 
 
@@ -183,3 +183,91 @@ def test_stopping_the_server_stops_the_running_watchdog_whichever_execution_of_i
         assert len(watchdogs) == 4  # 30 checks: three executions handed over, the fourth was running
         assert [w["status"] for w in watchdogs] == ["SUCCEEDED"] * 3 + ["ABORTED"]
         assert statuses(emulator)[-1] == "SUCCEEDED" and len(emulator.completed_lifecycle_actions) == 1
+
+
+def a_records(emulator):
+    sets = emulator.client("route53").list_resource_record_sets(HostedZoneId=emulator.stack.hosted_zone_id)
+    return [r for r in sets["ResourceRecordSets"] if r["Type"] == "A"]
+
+
+def test_the_record_exists_from_the_deploy_pointing_asleep(config):
+    """A first lookup gets a 30-s answer, not an NXDOMAIN that resolvers cache for the zone's negative TTL."""
+    with Emulator(config) as emulator:
+        (record,) = a_records(emulator)
+        assert (record["ResourceRecords"], record["TTL"]) == ([{"Value": UNAVAILABLE_IP}], 30)
+
+
+def test_destroy_while_a_server_runs_leaves_no_record_behind(config):
+    with Emulator(config, Scenario(then="active")) as emulator:
+        emulator.set_desired_capacity(1)
+        emulator.run_until_settled(timedelta(minutes=5), stop_at_limit=False)
+        assert _dns_value(emulator) not in (None, UNAVAILABLE_IP)  # the hook rewrote it
+        assert "deleted (was" in emulator.delete_record()["Data"]["Outcome"]
+        assert a_records(emulator) == []
+
+
+def test_a_scale_in_raises_one_event_per_hook_and_only_napstacks_is_handled(config):
+    with Emulator(config) as emulator:
+        instance = running_instance(emulator)
+        emulator.set_desired_capacity(0)  # Auto Scaling: one terminate lifecycle event per hook on the group
+        emulator.run_until_settled()
+        hooks = [d.event["detail"]["LifecycleHookName"] for d in emulator.stack.deliveries]
+        assert sorted(hooks) == ["ecs-managed-draining-termination-hook", "napstack-terminating"]
+        started = {d.event["detail"]["LifecycleHookName"]: d.started for d in emulator.stack.deliveries}
+        assert started["ecs-managed-draining-termination-hook"] is None  # left to ECS: the rule does not match
+        assert [(a["LifecycleHookName"], a["InstanceId"]) for a in emulator.completed_lifecycle_actions] == [
+            ("napstack-terminating", instance)
+        ]
+        assert subjects(emulator) == ["server stopped"]
+
+
+def test_the_hook_leaves_another_hooks_lifecycle_action_alone_even_when_sent_to_it(config):
+    """As `replay --live` would: ECS's event straight to the state machine completes nothing and alerts no one."""
+    with Emulator(config) as emulator:
+        instance = running_instance(emulator)
+        emulator.set_desired_capacity(0, quietly=True)
+        event = asg_events.terminate_lifecycle_action(
+            emulator.stack.asg_name, instance, "ecs-managed-draining-termination-hook", emulator.clock.now()
+        )
+        sfn = emulator.client("stepfunctions")
+        sfn.start_execution(stateMachineArn=emulator.stack.hook_arn, input=json.dumps(event))
+        emulator.run_until_settled()
+        (execution,) = emulator.executions()
+        history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+        entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+        assert entered[-1] == "AnotherHooksAction" and execution["status"] == "SUCCEEDED"
+        assert emulator.completed_lifecycle_actions == [] and _notifications(emulator) == []
+        assert ecs_desired(emulator) == 1
+
+
+def start_watchdog(emulator, name, instance):
+    from napstack.settings import watchdog_settings
+
+    return emulator.client("stepfunctions").start_execution(
+        stateMachineArn=emulator.stack.watchdog_arn,
+        name=name,
+        input=json.dumps({
+            "InstanceId": instance,
+            "AutoScalingGroupName": emulator.stack.asg_name,
+            "Settings": watchdog_settings(emulator.config),
+            "Watch": {"LaunchedAt": emulator.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")},
+        }),
+    )["executionArn"]
+
+
+def test_a_replacement_stops_the_old_instances_continued_watchdog_and_keeps_its_own(config):
+    """After continue-as-new the old instance's watchdog runs as `<id>-2`: it must stop, the replacement's not."""
+    with Emulator(config, Scenario(then="active")) as emulator:
+        emulator.client("autoscaling").update_auto_scaling_group(AutoScalingGroupName=emulator.stack.asg_name, MaxSize=2)
+        emulator.set_desired_capacity(2, quietly=True)  # the old instance and its replacement, both in service
+        old, new = emulator.instance_ids()
+        _as_if_launched(emulator, new)
+        continued, replacement = start_watchdog(emulator, f"{old}-2", old), start_watchdog(emulator, new, new)
+        emulator.run_until_settled(timedelta(minutes=3), stop_at_limit=False)
+        emulator.deliver(asg_events.terminate_lifecycle_action(emulator.stack.asg_name, old, LIFECYCLE_HOOK_NAME, emulator.clock.now()))
+        emulator.run_until_settled(timedelta(minutes=3), stop_at_limit=False)
+        sfn = emulator.client("stepfunctions")
+        assert sfn.describe_execution(executionArn=continued)["status"] == "ABORTED"
+        assert sfn.describe_execution(executionArn=replacement)["status"] == "RUNNING"
+        assert ecs_desired(emulator) == 1 and _dns_value(emulator) not in (None, UNAVAILABLE_IP)
+        assert [a["InstanceId"] for a in emulator.completed_lifecycle_actions] == [old]

@@ -102,3 +102,35 @@ def test_plain_moto_route53_sdk_output_cannot_be_described():
                                       "Parameters": {"HostedZoneId": zone, "ChangeBatch": {"Changes": [change]}}, "End": True}}, "Point")
         with pytest.raises(Exception):
             run_to_end(sfn, arn)
+
+
+def upsert_then_rewrite(route53):
+    zone = route53.create_hosted_zone(Name="example.com", CallerReference="gap")["HostedZone"]["Id"]
+
+    def change(action, value):
+        route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": action, "ResourceRecordSet": {
+            "Name": "mc.example.com", "Type": "A", "TTL": 30, "ResourceRecords": [{"Value": value}]}}]})
+
+    change("UPSERT", "192.0.2.1")  # as deployed
+    change("UPSERT", "203.0.113.10")  # as the hook left it
+    return zone, change
+
+
+def test_plain_moto_deletes_a_record_given_values_it_no_longer_has():
+    with mock_aws():
+        route53 = boto3.client("route53", "us-east-1")
+        zone, change = upsert_then_rewrite(route53)
+        change("DELETE", "192.0.2.1")  # AWS: InvalidChangeBatch, the values do not match the current values
+        assert not [r for r in route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"] if r["Type"] == "A"]
+
+
+def test_the_patched_route53_refuses_a_delete_with_stale_values_as_aws_does():
+    from napstack.emulator.moto_gaps import route53_as_aws
+
+    with mock_aws(), route53_as_aws():
+        route53 = boto3.client("route53", "us-east-1")
+        zone, change = upsert_then_rewrite(route53)
+        with pytest.raises(route53.exceptions.InvalidChangeBatch, match="do not match the current values"):
+            change("DELETE", "192.0.2.1")
+        change("DELETE", "203.0.113.10")
+        assert not [r for r in route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"] if r["Type"] == "A"]

@@ -4,5 +4,5 @@ import sys
 
 from tests.conftest import ROOT
 
-for function in ("count_connections", "start_server"):
+for function in ("count_connections", "start_server", "dns_record"):
     sys.path.insert(0, str(ROOT / "functions" / function))

@@ -1,0 +1,65 @@
+"""DnsRecord: the server's A record, deployed asleep and deleted whatever the hook last pointed it at.
+
+A plain AWS::Route53::RecordSet cannot be: the hook rewrites its value at run time, and Route53 deletes a
+record only given its current value, so CloudFormation's delete would fail or leave the record behind.
+"""
+
+from aws_cdk import CustomResource, Duration, Stack, aws_iam as iam, custom_resources as cr
+from constructs import Construct
+
+from napstack.settings import DNS_RECORD, UNAVAILABLE_IP, function_environment
+from stacks.acknowledge import acknowledge, acknowledge_managed_policies, acknowledge_wildcards
+from stacks.lambda_function import napstack_function
+
+RESOURCE_TYPE = "Custom::NapstackDnsRecord"
+
+
+def own_record_changes(scope: Construct, hosted_zone_id: str, record_name: str) -> iam.PolicyStatement:
+    """ChangeResourceRecordSets on the zone, for this server's A record only."""
+    return iam.PolicyStatement(
+        actions=["route53:ChangeResourceRecordSets"],
+        resources=[hosted_zone_arn(scope, hosted_zone_id)],
+        conditions={
+            "ForAllValues:StringEquals": {
+                "route53:ChangeResourceRecordSetsNormalizedRecordNames": [record_name],
+                "route53:ChangeResourceRecordSetsRecordTypes": ["A"],
+            }
+        },
+    )
+
+
+def hosted_zone_arn(scope: Construct, hosted_zone_id: str) -> str:
+    return Stack.of(scope).format_arn(
+        service="route53", region="", account="", resource="hostedzone", resource_name=hosted_zone_id
+    )
+
+
+class DnsRecord(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, hosted_zone_id: str, record_name: str, ttl: int) -> None:
+        super().__init__(scope, construct_id)
+        function = napstack_function(
+            self, "Function", name=DNS_RECORD, environment=function_environment(DNS_RECORD), timeout=Duration.seconds(60)
+        )
+        function.add_to_role_policy(own_record_changes(self, hosted_zone_id, record_name))
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["route53:ListResourceRecordSets"], resources=[hosted_zone_arn(self, hosted_zone_id)])
+        )
+        provider = cr.Provider(self, "Provider", on_event_handler=function)
+        acknowledge(provider, "AwsSolutions-L1", "CDK's provider framework picks its own Node.js runtime.")
+        acknowledge_managed_policies(
+            provider,
+            ["service-role/AWSLambdaBasicExecutionRole"],
+            "CDK's provider framework only writes its own logs with it.",
+        )
+        acknowledge_wildcards(
+            provider,
+            "CDK's provider framework invokes its handler and the handler's versions (`:*`), nothing else.",
+            resources=[f"<{Stack.of(self).get_logical_id(function.node.default_child)}.Arn>:*"],
+        )
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=provider.service_token,
+            resource_type=RESOURCE_TYPE,
+            properties={"HostedZoneId": hosted_zone_id, "RecordName": record_name, "Ttl": ttl, "AsleepIp": UNAVAILABLE_IP},
+        )
