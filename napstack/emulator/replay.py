@@ -280,12 +280,12 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
         report, execution_rows = _report(emulator, execution)
         reports.append(report)
         execution_rows_all.extend(execution_rows)
-    function_errors = []
+    function_errors, left_to_their_hooks = [], []
     for delivery in emulator.stack.deliveries:
         stamp = delivery.time.strftime("%Y-%m-%d %H:%M:%S")
         other_hook = _other_hooks_action(delivery)
         if other_hook:
-            rows.append(TimelineRow(stamp, "rules", "-", "LeftToItsHook", other_hook))
+            left_to_their_hooks.append(TimelineRow(stamp, "rules", "-", "LeftToItsHook", other_hook))
         if delivery.started != START_SERVER:
             continue
         if delivery.error:
@@ -294,6 +294,7 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
         for decision in (delivery.result or {}).get("decisions", []):
             rows.append(TimelineRow(stamp, START_SERVER, "-", decision["action"], f"{decision['name']}: {decision['reason']}"))
     rows.extend(execution_rows_all)  # what start_server did comes before what it caused at the same second
+    rows.extend(left_to_their_hooks)  # and a scale-in's events after the scale-in
     rows.sort(key=lambda row: row.time)
     scaled = [
         r.output["Checks"] for r in reports if r.state_machine == "watchdog" and (r.output or {}).get("Outcome") == "ScaledDown"

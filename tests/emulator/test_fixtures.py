@@ -95,3 +95,10 @@ def test_the_demo_session_scales_down_exactly_after_ten_idle_checks(config):
     watchdog = next(e for e in result.executions if e.state_machine == "watchdog")
     assert watchdog.output["Reason"] == "minecraft-java scaled down: idle for 10 checks of 60 s since 22:14 UTC."
     assert result.ended_at.startswith("2026-11-20T22:23")  # simulated: two and a half hours in seconds
+
+
+def test_a_replayed_scale_in_shows_ecss_own_hook_event_left_to_ecs(config):
+    result = replay(config, json.loads((EVENTS / "asg-launch-successful.json").read_text()))
+    (left,) = [row for row in result.timeline if row.state == "LeftToItsHook"]
+    assert "ecs-managed-draining-termination-hook" in left.detail
+    assert result.lifecycle_actions_completed == 1 and result.notifications.count("minecraft-java: server stopped") == 1
