@@ -44,6 +44,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     from napstack.emulator.replay import EventError, replay, validate_event
     from napstack.emulator.report import render
+    from napstack.emulator.faults import FaultError, load_faults
     from napstack.emulator.scenario import ScenarioError, load_scenario
 
     config = load_config(args.config)
@@ -52,7 +53,8 @@ def _replay(args: argparse.Namespace) -> int:
         if args.live:
             return _replay_live(args.live, args.yes, validate_event(event))
         scenario = load_scenario(args.scenario)
-        result = replay(config, event, scenario, max_hours=args.max_hours)
+        faults = load_faults(args.faults)
+        result = replay(config, event, scenario, max_hours=args.max_hours, faults=faults)
     except OSError as error:
         print(f"napstack: {args.event}: cannot read the file ({error.strerror})", file=sys.stderr)
         return 2
@@ -62,7 +64,7 @@ def _replay(args: argparse.Namespace) -> int:
     except EventError as error:
         print(f"napstack: {args.event}: {error}", file=sys.stderr)
         return 2
-    except ScenarioError as error:  # its message names the scenario file
+    except (ScenarioError, FaultError) as error:  # the message names the file
         print(f"napstack: {error}", file=sys.stderr)
         return 2
     print(json_module.dumps(result.as_json(), indent=2) if args.json else render(result))
@@ -229,6 +231,7 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("event", help="an event JSON file, as EventBridge delivers it (see events/)")
     replay.add_argument("--config", default="examples/minecraft-java.yaml", help="game config (default: %(default)s)")
     replay.add_argument("--scenario", help="YAML: what the instance reports at each watchdog check")
+    replay.add_argument("--faults", help="YAML: faults the emulated AWS produces (see events/faults/)")
     replay.add_argument("--json", action="store_true", help="print one JSON object instead of the timeline")
     replay.add_argument(
         "--max-hours", type=float, default=72, help="stop executions still running after this much simulated time"

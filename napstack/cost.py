@@ -14,7 +14,7 @@ HOURS_PER_MONTH = 730
 # Measured by replaying the real state machines (tests/emulator/test_cost_inputs.py keeps these honest).
 WATCHDOG_TRANSITIONS_PER_CHECK = 3
 WATCHDOG_TRANSITIONS_AT_SCALE_DOWN = 4
-HOOK_TRANSITIONS_PER_START = 8
+HOOK_TRANSITIONS_PER_START = 9
 HOOK_TRANSITIONS_PER_STOP = 12
 # Usage assumptions, stated in the output.
 LAMBDA_GB = 0.25

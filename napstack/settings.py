@@ -73,6 +73,18 @@ def ecs_crash_pattern(cluster_arn: str) -> dict:
     }
 
 
+WATCHDOG_ENDED_STATUSES = ["FAILED", "TIMED_OUT", "ABORTED"]
+
+
+def watchdog_ended_pattern(watchdog_state_machine_arn: str) -> dict:
+    """The hook's safety net: a watchdog execution that ended without scaling down (no Catch saw it)."""
+    return {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": WATCHDOG_ENDED_STATUSES, "stateMachineArn": [watchdog_state_machine_arn]},
+    }
+
+
 def function_environment(name: str, **variables: str) -> dict[str, str]:
     """A napstack Lambda's environment, as the stack sets it and the emulator reproduces it."""
     return {"POWERTOOLS_SERVICE_NAME": name, **variables}

@@ -12,6 +12,7 @@ from napstack.settings import (
     asg_launch_pattern,
     asg_terminate_pattern,
     ecs_crash_pattern,
+    watchdog_ended_pattern,
     auto_scaling_group_name,
     hook_settings_json,
     hook_state_machine_name,
@@ -77,6 +78,11 @@ class AsgStateChangeHook(NestedStack):
             "AsgLaunches": ("this group's launches and failed launches", asg_launch_pattern(group_name)),
             "AsgTerminating": ("this group's terminations held by napstack's hook", asg_terminate_pattern(group_name)),
             "GameCrashed": ("the game task stopped on its own", ecs_crash_pattern(ecs_cluster.cluster_arn)),
+            # Free and event-driven: costs nothing while idle, unlike a schedule or an alarm.
+            "WatchdogEnded": (
+                "a watchdog that failed, timed out or was stopped by hand",
+                watchdog_ended_pattern(watchdog_state_machine.state_machine_arn),
+            ),
         }
         self.state_machine.node.add_dependency(record.resource)
         for rule_id, (what, pattern) in rules.items():
@@ -103,7 +109,12 @@ class AsgStateChangeHook(NestedStack):
             iam.PolicyStatement(actions=["states:ListExecutions"], resources=[watchdog_state_machine.state_machine_arn]),
             # Describe calls support no resource-level permissions.
             iam.PolicyStatement(
-                actions=["ec2:DescribeInstances", "autoscaling:DescribeAutoScalingGroups"], resources=["*"]
+                actions=[
+                    "ec2:DescribeInstances",
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                ],
+                resources=["*"],
             ),
         ]
         for statement in statements:

@@ -22,8 +22,8 @@ def test_hand_checked_month_for_minecraft_java():
     assert line(result, "EC2").usd_per_month == pytest.approx(60 * 0.0416)
     assert line(result, "Public IPv4").usd_per_month == pytest.approx(60 * 0.005)
     assert line(result, "EBS").usd_per_month == pytest.approx(30 * 0.08 * 60 / 730)
-    # 60 checks an hour x 60 hours x 3 transitions, plus 20 sessions x (4 + 8 + 12).
-    assert line(result, "Step Functions").usd_per_month == pytest.approx((10800 + 480) * 0.025 / 1000)
+    # 60 checks an hour x 60 hours x 3 transitions, plus 20 sessions x (4 + 9 + 12).
+    assert line(result, "Step Functions").usd_per_month == pytest.approx((10800 + 500) * 0.025 / 1000)
     assert result.idle_total == pytest.approx(10 * 0.30 + 10 * 0.05 + 0.50)
     assert result.per_play_hour == pytest.approx((result.total - result.idle_total) / 60)
 

@@ -171,7 +171,7 @@ def hook_rules(leaf):
 
 def test_hook_rules_target_the_hook_state_machine(leaf):
     rules = hook_rules(leaf)
-    assert set(rules) == {"AsgLaunches", "AsgTerminating", "GameCrashed"}
+    assert set(rules) == {"AsgLaunches", "AsgTerminating", "GameCrashed", "WatchdogEnded"}
     for rule in rules.values():
         assert "StateMachine" in json.dumps(rule["Targets"][0]["Arn"])
 
@@ -192,6 +192,17 @@ def test_hook_rules_listen_to_this_group_only(leaf):
     assert terminating["detail-type"] == ["EC2 Instance-terminate Lifecycle Action"]
     for pattern in (launches, terminating):
         assert len(pattern["detail"]["AutoScalingGroupName"]) == 1
+
+
+def test_safety_net_rule_hears_every_watchdog_execution_that_ends_without_scaling_down(leaf):
+    """Free and event-driven (no schedule, no alarm): nothing is billed while nobody plays."""
+    pattern = hook_rules(leaf)["WatchdogEnded"]["EventPattern"]
+    assert (pattern["source"], pattern["detail-type"]) == (["aws.states"], ["Step Functions Execution Status Change"])
+    assert pattern["detail"]["status"] == ["FAILED", "TIMED_OUT", "ABORTED"]
+    assert "Watchdog" in json.dumps(pattern["detail"]["stateMachineArn"])
+    hook = leaf.nested["AsgStateChangeHook"]
+    assert not resources_of(hook, "AWS::CloudWatch::Alarm") and not resources_of(hook, "AWS::Scheduler::Schedule")
+    assert all("ScheduleExpression" not in r["Properties"] for r in resources_of(hook, "AWS::Events::Rule"))
 
 
 def test_terminate_rule_takes_napstacks_own_lifecycle_hook_only(leaf):
@@ -255,7 +266,7 @@ def test_whatever_rewrites_the_record_is_deleted_before_it(leaf):
     hook = leaf.nested["AsgStateChangeHook"].resources
     (record_id,) = [i for i, r in hook.items() if r["Type"] == "Custom::NapstackDnsRecord"]
     rewriters = [r for r in hook.values() if r["Type"] in ("AWS::Events::Rule", "AWS::StepFunctions::StateMachine")]
-    assert len(rewriters) == 4 and all(record_id in as_list(r.get("DependsOn", [])) for r in rewriters)
+    assert len(rewriters) == 5 and all(record_id in as_list(r.get("DependsOn", [])) for r in rewriters)
     hook_stack = next(r for i, r in leaf.resources.items() if i.startswith("AsgStateChangeHook"))
     assert "EcsAsgNestedStack" in json.dumps(hook_stack["Properties"]["Parameters"])  # takes EcsAsg's outputs
 

@@ -26,6 +26,10 @@ class CheckEvent(BaseModel):
     Watch: Watch
 
 
+def seconds_left_in(context: LambdaContext):
+    return lambda: context.get_remaining_time_in_millis() / 1000
+
+
 @metrics.log_metrics
 @event_parser(model=CheckEvent)
 def handler(event: CheckEvent, context: LambdaContext) -> dict:
@@ -41,7 +45,7 @@ def handler(event: CheckEvent, context: LambdaContext) -> dict:
                 protocol=event.Settings.Protocol,
                 port=event.Settings.Port,
             )
-            report = run_host_check(boto3.client("ssm"), event.InstanceId, game)
+            report = run_host_check(boto3.client("ssm"), event.InstanceId, game, seconds_left_in(context))
         except HostCheckFailed as failure:
             error = str(failure)
         since = event.Now - timedelta(seconds=event.Settings.IntervalSeconds)

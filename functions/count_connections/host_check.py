@@ -79,13 +79,18 @@ def instance_in_service(autoscaling, instance_id: str) -> bool:
     return any(i["LifecycleState"] == "InService" for i in instances)
 
 
+# Stop polling with this much of the function's time left: enough to fold the check and return, so a slow
+# command is a failed check the state machine counts, never a Lambda timeout.
+SECONDS_KEPT_FOR_THE_REST = 5
+
+
 def run_host_check(
     ssm,
     instance_id: str,
     game: GameContainer,
-    timeout_seconds: float = 45,
-    sleep: Callable[[float], None] = time.sleep,
+    seconds_left: Callable[[], float],
 ) -> HostReport:
+    """Send the script and poll for its result until it arrives or the function's own deadline comes near."""
     try:
         command = ssm.send_command(
             InstanceIds=[instance_id],
@@ -96,17 +101,17 @@ def run_host_check(
         )["Command"]
     except ssm.exceptions.ClientError as error:
         raise HostCheckFailed(f"SendCommandFailed: {error.response['Error']['Code']}") from None
-    waited = 0.0
     while True:
         try:
             invocation = ssm.get_command_invocation(CommandId=command["CommandId"], InstanceId=instance_id)
         except ssm.exceptions.InvocationDoesNotExist:
-            invocation = {"Status": "Pending"}
+            invocation = {"Status": "Pending"}  # SSM has not registered it yet
+        except ssm.exceptions.ClientError as error:  # throttled or unavailable: ask again while time allows
+            invocation = {"Status": "Pending", "StandardErrorContent": error.response["Error"]["Code"]}
         status = invocation["Status"]
         if status == "Success":
             return parse_report(invocation.get("StandardOutputContent", ""))
-        if status not in WAITING or waited >= timeout_seconds:
+        if status not in WAITING or seconds_left() <= SECONDS_KEPT_FOR_THE_REST + 1:
             detail = (invocation.get("StandardErrorContent") or "").strip()[:200]
             raise HostCheckFailed(f"CommandNot{'Finished' if status in WAITING else 'Successful'}: {status} {detail}".strip())
-        sleep(1)
-        waited += 1
+        time.sleep(1)

@@ -61,6 +61,10 @@ class SimulatedClock:
                 self._advance_if_all_asleep()
                 self._condition.notify_all()
 
+    def in_participant(self) -> bool:
+        """Whether the calling thread works for an execution (as opposed to the emulator's own thread)."""
+        return getattr(self._local, "ticket", None) is not None
+
     @property
     def busy(self) -> bool:
         with self._condition:

@@ -1,7 +1,9 @@
-"""Auto Scaling events in the exact shapes EventBridge delivers them (detail-type, source, detail keys)."""
+"""Auto Scaling and Step Functions events in the exact shapes EventBridge delivers them (detail-type, source,
+detail keys)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 
@@ -17,12 +19,12 @@ def _group_arn(group: str) -> str:
     return f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:{uuid.uuid4()}:autoScalingGroupName/{group}"
 
 
-def _envelope(detail_type: str, resources: list[str], moment: datetime, detail: dict) -> dict:
+def _envelope(detail_type: str, resources: list[str], moment: datetime, detail: dict, source: str = "aws.autoscaling") -> dict:
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": detail_type,
-        "source": "aws.autoscaling",
+        "source": source,
         "account": ACCOUNT,
         "time": _iso(moment),
         "region": REGION,
@@ -67,4 +69,37 @@ def terminate_lifecycle_action(group: str, instance_id: str, hook_name: str, mom
             "EC2InstanceId": instance_id,
             "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
         },
+    )
+
+
+def _epoch_ms(moment: datetime | None) -> int | None:
+    return int(moment.timestamp() * 1000) if moment else None
+
+
+def execution_status_change(execution, moment: datetime) -> dict:
+    """What Step Functions sends when a Standard execution ends (moto's Execution as the source)."""
+    status = getattr(execution.exec_status, "value", str(execution.exec_status))
+    stopped = getattr(getattr(execution, "exec_worker", None), "env", None)
+    program = stopped.program_state() if stopped else None
+    error = execution.error or getattr(program, "error", None)
+    cause = execution.cause or getattr(program, "cause", None)
+    return _envelope(
+        "Step Functions Execution Status Change",
+        [execution.exec_arn],
+        moment,
+        {
+            "executionArn": execution.exec_arn,
+            "stateMachineArn": execution.state_machine_arn,
+            "name": execution.name,
+            "status": status,
+            "startDate": _epoch_ms(execution.start_date),
+            "stopDate": _epoch_ms(execution.stop_date) or _epoch_ms(moment),
+            "input": json.dumps(execution.input_data, separators=(",", ":")),
+            "inputDetails": {"included": True},
+            "output": None,
+            "outputDetails": None,
+            "error": error if isinstance(error, str) else None,
+            "cause": cause if isinstance(cause, str) else None,
+        },
+        source="aws.states",
     )

@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import threading
+import time as _time_module
 import traceback
 import types
 import uuid
@@ -77,27 +78,74 @@ def _load_handler(function_name: str, sink: _Sink) -> Callable:
     return sys.modules[module_name].handler
 
 
-def run_handlers_in_process(patches: _Patches, function_folder_of: Callable[[str], str]) -> None:
+_CALLER = threading.local()
+
+
+@contextlib.contextmanager
+def handler_calls() -> Iterator[None]:
+    """Marks the AWS calls a napstack handler makes (as opposed to the emulator's own)."""
+    _CALLER.handler = getattr(_CALLER, "handler", 0) + 1
+    try:
+        yield
+    finally:
+        _CALLER.handler -= 1
+
+
+def in_a_handler() -> bool:
+    return getattr(_CALLER, "handler", 0) > 0
+
+
+def _simulate_time_in(patches: _Patches, folder: str, simulated_time) -> None:
+    """A handler's own waits (polling SSM) pass in simulated time, like the state machines' waits."""
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None) or ""
+        if path.startswith(str(FUNCTIONS_DIR / folder)) and getattr(module, "time", None) is _time_module:
+            patches.set(module, "time", simulated_time)
+
+
+class InvocationHooks:
+    """What the emulator may do around each in-process invocation (injected faults); by default nothing."""
+
+    def fails_with(self, folder: str, event) -> str | None:
+        return None
+
+    def after(self, folder: str, event) -> None:
+        return None
+
+
+def run_handlers_in_process(
+    patches: _Patches, function_folder_of: Callable[[str], str], clock: SimulatedClock, hooks: InvocationHooks
+) -> None:
     """LambdaFunction._invoke_lambda(self, event) -> (payload_json, errored, logs), running functions/<name>/app.py."""
     from moto.awslambda.models import LambdaFunction
 
+    simulated_time = types.SimpleNamespace(sleep=clock.sleep, time=lambda: clock.now().timestamp())
+
     def invoke_in_process(self, event=None):
         sink = _Sink()
+        deadline = clock.now() + _datetime.timedelta(seconds=self.timeout)
         context = types.SimpleNamespace(
             function_name=self.function_name,
             memory_limit_in_mb=self.memory_size,
             invoked_function_arn=self.function_arn,
             aws_request_id=str(uuid.uuid4()),
-            get_remaining_time_in_millis=lambda: 60_000,
+            # The function's deadline in simulated time, as Lambda counts it down.
+            get_remaining_time_in_millis=lambda: max(0, int((deadline - clock.now()).total_seconds() * 1000)),
         )
         with _LAMBDA_LOCK:
             saved = os.environ.copy()
             os.environ.update(self.environment_vars or {})
             try:
-                with contextlib.redirect_stdout(sink), warnings.catch_warnings():
+                folder = function_folder_of(self.function_name)
+                injected = hooks.fails_with(folder, event)
+                if injected:  # as Lambda reports a function that timed out or crashed
+                    return json.dumps({"errorType": injected, "errorMessage": f"{injected} (injected fault)"}), True, ""
+                with contextlib.redirect_stdout(sink), warnings.catch_warnings(), handler_calls():
                     warnings.simplefilter("ignore")  # e.g. Powertools' "no metrics" on a check without counts
-                    handler = _load_handler(function_folder_of(self.function_name), sink)
+                    handler = _load_handler(folder, sink)
+                    _simulate_time_in(patches, folder, simulated_time)
                     result = handler(event if event is not None else {}, context)
+                hooks.after(folder, event)
                 return json.dumps(result), False, "".join(sink.lines)
             except Exception as error:  # the handler's error becomes the Lambda's function error, as in AWS
                 payload = {
@@ -393,12 +441,13 @@ def patched(
     function_folder_of: Callable[[str], str],
     command_output: Callable[[str, list[str]], tuple[str, str, str]],
     completed_lifecycle_actions: list[dict],
+    hooks: InvocationHooks | None = None,
 ) -> Iterator[None]:
     patches = _Patches()
     try:
         block_real_endpoints(patches)
         serialize_client_creation(patches)
-        run_handlers_in_process(patches, function_folder_of)
+        run_handlers_in_process(patches, function_folder_of, clock, hooks or InvocationHooks())
         convert_sdk_parameter_names(patches)
         name_unnamed_executions(patches)
         complete_lifecycle_actions(patches, completed_lifecycle_actions)

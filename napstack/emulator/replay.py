@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from napstack.config import NapstackConfig
 from napstack.control import a_record_value
+from napstack.emulator.faults import FaultPlan
 from napstack.emulator.log_payload import decoded_lines
 from napstack.emulator.scenario import Scenario
 from napstack.emulator.world import Emulator
@@ -20,7 +21,11 @@ LAUNCH, LAUNCH_FAILED, TERMINATING = (
     "EC2 Instance Launch Unsuccessful",
     "EC2 Instance-terminate Lifecycle Action",
 )
-QUIET_STATES = {"WaitForNextCheck", "CountConnections", "IdleLongEnough", "LoadSettings", "ReadSettings", "WhichEvent", "ReplacementComing"}
+QUIET_STATES = {
+    "WaitForNextCheck", "CountConnections", "IdleLongEnough", "LoadSettings", "ReadSettings", "WhichEvent",
+    "ReplacementComing", "CountFailedCheck", "TooManyFailedChecks", "ExplainFailedChecks", "UseExplanation",
+    "StartedCleanly", "StillInService", "WatchedBefore", "ReadEndedWatchdog",
+}
 
 
 class EventError(Exception):
@@ -65,6 +70,7 @@ class ReplayResult:
     ended_at: str
     rule_matched: bool = field(default=False)
     function_errors: list[str] = field(default_factory=list)
+    faults_injected: int = 0
 
     @property
     def succeeded(self) -> bool:
@@ -194,6 +200,13 @@ def _detail(state: str, phase: str, data: dict) -> str:
                 f"{settings['IdleChecks']}, failed {watch['FailedCount']}/{settings['MaxFailedChecks']}"
                 + (f" -> {watch['Verdict']}" if watch["Verdict"] != "Watching" else "")
             )
+        if phase == "entered" and state == "RecordFailedCheck":
+            return (
+                f"check {data['Counted']['Checks']}: failed ({data['CheckError']['Error']}); "
+                f"failed {data['Counted']['FailedCount']}/{data['Settings']['MaxFailedChecks']}"
+            )
+        if phase == "entered" and state in ("ScaleDownUnwatched", "RestartWatchdog"):
+            return data.get("Why", {}).get("Text", "") or f"after {data['detail']['name']} {data['detail']['status']}"
         if phase == "entered":
             return {
                 "StartGameTask": "ECS desired count -> 1",
@@ -295,6 +308,8 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
             rows.append(TimelineRow(stamp, START_SERVER, "-", decision["action"], f"{decision['name']}: {decision['reason']}"))
     rows.extend(execution_rows_all)  # what start_server did comes before what it caused at the same second
     rows.extend(left_to_their_hooks)  # and a scale-in's events after the scale-in
+    # An injected fault comes before what the system did about it at the same second.
+    rows[:0] = [TimelineRow(f.time, "fault", "-", "Injected", f.description) for f in emulator.faults.fired]
     rows.sort(key=lambda row: row.time)
     scaled = [
         r.output["Checks"] for r in reports if r.state_machine == "watchdog" and (r.output or {}).get("Outcome") == "ScaledDown"
@@ -319,17 +334,22 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
         ended_at=emulator.clock.now().isoformat(),
         rule_matched=rule_matched,
         function_errors=function_errors,
+        faults_injected=len(emulator.faults.fired),
     )
 
 
 def replay(
-    config: NapstackConfig, event: dict, scenario: Scenario | None = None, max_hours: float = 72
+    config: NapstackConfig,
+    event: dict,
+    scenario: Scenario | None = None,
+    max_hours: float = 72,
+    faults: FaultPlan | None = None,
 ) -> ReplayResult:
     """Send `event` through the leaf stack's rules and run every execution it causes to its end."""
     event = validate_event(json.loads(json.dumps(event)))
     start = _event_time(event) or datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc)
     notes: list[str] = []
-    with Emulator(config, scenario, start=start) as emulator:
+    with Emulator(config, scenario, start=start, faults=faults) as emulator:
         event = _bind(emulator, event, notes)
         started = emulator.deliver(event)
         if not started:

@@ -42,6 +42,8 @@ def render(result: ReplayResult) -> str:
         + (f"check {result.scaled_down_after_check}" if result.scaled_down_after_check else "(did not scale down)")
     )
     lines.append(f"  lifecycle completed    {result.lifecycle_actions_completed}")
+    if result.faults_injected:
+        lines.append(f"  faults injected        {result.faults_injected}")
     lines.append("  executions:")
     for execution in result.executions:
         failure = f"  {execution.error}: {execution.cause}" if execution.error else ""

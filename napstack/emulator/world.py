@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 import zipfile
@@ -27,7 +28,8 @@ from napstack.asl import asl_file, substitute
 from napstack.config import NapstackConfig
 from napstack.emulator import events as asg_events
 from napstack.emulator.clock import SimulatedClock
-from napstack.emulator.moto_gaps import _Patches, patched
+from napstack.emulator.faults import FaultPlan
+from napstack.emulator.moto_gaps import InvocationHooks, _Patches, in_a_handler, patched
 from napstack.emulator.scenario import Scenario, SimulatedHost
 from napstack.settings import (
     COUNT_CONNECTIONS,
@@ -39,6 +41,7 @@ from napstack.settings import (
     asg_launch_pattern,
     asg_terminate_pattern,
     ecs_crash_pattern,
+    watchdog_ended_pattern,
     auto_scaling_group_name,
     count_connections_environment,
     function_environment,
@@ -94,14 +97,48 @@ class EmulatedStack:
     deliveries: list[Delivery] = field(default_factory=list)
 
 
+class _FaultHooks(InvocationHooks):
+    """Injected faults around the in-process handlers: a check that times out, a watchdog stopped by hand."""
+
+    def __init__(self, emulator: "Emulator") -> None:
+        self.emulator = emulator
+
+    @staticmethod
+    def _check(folder: str, event) -> int | None:
+        try:
+            return int(event["Watch"]["Checks"]) + 1 if folder == COUNT_CONNECTIONS else None
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def fails_with(self, folder: str, event) -> str | None:
+        if not self.emulator._armed:
+            return None
+        return self.emulator.faults.invoke_error(folder, self._check(folder, event), self.emulator.clock.now())
+
+    def after(self, folder: str, event) -> None:
+        check = self._check(folder, event)
+        if self.emulator._armed and check and self.emulator.faults.abort_after(check, self.emulator.clock.now()):
+            self.emulator.stop_watchdog_by_hand(event["ExecutionName"])
+
+
 class Emulator:
-    def __init__(self, config: NapstackConfig, scenario: Scenario | None = None, start: datetime | None = None):
+    def __init__(
+        self,
+        config: NapstackConfig,
+        scenario: Scenario | None = None,
+        start: datetime | None = None,
+        faults: FaultPlan | None = None,
+    ):
         self.config = config
+        self.faults = faults or FaultPlan([])
+        self._armed = False  # faults fire only once the world is built
+        self._emulator_calls = threading.local()
         self.clock = SimulatedClock(start or datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc))
         self.host = SimulatedHost(scenario or Scenario())
         self.completed_lifecycle_actions: list[dict] = []
         self._patches = _Patches()
         self._quiet = 0  # >0 while the emulator sets up the world: no events for its own changes
+        self._stopping = False  # the emulator stops executions itself: no status-change events for those
         self._function_folders: dict[str, str] = {}
         self._exit = contextlib.ExitStack()
 
@@ -116,11 +153,20 @@ class Emulator:
             moto_log.setLevel(logging.CRITICAL)
             setting_up.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
             setting_up.enter_context(
-                patched(self.clock, self._function_folders.__getitem__, self.host.answer, self.completed_lifecycle_actions)
+                patched(
+                    self.clock,
+                    self._function_folders.__getitem__,
+                    self.host.answer,
+                    self.completed_lifecycle_actions,
+                    _FaultHooks(self),
+                )
             )
             setting_up.callback(self._patches.undo)
             self.stack = self._create_stack()
             self._observe_the_group()
+            self._observe_the_executions()
+            self._inject_call_faults()
+            self._armed = True
             self._exit = setting_up.pop_all()
         return self
 
@@ -327,28 +373,97 @@ class Emulator:
         self._patches.set(FakeAutoScalingGroup, "set_desired_capacity", set_desired_capacity)
 
     @staticmethod
-    def rules_for(group_name: str, cluster_arn: str, target: str = "hook") -> list[tuple[dict, str]]:
+    def rules_for(group_name: str, cluster_arn: str, watchdog_arn: str, target: str = "hook") -> list[tuple[dict, str]]:
         """(event pattern, target) for each rule the leaf stack deploys (stacks/asg_state_change_hook.py)."""
-        return [
-            (pattern, target)
-            for pattern in (asg_launch_pattern(group_name), asg_terminate_pattern(group_name), ecs_crash_pattern(cluster_arn))
-        ]
+        patterns = (
+            asg_launch_pattern(group_name),
+            asg_terminate_pattern(group_name),
+            ecs_crash_pattern(cluster_arn),
+            watchdog_ended_pattern(watchdog_arn),
+        )
+        return [(pattern, target) for pattern in patterns]
 
     def rules(self) -> list[tuple[dict, str]]:
-        return self.rules_for(self.stack.asg_name, self.stack.cluster_arn, self.stack.hook_arn)
+        return self.rules_for(self.stack.asg_name, self.stack.cluster_arn, self.stack.watchdog_arn, self.stack.hook_arn)
+
+    def _observe_the_executions(self) -> None:
+        """Step Functions sends an "Execution Status Change" event when an execution ends; moto does not, so we do
+        (not for the stops the emulator itself makes at a replay's limit or on exit)."""
+        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+        original = BaseExecutionWorkerCommunication.terminated
+        emulator = self
+
+        def terminated(communication) -> None:
+            original(communication)
+            execution = communication.execution
+            if emulator._stopping or execution.state_machine_arn != emulator.stack.watchdog_arn:
+                return
+            emulator.deliver(asg_events.execution_status_change(execution, emulator.clock.now()))
+
+        self._patches.set(BaseExecutionWorkerCommunication, "terminated", terminated)
 
     def deliver(self, event: dict) -> str | None:
         """Offer `event` to every rule, start the target of each match; returns what it started."""
         if "awslogs" in event:
             return self._deliver_log_subscription(event)
+        action = self.faults.event_action(event, self.clock.now()) if self._armed else None
+        if action == "lost":
+            self.stack.deliveries.append(Delivery(self.clock.now(), event, None, error="lost (injected fault)"))
+            return None
         started = None
-        for pattern, target in self.rules():
-            if EventPattern.load(json.dumps(pattern)).matches_event(event):
-                started = self.client("stepfunctions").start_execution(
-                    stateMachineArn=target, input=json.dumps(event)
-                )["executionArn"]
-        self.stack.deliveries.append(Delivery(self.clock.now(), event, started))
+        for _ in range(2 if action == "duplicate" else 1):
+            for pattern, target in self.rules():
+                if EventPattern.load(json.dumps(pattern)).matches_event(event):
+                    with self.emulators_own_calls():  # EventBridge's call, not napstack's: no injected fault
+                        started = self.client("stepfunctions").start_execution(
+                            stateMachineArn=target, input=json.dumps(event)
+                        )["executionArn"]
+            self.stack.deliveries.append(Delivery(self.clock.now(), event, started))
         return started
+
+    @contextlib.contextmanager
+    def emulators_own_calls(self):
+        depth = getattr(self._emulator_calls, "depth", 0)
+        self._emulator_calls.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._emulator_calls.depth = depth
+
+    def _napstack_is_calling(self) -> bool:
+        """A state machine task or a handler is calling, not the emulator setting up or reading the world."""
+        if getattr(self._emulator_calls, "depth", 0):
+            return False
+        return in_a_handler() or self.clock.in_participant()
+
+    def _inject_call_faults(self) -> None:
+        """Every AWS call napstack makes asks the fault plan first; a fault raises what botocore would raise."""
+        from botocore.client import BaseClient
+
+        original = BaseClient._make_api_call
+        emulator = self
+
+        def make_api_call(client, operation_name, api_params):
+            if emulator._armed and emulator._napstack_is_calling():
+                service = client.meta.service_model.service_name
+                code = emulator.faults.call_error(service, operation_name, emulator.clock.now())
+                if code:
+                    status = 503 if code in ("ServiceUnavailable", "InternalFailure", "InternalError") else 400
+                    response = {
+                        "Error": {"Code": code, "Message": f"{code} (injected fault)"},
+                        "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
+                    }
+                    raise client.exceptions.from_code(code)(response, operation_name)
+            return original(client, operation_name, api_params)
+
+        self._patches.set(BaseClient, "_make_api_call", make_api_call)
+
+    def stop_watchdog_by_hand(self, execution_name: str) -> None:
+        """What a person does with "Stop execution" in the Step Functions console."""
+        arn = self.stack.watchdog_arn.replace(":stateMachine:", ":execution:") + f":{execution_name}"
+        with self.emulators_own_calls():
+            self.client("stepfunctions").stop_execution(executionArn=arn, cause="Stopped in the console (injected fault)")
 
     def _deliver_log_subscription(self, event: dict) -> str:
         """The query-log group's subscription filter invokes start_server with the payload as it is."""
@@ -409,6 +524,7 @@ class Emulator:
         return sorted(found, key=lambda e: e["startDate"])
 
     def stop_all_executions(self, cause: str) -> None:
+        self._stopping = True
         sfn = self.client("stepfunctions")
         for execution in self.executions():
             if execution["status"] == "RUNNING":

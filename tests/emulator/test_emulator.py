@@ -93,15 +93,15 @@ def test_stack_and_emulator_fill_the_same_placeholders(leaf, nested, asl):
 
 def test_the_emulated_rule_is_the_deployed_rule(leaf):
     rules = [r for r in leaf.nested["AsgStateChangeHook"].resources.values() if r["Type"] == "AWS::Events::Rule"]
-    deployed = sorted((r["Properties"]["EventPattern"] for r in rules), key=lambda p: p["source"])
-    emulated = sorted((p for p, _ in Emulator.rules_for("GROUP", "CLUSTER")), key=lambda p: p["source"])
+    deployed = sorted((r["Properties"]["EventPattern"] for r in rules), key=lambda p: (p["source"], p["detail-type"]))
+    emulated = sorted((p for p, _ in Emulator.rules_for("GROUP", "CLUSTER", "WATCHDOG")), key=lambda p: (p["source"], p["detail-type"]))
     assert len(deployed) == len(emulated)
     for pattern, expected in zip(deployed, emulated):
         # Equal but for the group name and cluster ARN, which are CloudFormation references when deployed.
         assert {k: v for k, v in pattern.items() if k != "detail"} == {k: v for k, v in expected.items() if k != "detail"}
         assert set(pattern["detail"]) == set(expected["detail"])
         for key, value in expected["detail"].items():
-            if value not in (["GROUP"], ["CLUSTER"]):
+            if value not in (["GROUP"], ["CLUSTER"], ["WATCHDOG"]):
                 assert pattern["detail"][key] == value
 
 

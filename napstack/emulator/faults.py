@@ -1,0 +1,183 @@
+"""Faults the emulated AWS produces on purpose (`replay --faults FILE`): failed API calls, a timed-out check,
+a watchdog stopped by hand, an event delivered twice or never.
+
+A fault file is a YAML list; each entry is one of:
+
+    - {call: route53:ChangeResourceRecordSets, error: PriorRequestNotComplete, times: 2}
+    - {call: lambda:Invoke, function: count_connections, error: Sandbox.Timedout, at_check: 3}
+    - {execution: watchdog, abort_at_check: 5}
+    - {event: duplicate}                       # or lost; optionally detail_type: "EC2 Instance Launch Successful"
+
+`call` is `service:Operation` as IAM names it; `error` is the code AWS returns. Calls fail only when napstack
+makes them (a state machine task or a handler), never the emulator's own set-up or report.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import botocore.session
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+# IAM's service prefixes where botocore names the service differently.
+BOTOCORE_SERVICE = {"states": "stepfunctions"}
+FUNCTIONS = ("count_connections", "start_server", "dns_record")
+EVENT_ACTIONS = ("duplicate", "lost")
+
+
+class FaultError(Exception):
+    """A fault file that cannot be used; the message names the file, the entry and the problem."""
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CallFault(_Entry):
+    call: str = Field(description="service:Operation as in IAM, e.g. route53:ChangeResourceRecordSets")
+    error: str = Field(min_length=1, description="the error code AWS returns, e.g. Throttling")
+    times: int = Field(default=1, ge=1, le=100_000, description="how many calls in a row fail")
+    function: Literal[FUNCTIONS] | None = Field(default=None, description="with lambda:Invoke: which function")
+    at_check: int | None = Field(default=None, ge=1, description="with lambda:Invoke of count_connections: that check")
+
+    @model_validator(mode="after")
+    def _names_a_real_call(self):
+        service, _, operation = self.call.partition(":")
+        if self.call == "lambda:Invoke":
+            if self.function is None:
+                raise ValueError("lambda:Invoke needs `function` (count_connections, start_server or dns_record)")
+            if self.at_check is not None and self.function != "count_connections":
+                raise ValueError("`at_check` applies to count_connections only")
+            return self
+        if self.function is not None or self.at_check is not None:
+            raise ValueError("`function` and `at_check` go with call: lambda:Invoke only")
+        if operation not in _operations(BOTOCORE_SERVICE.get(service, service)):
+            raise ValueError(f"{self.call!r} is not an AWS call: write service:Operation as IAM does, e.g. route53:ChangeResourceRecordSets")
+        return self
+
+
+class AbortFault(_Entry):
+    execution: Literal["watchdog"] = Field(description="the state machine whose running execution is stopped")
+    abort_at_check: int = Field(ge=1, description="stopped right after this check, as a person in the console would")
+
+
+class EventFault(_Entry):
+    event: Literal[EVENT_ACTIONS] = Field(description="duplicate: delivered twice; lost: never delivered")
+    detail_type: str | None = Field(default=None, description="only the next event of this detail-type")
+
+
+def _operations(service: str) -> set[str]:
+    try:
+        return set(botocore.session.get_session().get_service_model(service).operation_names)
+    except Exception:  # an unknown service name
+        return set()
+
+
+def _entry(data) -> _Entry:
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a mapping such as {{call: ..., error: ...}}, got {type(data).__name__}")
+    kinds = [kind for key, kind in (("call", CallFault), ("execution", AbortFault), ("event", EventFault)) if key in data]
+    if len(kinds) != 1:
+        raise ValueError("each fault has exactly one of `call`, `execution` or `event`")
+    return kinds[0].model_validate(data)
+
+
+def load_faults(path: str | Path | None) -> "FaultPlan":
+    if path is None:
+        return FaultPlan([])
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise FaultError(f"{path}: cannot read the file ({error.strerror})") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise FaultError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(data, list):
+        raise FaultError(f"{path}: expected a list of faults (- {{call: ..., error: ...}}), got {type(data).__name__}")
+    faults = []
+    for index, item in enumerate(data):
+        try:
+            faults.append(_entry(item))
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'entry'}: "
+                + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, "))
+                for e in error.errors()
+            )
+            raise FaultError(f"{path}: fault {index + 1}: {problems}") from None
+        except ValueError as error:
+            raise FaultError(f"{path}: fault {index + 1}: {error}") from None
+    return FaultPlan(faults)
+
+
+@dataclass
+class Fired:
+    time: str
+    description: str
+
+
+@dataclass
+class FaultPlan:
+    """The faults still to fire, and those that did (for the timeline)."""
+
+    faults: list[_Entry]
+    fired: list[Fired] = field(default_factory=list)
+    _left: dict[int, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._left = {i: getattr(f, "times", 1) for i, f in enumerate(self.faults)}
+
+    def _fire(self, index: int, moment, description: str) -> None:
+        self._left[index] -= 1
+        self.fired.append(Fired(moment.strftime("%Y-%m-%d %H:%M:%S"), description))
+
+    def call_error(self, service: str, operation: str, moment) -> str | None:
+        """The error code a napstack call to `service:Operation` (botocore names) fails with now, if any."""
+        with self._lock:
+            for index, fault in enumerate(self.faults):
+                if not isinstance(fault, CallFault) or fault.call == "lambda:Invoke" or not self._left[index]:
+                    continue
+                wanted_service, _, wanted_operation = fault.call.partition(":")
+                if (BOTOCORE_SERVICE.get(wanted_service, wanted_service), wanted_operation) == (service, operation):
+                    self._fire(index, moment, f"{fault.call} fails with {fault.error}")
+                    return fault.error
+        return None
+
+    def invoke_error(self, function: str, check: int | None, moment) -> str | None:
+        """The error type an invocation of `function` (at watchdog check `check`) fails with, if any."""
+        with self._lock:
+            for index, fault in enumerate(self.faults):
+                if not (isinstance(fault, CallFault) and fault.function == function and self._left[index]):
+                    continue
+                if fault.at_check is not None and fault.at_check != check:
+                    continue
+                where = f" at check {check}" if fault.at_check is not None else ""
+                self._fire(index, moment, f"lambda:Invoke {function}{where} fails with {fault.error}")
+                return fault.error
+        return None
+
+    def abort_after(self, check: int | None, moment) -> bool:
+        """Whether the watchdog is to be stopped by hand right after check `check`."""
+        with self._lock:
+            for index, fault in enumerate(self.faults):
+                if isinstance(fault, AbortFault) and self._left[index] and fault.abort_at_check == check:
+                    self._fire(index, moment, f"the watchdog is stopped by hand after check {check}")
+                    return True
+        return False
+
+    def event_action(self, event: dict, moment) -> str | None:
+        """`duplicate` or `lost` for this event, if a fault says so."""
+        with self._lock:
+            for index, fault in enumerate(self.faults):
+                if not (isinstance(fault, EventFault) and self._left[index]):
+                    continue
+                if fault.detail_type is not None and fault.detail_type != event.get("detail-type"):
+                    continue
+                self._fire(index, moment, f"EventBridge {'delivers twice' if fault.event == 'duplicate' else 'loses'}: {event.get('detail-type')}")
+                return fault.event
+        return None
