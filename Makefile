@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: setup demo synth test bench schema clean
+.PHONY: setup demo synth test faults bench schema clean
 
 # constraints.txt pins every transitive package too (regenerate: .venv/bin/pip freeze > constraints.txt).
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
@@ -39,6 +39,10 @@ demo: synth
 
 test: setup
 	$(PY) -m pytest
+
+# The fault property test with many more sampled cases than `make test` runs (single and double faults).
+faults: setup
+	NAPSTACK_FAULT_CASES=$${NAPSTACK_FAULT_CASES:-200} $(PY) -m pytest tests/emulator/test_faults.py -k whatever
 
 bench: setup
 	$(PY) -m napstack.bench

@@ -1,0 +1,206 @@
+"""Never unwatched: faults injected into the emulated AWS, and a server that always ends watched or stopped.
+
+The invariants, checked on the final state and the timeline of a whole session (launch, players, idle, stop):
+- never unwatched, bounded idle cost: after the last player leaves, the group is back at zero within
+  (2 x IdleChecks + MaxFailedChecks + 2) check intervals (+ the startup grace and 2 minutes of retry
+  back-offs), whatever single or double fault happened;
+- DNS is never left pointing at a terminated instance, ECS is back at 0, nothing is left running;
+- the lifecycle action is completed (or, when every attempt to complete it failed, left to the hook's
+  heartbeat, whose default result is CONTINUE);
+- no alert is sent twice.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from napstack.config import load_config
+from napstack.emulator.faults import FaultError, load_faults
+from napstack.emulator.replay import replay
+from napstack.emulator.scenario import CheckReport, Scenario
+from napstack.settings import UNAVAILABLE_IP
+from tests.conftest import ROOT
+from tests.test_config import GOOD, write_configs
+
+LAUNCH = json.loads((ROOT / "events" / "asg-launch-successful.json").read_text())
+IDLE_CHECKS, MAX_FAILED, INTERVAL = 3, 3, 60
+PLAYED_CHECKS = 2
+# A small session: two checks with a player, then nobody.
+SESSION = Scenario(checks=[CheckReport(tcp=1, repeat=PLAYED_CHECKS)], then="idle")
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory):
+    leaf = {
+        **GOOD,
+        "Watchdog": {"IdleChecks": IDLE_CHECKS, "MaxFailedChecks": MAX_FAILED, "IntervalSeconds": INTERVAL,
+                     "StartupGraceMinutes": 0},
+    }
+    return load_config(write_configs(tmp_path_factory.mktemp("faults"), leaf))
+
+
+def write_faults(tmp_path, faults) -> str:
+    path = tmp_path / "faults.yaml"
+    path.write_text(yaml.safe_dump(faults))
+    return str(path)
+
+
+def run(config, tmp_path, faults):
+    result = replay(config, LAUNCH, SESSION, max_hours=6, faults=load_faults(write_faults(tmp_path, faults)))
+    result.config = config
+    return result
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace(" ", "T")).replace(tzinfo=None)
+
+
+def assert_invariants(result, faults):
+    assert result.asg_desired == 0, "the server still runs: unwatched"
+    assert result.ecs_desired == 0
+    assert result.dns_value == UNAVAILABLE_IP, f"DNS left at {result.dns_value}"
+    assert all(e.status != "RUNNING" for e in result.executions)
+    lifecycle_calls_failed = sum(f.get("times", 1) for f in faults if f.get("call") == "autoscaling:CompleteLifecycleAction")
+    assert result.lifecycle_actions_completed == 1 or lifecycle_calls_failed >= 4
+    assert len(result.notifications) == len(set(result.notifications)), result.notifications
+    start = moment(result.started_at[:19])
+    stopped = [moment(r.time) for r in result.timeline if r.state in ("ScaleDownToZero", "ScaleDownUnwatched", "ScaleDownAfterCrash")]
+    assert stopped, "nothing scaled the server down"
+    watchdog = result.config.leaf.watchdog
+    checks = 2 * watchdog.idle_checks + watchdog.max_failed_checks + 2
+    bound = checks * watchdog.interval_seconds + watchdog.startup_grace_minutes * 60 + 120  # + retry back-offs
+    idle_for = (min(stopped) - start).total_seconds() - PLAYED_CHECKS * watchdog.interval_seconds
+    assert idle_for <= bound, f"idle for {idle_for} s before the scale-down (bound {bound} s)"
+
+
+def test_the_issue_examples_fire_and_the_server_still_ends_stopped(tmp_path):
+    faults = yaml.safe_load((ROOT / "events" / "faults" / "issue-examples.yaml").read_text())
+    result = run(load_config(ROOT / "examples" / "minecraft-java.yaml"), tmp_path, faults)
+    assert result.faults_injected >= len(faults)
+    injected = [r.detail for r in result.timeline if r.state_machine == "fault"]
+    assert any("PriorRequestNotComplete" in d for d in injected) and any("stopped by hand" in d for d in injected)
+    assert any(s.endswith("watchdog restarted") for s in result.notifications)
+    assert_invariants(result, faults)
+
+
+def test_dns_busy_is_retried_and_the_start_is_clean(config, tmp_path):
+    result = run(config, tmp_path, [{"call": "route53:ChangeResourceRecordSets", "error": "PriorRequestNotComplete", "times": 2}])
+    assert result.faults_injected == 2
+    assert [s.split(": ", 1)[1] for s in result.notifications][0] == "server starting"
+    assert_invariants(result, [])
+
+
+def test_a_watchdog_that_cannot_start_scales_the_server_down_and_says_why(config, tmp_path):
+    faults = [{"call": "states:StartExecution", "error": "ThrottlingException", "times": 4}]
+    result = run(config, tmp_path, faults)
+    subjects = [s.split(": ", 1)[1] for s in result.notifications]
+    assert "scaled down, could not be watched" in subjects and "server starting" not in subjects
+    assert not [e for e in result.executions if e.state_machine == "watchdog"]
+    assert_invariants(result, faults)
+
+
+def test_dns_that_cannot_be_updated_still_starts_the_watchdog_and_alerts(config, tmp_path):
+    faults = [{"call": "route53:ChangeResourceRecordSets", "error": "PriorRequestNotComplete", "times": 4}]
+    result = run(config, tmp_path, faults)
+    assert any(s.endswith("server starting, with problems") for s in result.notifications)
+    assert [e.state_machine for e in result.executions].count("watchdog") == 1
+    assert_invariants(result, faults)
+
+
+def test_a_check_that_times_out_counts_as_a_failed_check(config, tmp_path):
+    faults = [{"call": "lambda:Invoke", "function": "count_connections", "error": "Sandbox.Timedout", "at_check": 2}]
+    result = run(config, tmp_path, faults)
+    (failed,) = [r for r in result.timeline if r.state == "RecordFailedCheck"]
+    assert "check 2: failed (Sandbox.Timedout); failed 1/3" in failed.detail
+    (watchdog,) = [e for e in result.executions if e.state_machine == "watchdog"]
+    assert watchdog.status == "SUCCEEDED"  # the failed check did not end it
+    assert_invariants(result, faults)
+
+
+def test_a_watchdog_stopped_twice_by_hand_scales_the_server_down(config, tmp_path):
+    faults = [{"execution": "watchdog", "abort_at_check": 1}, {"execution": "watchdog", "abort_at_check": 2}]
+    result = run(config, tmp_path, faults)
+    assert [e.status for e in result.executions if e.state_machine == "watchdog"] == ["ABORTED", "ABORTED"]
+    assert any(s.endswith("scaled down, could not be watched") for s in result.notifications)
+    assert_invariants(result, faults)
+
+
+# Every task of both state machines and both watchdog-side handlers, by the AWS call it makes.
+CALLS = {
+    "ecs:UpdateService": "ServerException",  # StartGameTask, StopGameTask
+    "ec2:DescribeInstances": "RequestLimitExceeded",  # FindPublicIp
+    "route53:ChangeResourceRecordSets": "PriorRequestNotComplete",  # PointDnsAtServer, PointDnsAtNothing
+    "states:StartExecution": "ThrottlingException",  # StartWatchdog, RestartWatchdog, ContinueAsNewExecution
+    "states:ListExecutions": "ThrottlingException",  # FindRunningWatchdogs
+    "states:StopExecution": "ThrottlingException",  # StopOneWatchdog
+    "sns:Publish": "Throttled",  # every alert
+    "autoscaling:DescribeAutoScalingGroups": "Throttling",  # IsReplacementComing; count_connections (lookups)
+    "autoscaling:DescribeAutoScalingInstances": "Throttling",  # count_connections; IsItsInstanceStillInService
+    "autoscaling:SetDesiredCapacity": "ResourceContention",  # ScaleDownToZero, ScaleDownUnwatched
+    "autoscaling:CreateOrUpdateTags": "ResourceContention",  # RememberIdleStop
+    "autoscaling:CompleteLifecycleAction": "Throttling",  # ContinueTermination
+    "ssm:SendCommand": "ThrottlingException",  # count_connections
+    "ssm:GetCommandInvocation": "ThrottlingException",  # count_connections
+}
+call_faults = st.builds(
+    lambda call, times: {"call": call, "error": CALLS[call], "times": times},
+    st.sampled_from(sorted(CALLS)),
+    st.integers(min_value=1, max_value=3),
+)
+other_faults = st.one_of(
+    st.builds(lambda check: {"call": "lambda:Invoke", "function": "count_connections", "error": "Sandbox.Timedout",
+                             "at_check": check}, st.integers(min_value=1, max_value=6)),
+    st.builds(lambda check: {"execution": "watchdog", "abort_at_check": check}, st.integers(min_value=1, max_value=6)),
+    st.sampled_from([{"event": "duplicate"}, {"event": "duplicate", "detail_type": "EC2 Instance-terminate Lifecycle Action"}]),
+)
+one_or_two_faults = st.lists(st.one_of(call_faults, other_faults), min_size=1, max_size=2)
+# `make faults` (NAPSTACK_FAULT_CASES=200) runs many more; make test samples a few, differently each run.
+CASES = int(os.environ.get("NAPSTACK_FAULT_CASES", "6"))
+
+
+@settings(max_examples=CASES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(faults=one_or_two_faults)
+def test_whatever_single_or_double_fault_the_server_ends_watched_or_stopped(config, tmp_path_factory, faults):
+    result = run(config, tmp_path_factory.mktemp("case"), faults)
+    assert_invariants(result, faults)
+
+
+@pytest.mark.parametrize(
+    "faults,message",
+    [
+        ("- {call: route53:ChangeRecords, error: X}", "'route53:ChangeRecords' is not an AWS call"),
+        ("- {call: lambda:Invoke, error: Sandbox.Timedout}", "lambda:Invoke needs `function`"),
+        ("- {call: ssm:SendCommand, error: X, at_check: 2}", "`function` and `at_check` go with call: lambda:Invoke only"),
+        ("- {call: ssm:SendCommand, error: X, tims: 2}", "tims: unknown key"),
+        ("- {execution: hook, abort_at_check: 2}", "fault 1: execution"),
+        ("- {event: forgotten}", "fault 1: event"),
+        ("- {error: X}", "exactly one of `call`, `execution` or `event`"),
+        ("{call: ssm:SendCommand}", "expected a list of faults"),
+    ],
+)
+def test_a_fault_file_that_cannot_be_used_is_a_named_error(tmp_path, faults, message):
+    path = tmp_path / "faults.yaml"
+    path.write_text(faults)
+    with pytest.raises(FaultError, match="faults.yaml") as error:
+        load_faults(path)
+    assert message in str(error.value)
+
+
+def test_replay_cli_takes_faults_reports_them_and_exits_2_on_a_bad_file(tmp_path):
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "napstack", "replay", "events/asg-launch-successful.json", *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+    good = cli("--faults", "events/faults/route53-busy.yaml", "--json")
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["faults_injected"] == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- {call: nope:Nothing, error: X}\n")
+    refused = cli("--faults", str(bad))
+    assert refused.returncode == 2 and "not an AWS call" in refused.stderr and "Traceback" not in refused.stderr
