@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -42,25 +43,27 @@ def _summary(args: argparse.Namespace) -> int:
 def _replay(args: argparse.Namespace) -> int:
     import json as json_module
 
-    from napstack.emulator.replay import EventError, replay, validate_event
+    from napstack.emulator.replay import EventError, load_event, replay, validate_event
     from napstack.emulator.report import render
     from napstack.emulator.faults import FaultError, load_faults
     from napstack.emulator.scenario import ScenarioError, load_scenario
 
     config = load_config(args.config)
     try:
-        event = json_module.loads(Path(args.event).read_text(encoding="utf-8"))
-        if args.live:
+        event = load_event(args.event)
+        if args.live is not None:
+            ignored = [name for name, value in (("--scenario", args.scenario), ("--faults", args.faults)) if value]
+            if ignored or args.max_hours != DEFAULT_MAX_HOURS:
+                print(f"napstack: {', '.join(ignored) or '--max-hours'} only apply to a local replay, not to --live",
+                      file=sys.stderr)
+                return 2
+            if not args.live.strip():
+                print("napstack: --live needs a deployed stack name, e.g. --live Napstack-MinecraftJava", file=sys.stderr)
+                return 2
             return _replay_live(args.live, args.yes, validate_event(event))
         scenario = load_scenario(args.scenario)
         faults = load_faults(args.faults)
         result = replay(config, event, scenario, max_hours=args.max_hours, faults=faults)
-    except OSError as error:
-        print(f"napstack: {args.event}: cannot read the file ({error.strerror})", file=sys.stderr)
-        return 2
-    except json_module.JSONDecodeError as error:
-        print(f"napstack: {args.event}: not JSON ({error})", file=sys.stderr)
-        return 2
     except EventError as error:
         print(f"napstack: {args.event}: {error}", file=sys.stderr)
         return 2
@@ -87,6 +90,13 @@ def _replay_live(stack_name: str, confirmed: bool, event: dict) -> int:
     from napstack.control import deployed_state_machine_arn
     from napstack.settings import hook_state_machine_name
 
+    if "awslogs" in event:
+        print(
+            "napstack: --live sends EventBridge events to the deployed hook; a query-log payload belongs to "
+            "start_server in Napstack-Start (invoke it from the Lambda console), so nothing was sent",
+            file=sys.stderr,
+        )
+        return 2
     if not confirmed:
         print(
             f"napstack: --live starts a real execution of {hook_state_machine_name(stack_name)} in your AWS account, "
@@ -137,23 +147,61 @@ def _cost(args: argparse.Namespace) -> int:
     return 0
 
 
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
+HOURS_IN_A_MONTH = 744  # 31 days
+DEFAULT_MAX_HOURS = 72
+
+
+def _number(text: str, low: float, high: float, what: str) -> float:
+    """A finite number in [low, high]; argparse turns the error into `argument --x: ...` and exit 2."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{text} is not {what} (between {low:g} and {high:g})")
+    return value
+
+
+def _hours_per_month(text: str) -> float:
+    return _number(text, 0, HOURS_IN_A_MONTH, "a number of hours in a month")
+
+
+def _storage_gb(text: str) -> float:
+    return _number(text, 0, 1_000_000, "a size in GB")
+
+
+def _sessions(text: str) -> int:
+    value = _number(text, 0, 100_000, "a count of sessions")
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number of sessions")
+    return int(value)
+
+
+def _max_hours(text: str) -> float:
+    value = _number(text, 0, 24 * 366, "a number of simulated hours")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
     return value
 
 
 def _aws_session(stack: str):
     """The user's own session, or None after saying what is missing (exit 2)."""
     import boto3
+    from botocore.exceptions import ProfileNotFound
 
-    session = boto3.Session()
+    try:
+        session = boto3.Session()
+    except ProfileNotFound as error:
+        print(f"napstack: {error}: check AWS_PROFILE against the profiles in ~/.aws/config", file=sys.stderr)
+        return None
     if session.get_credentials() is None:
         print("napstack: no AWS credentials are configured: set AWS_PROFILE (or run `aws configure`) first", file=sys.stderr)
         return None
     if not session.region_name:
-        print(f"napstack: no AWS region is configured: set AWS_REGION to {stack}'s region", file=sys.stderr)
+        print(
+            f"napstack: no AWS region is configured: set AWS_DEFAULT_REGION (or `region` in your profile) to {stack}'s region",
+            file=sys.stderr,
+        )
         return None
     return session
 
@@ -207,10 +255,10 @@ def parser() -> argparse.ArgumentParser:
     event.set_defaults(run=_event)
     cost = commands.add_parser("cost", help="monthly cost of a config, line by line (no AWS calls)")
     cost.add_argument("config", help="game config")
-    cost.add_argument("--hours-per-month", type=_non_negative, default=60, help="hours played a month (default 60)")
+    cost.add_argument("--hours-per-month", type=_hours_per_month, default=60, help="hours played a month (default 60)")
     cost.add_argument("--region", default="us-east-1", help="AWS region (default us-east-1)")
-    cost.add_argument("--storage-gb", type=_non_negative, default=10, help="GB kept on EFS (default 10)")
-    cost.add_argument("--sessions", type=int, help="play sessions a month (default: one per 3 hours played)")
+    cost.add_argument("--storage-gb", type=_storage_gb, default=10, help="GB kept on EFS (default 10)")
+    cost.add_argument("--sessions", type=_sessions, help="play sessions a month (default: one per 3 hours played)")
     cost.add_argument("--json", action="store_true", help="print one JSON object")
     cost.set_defaults(run=_cost)
     for name, text in (
@@ -234,7 +282,7 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("--faults", help="YAML: faults the emulated AWS produces (see events/faults/)")
     replay.add_argument("--json", action="store_true", help="print one JSON object instead of the timeline")
     replay.add_argument(
-        "--max-hours", type=float, default=72, help="stop executions still running after this much simulated time"
+        "--max-hours", type=_max_hours, default=DEFAULT_MAX_HOURS, help="stop executions still running after this much simulated time"
     )
     replay.add_argument("--live", metavar="STACK", help="send the event to this deployed leaf stack instead (e.g. Napstack-MinecraftJava)")
     replay.add_argument("--yes", action="store_true", help="confirm --live: it acts on your real server")

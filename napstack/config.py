@@ -8,11 +8,11 @@ raises ``ConfigError`` carrying one line per problem.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_pascal
+
+from napstack.inputs import InputError, load_yaml, mapping_child, scalar_as_written
 
 SCHEMA_FILE = "napstack.schema.json"
 BASE_SCHEMA_FILE = "napstack-base.schema.json"
@@ -63,9 +65,9 @@ class PortMapping(_Model):
     """A port or a range of ports the game listens on, open to the internet."""
 
     protocol: Literal["tcp", "udp"] = Field(description="tcp or udp.")
-    port: int = Field(ge=1, le=65535, description="The port, or the first port of a range.")
+    port: int = Field(ge=1, le=65535, strict=True, description="The port, or the first port of a range.")
     to_port: int | None = Field(
-        default=None, ge=1, le=65535, description="Last port of a range (inclusive); omit for one port."
+        default=None, ge=1, le=65535, strict=True, description="Last port of a range (inclusive); omit for one port."
     )
 
     @model_validator(mode="before")
@@ -117,14 +119,24 @@ class ContainerConfig(_Model):
         return value
 
 
-# Graviton families carry a "g" after the generation digit (t4g, m7g, c6gn, r8gd, x2gd, g5g, im4gn) or are a1.
-ARM_FAMILY = re.compile(r"^(a1|[a-z]+\d+g[a-z]*)$")
+INSTANCE_TYPES_FILE = Path(__file__).with_name("instance_types.json")
+INSTANCE_TYPES: dict[str, dict] = json.loads(INSTANCE_TYPES_FILE.read_text())["types"]
+# ECS registers the memory the kernel reports, less than installed: AWS's m4.large example registers 7,985 of
+# 8,192 MiB (97.5%). napstack leaves a further 256 MiB for the host's own agents (ECS, SSM, EFS, sshd).
+REGISTERED_SHARE, HOST_RESERVE_MIB = 0.975, 256
+# Host ports ECS reserves on every container instance (sshd, Docker, the ECS agent's introspection).
+ECS_RESERVED_PORTS = {22: "SSH on the host", 2375: "Docker", 2376: "Docker (TLS)", 51678: "the ECS agent", 51679: "the ECS agent"}
+TASK_DEFINITION_LIMIT_BYTES = 65_536  # ECS's documented maximum task definition size
 
 
 def instance_architecture(instance_type: str) -> str:
     """`arm64` for Graviton instance types, `x86_64` for the rest: which ECS-optimized image the instance boots."""
-    family = instance_type.split(".", 1)[0]
-    return "arm64" if ARM_FAMILY.match(family) else "x86_64"
+    return INSTANCE_TYPES[instance_type]["architecture"]
+
+
+def task_memory_limit_mib(instance_type: str) -> int:
+    """The most a task may ask for on `instance_type` and still be placed, with room left for the host."""
+    return int(INSTANCE_TYPES[instance_type]["memory_mib"] * REGISTERED_SHARE) - HOST_RESERVE_MIB
 
 
 class Ec2Config(_Model):
@@ -133,6 +145,20 @@ class Ec2Config(_Model):
         description="EC2 instance type, e.g. t3.medium. Graviton types (t4g, m7g, ...) boot the arm64 ECS image: "
         "the container image must then be built for linux/arm64.",
     )
+    @field_validator("instance_type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in INSTANCE_TYPES:
+            family = value.split(".", 1)[0]
+            known = sorted({t.split(".", 1)[0] for t in INSTANCE_TYPES})
+            same_family = sorted(t for t in INSTANCE_TYPES if t.startswith(family + "."))
+            hint = f"sizes of {family}: {', '.join(same_family)}" if same_family else f"families: {', '.join(known)}"
+            raise ValueError(
+                f"{value!r} is not an instance type napstack knows ({hint}); to use it, add it with its vCPUs, "
+                f"memory and architecture to napstack/{INSTANCE_TYPES_FILE.name}"
+            )
+        return value
+
     root_volume_gib: int = Field(
         default=30, ge=30, le=1000, description="Root EBS volume (the ECS-optimized AMI needs 30 GiB)."
     )
@@ -140,6 +166,15 @@ class Ec2Config(_Model):
 
 class VolumeConfig(_Model):
     container_path: str = Field(pattern=r"^/[A-Za-z0-9._/-]*$", description="Absolute path inside the container.")
+
+    @field_validator("container_path")
+    @classmethod
+    def _a_real_directory(cls, value: str) -> str:
+        if value.strip("/") == "":
+            raise ValueError("'/' would hide the container's whole file system: mount a directory such as /data")
+        if ".." in value.split("/"):
+            raise ValueError(f"{value!r} climbs out with '..': write the directory's own path, such as /data")
+        return value
     read_only: bool = Field(default=False, description="Mount read-only in the container.")
     keep_on_delete: bool = Field(default=True, description="Keep the file system when the stack is deleted.")
     backups: bool = Field(default=True, description="Daily AWS Backup of the file system (35 days).")
@@ -159,7 +194,7 @@ class WatchdogConfig(_Model):
         default=None, description="What counts as a player: tcp connections or udp packets (default: the first port's)."
     )
     port: int | None = Field(
-        default=None, ge=1, le=65535, description="The port to watch (default: the first container port)."
+        default=None, ge=1, le=65535, strict=True, description="The port to watch (default: the first container port)."
     )
     udp_packet_threshold: int = Field(
         default=10, ge=0, description="UDP datagrams per check above which the server counts as in use."
@@ -228,6 +263,16 @@ class LeafConfig(_Model):
         description="Short name (lowercase letters, digits, hyphens): the stack is Napstack-<Name>.",
     )
     base: str = Field(default="base.yaml", description="Base config file, relative to this file.")
+
+    @field_validator("name")
+    @classmethod
+    def _one_stack_per_name(cls, value: str) -> str:
+        if "--" in value:
+            raise ValueError(
+                f"{value!r} has consecutive hyphens: {value} and {value.replace('--', '-')} would both be stack "
+                f"Napstack-{''.join(p.capitalize() for p in value.split('-'))}; use single hyphens"
+            )
+        return value
     container: ContainerConfig
     ec2: Ec2Config
     volumes: list[VolumeConfig] = Field(default_factory=list, description="EFS volumes; data survives scale-down.")
@@ -247,6 +292,59 @@ class LeafConfig(_Model):
         paths = [v.container_path for v in self.volumes]
         if len(paths) != len(set(paths)):
             raise ValueError("Volumes: each ContainerPath may appear only once")
+        return self
+
+    @model_validator(mode="after")
+    def _fits_the_instance(self):
+        if self.ec2.instance_type not in INSTANCE_TYPES:
+            return self  # named by the instance type's own check
+        limit = task_memory_limit_mib(self.ec2.instance_type)
+        if self.container.memory_mib > limit:
+            raise ValueError(
+                f"Container.MemoryMib {self.container.memory_mib} is more than a {self.ec2.instance_type} can give a "
+                f"task: at most {limit} (ECS registers about 97.5% of its "
+                f"{INSTANCE_TYPES[self.ec2.instance_type]['memory_mib']} MiB and napstack leaves {HOST_RESERVE_MIB} MiB "
+                "for the host); the task would never be placed while the instance is billed. Lower it or pick a larger type"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _ports_can_be_mapped(self):
+        seen: dict[tuple[str, int], int] = {}
+        for index, mapping in enumerate(self.container.ports):
+            for port in mapping.ports:
+                if (mapping.protocol, port) in seen:
+                    raise ValueError(
+                        f"Container.Ports: {port}/{mapping.protocol} is mapped twice (entries {seen[(mapping.protocol, port)] + 1} "
+                        f"and {index + 1}); ECS rejects a host port used twice"
+                    )
+                seen[(mapping.protocol, port)] = index
+                if mapping.protocol == "tcp" and port in ECS_RESERVED_PORTS:
+                    raise ValueError(
+                        f"Container.Ports: {port}/tcp is taken on the host by {ECS_RESERVED_PORTS[port]} (ECS reserves it); "
+                        "map the game to another port"
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _environment_fits_a_task_definition(self):
+        size = len(json.dumps(self.container.environment).encode())
+        if size > TASK_DEFINITION_LIMIT_BYTES // 2:
+            raise ValueError(
+                f"Container.Environment is {size} bytes; a task definition may hold {TASK_DEFINITION_LIMIT_BYTES} bytes in "
+                f"all, so keep the environment under {TASK_DEFINITION_LIMIT_BYTES // 2} (put large settings in a file on EFS)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _grace_covers_a_check(self):
+        watchdog = self.watchdog
+        if 0 < watchdog.startup_grace_minutes * 60 < watchdog.interval_seconds:
+            raise ValueError(
+                f"Watchdog.StartupGraceMinutes {watchdog.startup_grace_minutes} ends before the first check "
+                f"({watchdog.interval_seconds} s after launch), so it could never apply: make it at least "
+                f"{-(-watchdog.interval_seconds // 60)}, or 0 for no grace"
+            )
         return self
 
     @model_validator(mode="after")
@@ -329,18 +427,34 @@ def _format_error(file: Path, error: dict) -> str:
 
 def _read_yaml(file: Path) -> dict:
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError([f"{file}: cannot read the file ({error.strerror})"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError([f"{file}: not valid YAML{where}: {getattr(error, 'problem', error)}"]) from None
+        data, node = load_yaml(file)
+    except InputError as error:
+        raise ConfigError([str(error)]) from None
     if not isinstance(data, dict):
         raise ConfigError([f"{file}: expected a mapping of keys (Name, Container, ...), got {type(data).__name__}"])
+    _environment_as_written(file, data, node)
     return data
+
+
+def _environment_as_written(file: Path, data: dict, node) -> None:
+    """Container.Environment values exactly as the user wrote them: YAML 1.1 would turn `1.20` into 1.2,
+    `08:00` into 480 and an empty value into None on their way to the container."""
+    written = mapping_child(mapping_child(node, "Container"), "Environment")
+    container = data.get("Container")
+    if written is None or not isinstance(container, dict) or not isinstance(container.get("Environment"), dict):
+        return
+    problems, values = [], {}
+    for key_node, value_node in written.value:
+        text = scalar_as_written(value_node)
+        if text is None:
+            problems.append(
+                f"{file}: Container.Environment.{key_node.value}: not text; write the value in quotes, "
+                f'e.g. {key_node.value}: "..." ("" for an empty value)'
+            )
+        values[key_node.value] = text
+    if problems:
+        raise ConfigError(problems)
+    container["Environment"] = values
 
 
 def _validate(model: type[BaseModel], file: Path, data: dict) -> BaseModel:

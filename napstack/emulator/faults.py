@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Literal
 
 import botocore.session
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from napstack.inputs import InputError, load_yaml, pydantic_problems
 
 # IAM's service prefixes where botocore names the service differently.
 BOTOCORE_SERVICE = {"states": "stepfunctions"}
@@ -91,11 +92,9 @@ def load_faults(path: str | Path | None) -> "FaultPlan":
         return FaultPlan([])
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise FaultError(f"{path}: cannot read the file ({error.strerror})") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise FaultError(f"{path}: not valid YAML: {error}") from None
+        data, _ = load_yaml(path)
+    except InputError as error:
+        raise FaultError(str(error)) from None
     if not isinstance(data, list):
         raise FaultError(f"{path}: expected a list of faults (- {{call: ..., error: ...}}), got {type(data).__name__}")
     faults = []
@@ -103,12 +102,7 @@ def load_faults(path: str | Path | None) -> "FaultPlan":
         try:
             faults.append(_entry(item))
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'entry'}: "
-                + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, "))
-                for e in error.errors()
-            )
-            raise FaultError(f"{path}: fault {index + 1}: {problems}") from None
+            raise FaultError(f"{path}: fault {index + 1}: {pydantic_problems(error)}") from None
         except ValueError as error:
             raise FaultError(f"{path}: fault {index + 1}: {error}") from None
     return FaultPlan(faults)

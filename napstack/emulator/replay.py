@@ -13,6 +13,7 @@ from napstack.emulator.faults import FaultPlan
 from napstack.emulator.log_payload import decoded_lines
 from napstack.emulator.scenario import Scenario
 from napstack.emulator.world import Emulator
+from napstack.inputs import InputError, read_text
 from napstack.settings import ECS_DRAINING_HOOK_NAME, LIFECYCLE_HOOK_NAME, START_SERVER, UNAVAILABLE_IP
 
 NAPSTACK_GROUP_PREFIX = "Napstack-"
@@ -26,6 +27,9 @@ QUIET_STATES = {
     "ReplacementComing", "CountFailedCheck", "TooManyFailedChecks", "ExplainFailedChecks", "UseExplanation",
     "StartedCleanly", "StillInService", "WatchedBefore", "ReadEndedWatchdog",
 }
+
+
+EARLIEST_EVENT = datetime(2006, 1, 1, tzinfo=timezone.utc)  # before AWS there were no AWS events
 
 
 class EventError(Exception):
@@ -93,6 +97,33 @@ def _event_time(event: dict) -> datetime | None:
         return None
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_event(path) -> dict:
+    """An event file as EventBridge or CloudWatch Logs would deliver it; EventError says what is wrong."""
+    try:
+        text = read_text(path)
+    except InputError as error:
+        raise EventError(str(error).removeprefix(f"{path}: ")) from None
+    try:
+        event = json.loads(text, parse_constant=_no_constant)  # strict JSON: no NaN or Infinity
+    except (ValueError, RecursionError) as error:
+        raise EventError(f"not JSON ({error})") from None
+    return validate_event(event)
+
+
+def _nesting(value, limit: int = 32) -> int:
+    stack, deepest = [(value, 1)], 0
+    while stack and deepest <= limit:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = current.values() if isinstance(current, dict) else current if isinstance(current, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def validate_event(event) -> dict:
     if not isinstance(event, dict):
         raise EventError(f"expected one event as a JSON object, got {type(event).__name__}")
@@ -100,6 +131,21 @@ def validate_event(event) -> dict:
         raise EventError(
             "neither an EventBridge event (no 'source', no 'detail-type') nor a CloudWatch Logs payload (no 'awslogs')"
         )
+    if _nesting(event) > 32:
+        raise EventError("nested more than 32 levels deep; no AWS event is")
+    for key in ("source", "detail-type", "time", "id"):
+        if key in event and not isinstance(event[key], str):
+            raise EventError(f"'{key}' is {type(event[key]).__name__}, but AWS sends it as a string")
+    if "detail" in event and not isinstance(event["detail"], dict):
+        raise EventError(f"'detail' is {type(event['detail']).__name__}, but AWS sends an object")
+    if "awslogs" in event and not (isinstance(event["awslogs"], dict) and isinstance(event["awslogs"].get("data"), str)):
+        raise EventError("'awslogs' must be an object with 'data' (base64 of gzipped JSON), as CloudWatch Logs sends it")
+    if "time" in event:
+        moment = _event_time(event)
+        if moment is None:
+            raise EventError(f"'time' {event['time']!r} is not an ISO 8601 UTC time such as 2026-01-01T20:00:00Z")
+        if not EARLIEST_EVENT <= moment <= datetime.now(timezone.utc) + timedelta(days=366):
+            raise EventError(f"'time' {event['time']} is not a plausible event time (2006 to a year from now)")
     return event
 
 

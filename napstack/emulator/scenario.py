@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from napstack.inputs import InputError, load_yaml, pydantic_problems
 
 
 class ScenarioError(Exception):
@@ -22,7 +23,7 @@ class CheckReport(BaseModel):
     ssh: int = Field(default=0, ge=0, description="SSH/SFTP sessions on the host")
     running: bool = Field(default=True, description="the game container is running")
     listening: bool = Field(default=True, description="the game port is listening")
-    error: str | None = Field(default=None, description="the SSM command fails with this error instead")
+    error: str | None = Field(default=None, min_length=1, description="the SSM command fails with this error instead")
     repeat: int = Field(default=1, ge=1, le=100_000, description="how many checks in a row report this")
 
 
@@ -42,15 +43,13 @@ def load_scenario(path: str | Path | None) -> Scenario:
         return Scenario()
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return Scenario.model_validate(data)
-    except OSError as error:
-        raise ScenarioError(f"{path}: cannot read the file ({error.strerror})") from None
-    except yaml.YAMLError as error:
-        raise ScenarioError(f"{path}: not valid YAML: {error}") from None
+        data, _ = load_yaml(path)
+    except InputError as error:
+        raise ScenarioError(str(error)) from None
+    try:
+        return Scenario.model_validate(data if data is not None else {})
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise ScenarioError(f"{path}: {problems}") from None
+        raise ScenarioError(f"{path}: {pydantic_problems(error)}") from None
 
 
 class SimulatedHost:

@@ -1,0 +1,228 @@
+"""Bad input never gets through: each file in tests/hostile/ is refused with exit 2 and one line naming the
+problem (or, where napstack can read it faithfully, accepted), and generated documents and command lines
+never end in a traceback."""
+
+import contextlib
+import io
+import json
+import string
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from napstack.cli import main
+from napstack.config import load_config
+from tests.conftest import ROOT
+
+HOSTILE = ROOT / "tests" / "hostile"
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as stop:  # argparse
+            code = stop.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def problem_lines(err: str) -> list[str]:
+    return [line.strip() for line in err.splitlines() if line.strip() and not line.startswith("napstack: 1 problem")]
+
+
+BAD_CONFIGS = {
+    "binary.yaml": "not UTF-8 text",
+    "latin1.yaml": "not UTF-8 text",
+    "duplicate-name.yaml": "key 'Name' appears twice",
+    "duplicate-nested.yaml": "key 'MemoryMib' appears twice",
+    "env-list.yaml": "Container.Environment.OPS: not text; write the value in quotes",
+    "env-empty.yaml": "Container.Environment.SEED: not text",
+    "unknown-instance-type.yaml": "'t9.gigantic' is not an instance type napstack knows",
+    "memory-beyond-the-instance.yaml": "Container.MemoryMib 2048 is more than a t3.small can give a task: at most 1740",
+    "port-mapped-twice.yaml": "8080/tcp is mapped twice",
+    "port-22.yaml": "22/tcp is taken on the host by SSH on the host",
+    "port-true.yaml": "Container.Ports.0.Port: Input should be a valid integer",
+    "grace-shorter-than-a-check.yaml": "Watchdog.StartupGraceMinutes 2 ends before the first check",
+    "volume-at-root.yaml": "'/' would hide the container's whole file system",
+    "volume-climbing-out.yaml": "climbs out with '..'",
+    "name-double-hyphen.yaml": "has consecutive hyphens",
+    "huge-environment.yaml": "Container.Environment is",
+    "not-a-mapping.yaml": "expected a mapping of keys",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CONFIGS))
+def test_a_bad_config_is_one_named_line_and_exit_2(name):
+    code, out, err = cli("check", str(HOSTILE / "configs" / name))
+    assert code == 2 and not out
+    (line,) = problem_lines(err)
+    assert name in line and BAD_CONFIGS[name] in line
+    assert "Traceback" not in err
+
+
+def test_every_hostile_config_has_its_expected_message():
+    files = {p.name for p in (HOSTILE / "configs").glob("*.yaml")} - {"base.yaml", "utf16-bom.yaml", "utf8-bom.yaml"}
+    assert files == set(BAD_CONFIGS)
+
+
+@pytest.mark.parametrize("name", ["utf16-bom.yaml", "utf8-bom.yaml"])
+def test_a_config_saved_with_a_byte_order_mark_reads_as_written(name):
+    assert load_config(HOSTILE / "configs" / name).leaf.container.image == "nginx"
+
+
+BAD_EVENTS = {
+    "binary.json": "not UTF-8 text",
+    "nan.json": "NaN is not a JSON number",
+    "detail-is-a-list.json": "'detail' is list, but AWS sends an object",
+    "time-is-a-number.json": "'time' is int, but AWS sends it as a string",
+    "far-future.json": "is not a plausible event time",
+    "not-a-time.json": "is not an ISO 8601 UTC time",
+    "deep.json": "not JSON",
+    "awslogs-not-an-object.json": "'awslogs' must be an object with 'data'",
+    "a-list.json": "expected one event as a JSON object, got list",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_EVENTS))
+def test_a_bad_event_is_one_named_line_and_exit_2(name):
+    code, out, err = cli("replay", str(HOSTILE / "events" / name))
+    assert code == 2 and not out
+    (line,) = problem_lines(err)
+    assert name in line and BAD_EVENTS[name] in line
+
+
+def test_an_event_saved_as_utf16_replays():
+    from napstack.emulator.replay import load_event
+
+    assert load_event(HOSTILE / "events" / "utf16-bom.json")["detail-type"] == "EC2 Instance Launch Successful"
+
+
+BAD_SCENARIOS = {
+    "binary.yaml": "NUL characters",
+    "empty-error.yaml": "checks.0.error: String should have at least 1 character",
+    "unknown-key.yaml": "checks.0.tcpp: unknown key (check its spelling)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_SCENARIOS))
+def test_a_bad_scenario_is_one_named_line_and_exit_2(name):
+    code, out, err = cli("replay", "events/asg-launch-successful.json", "--scenario", str(HOSTILE / "scenarios" / name))
+    assert code == 2 and not out
+    (line,) = problem_lines(err)
+    assert name in line and BAD_SCENARIOS[name] in line
+
+
+def test_a_scenario_saved_as_utf16_is_read():
+    from napstack.emulator.scenario import load_scenario
+
+    assert load_scenario(HOSTILE / "scenarios" / "utf16-bom.yaml").checks[0].tcp == 2
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["cost", "examples/minecraft-java.yaml", "--hours-per-month", "nan"], "nan is not a number of hours in a month"),
+        (["cost", "examples/minecraft-java.yaml", "--hours-per-month", "745"], "not a number of hours in a month"),
+        (["cost", "examples/minecraft-java.yaml", "--storage-gb=-inf"], "is not a size in GB"),
+        (["cost", "examples/minecraft-java.yaml", "--sessions=-2"], "is not a count of sessions"),
+        (["cost", "examples/minecraft-java.yaml", "--sessions", "2.5"], "not a whole number of sessions"),
+        (["replay", "events/asg-launch-successful.json", "--max-hours", "0"], "must be more than 0"),
+        (["replay", "events/asg-launch-successful.json", "--live", ""], "--live needs a deployed stack name"),
+        (["replay", "events/asg-launch-successful.json", "--live", "Napstack-X", "--scenario", "x.yaml"], "only apply to a local replay"),
+        (["replay", "events/route53-query-lookup.json", "--live", "Napstack-X", "--yes"], "a query-log payload belongs to start_server"),
+    ],
+)
+def test_absurd_command_lines_are_named_errors(args, message):
+    code, out, err = cli(*args)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_a_mistyped_aws_profile_is_named(monkeypatch):
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    code, _, err = cli("status", "--stack", "Napstack-X")
+    assert code == 2 and "no-such-profile" in err and "could not be found" in err
+
+
+# YAML 1.1 retypes these when unquoted; napstack keeps them exactly as written.
+RETYPED = ["1.20", "08:00", "1:30:00", "yes", "No", "on", "OFF", "0o17", "017", "0x1F", "1e3", ".inf", "-.Inf", ".NaN",
+           "2026-01-01", "12_000", "+12", "TRUE", "0b101", "190:20:30"]
+plain_text = st.one_of(
+    st.sampled_from(RETYPED),
+    st.text(alphabet=string.ascii_letters + string.digits + "._-+:/", min_size=1, max_size=12).filter(
+        lambda t: t[0] not in "-:" and not t.endswith(":") and ": " not in t and t.lower() not in ("null", "~")
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(value=plain_text)
+def test_environment_values_round_trip_exactly_as_written(tmp_path_factory, value):
+    folder = tmp_path_factory.mktemp("env")
+    (folder / "base.yaml").write_text("DomainName: example.org\nHostedZoneId: Z1234567890\n")
+    leaf = (HOSTILE / "configs" / "utf8-bom.yaml").read_bytes().decode("utf-8-sig")
+    leaf = leaf.replace("  MemoryMib: 512\n", f"  MemoryMib: 512\n  Environment:\n    VALUE: {value}\n    QUOTED: {json.dumps(value)}\n")
+    (folder / "game.yaml").write_text(leaf)
+    environment = load_config(folder / "game.yaml").leaf.container.environment
+    assert environment == {"VALUE": value, "QUOTED": value}
+
+
+documents = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20)),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(max_size=12), children, max_size=4)),
+    max_leaves=20,
+)
+config_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "Name": st.one_of(st.text(max_size=30), st.integers()),
+        "Container": st.one_of(documents, st.fixed_dictionaries({"Image": st.text(max_size=10), "Ports": documents,
+                                                                  "MemoryMib": st.integers(), "Environment": documents})),
+        "Ec2": st.one_of(documents, st.fixed_dictionaries({"InstanceType": st.sampled_from(["t3.small", "x.y", "", "t4g.medium"])})),
+        "Dns": documents,
+        "Watchdog": documents,
+        "Volumes": documents,
+    },
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(document=st.one_of(config_like, documents), as_json=st.booleans())
+def test_generated_configs_never_end_in_a_traceback_and_write_nothing(tmp_path_factory, document, as_json):
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / "base.yaml").write_text("DomainName: example.org\nHostedZoneId: Z1234567890\n")
+    text = json.dumps(document) if as_json else yaml.safe_dump(document, allow_unicode=True)
+    (folder / "game.yaml").write_text(text)
+    before = sorted(p.name for p in folder.iterdir())
+    for args in (["check", str(folder / "game.yaml")], ["cost", str(folder / "game.yaml")]):
+        code, _, err = cli(*args)
+        assert code in (0, 1, 2) and "Traceback" not in err
+        if code:
+            assert err.strip(), "a refusal says why"
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+events = st.one_of(
+    documents,
+    st.fixed_dictionaries(
+        {"source": st.one_of(st.sampled_from(["aws.autoscaling", "aws.ecs", "aws.states"]), documents),
+         "detail-type": st.one_of(st.text(max_size=40), documents)},
+        optional={"detail": documents, "time": st.one_of(st.text(max_size=25), documents), "awslogs": documents},
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(event=events)
+def test_generated_events_are_refused_or_accepted_never_a_traceback(tmp_path_factory, event):
+    from napstack.emulator.replay import EventError, load_event
+
+    path = tmp_path_factory.mktemp("event") / "event.json"
+    path.write_text(json.dumps(event))
+    try:
+        accepted = load_event(path)
+    except EventError as error:
+        assert str(error) and "\n" not in str(error)
+        return
+    assert isinstance(accepted, dict)
