@@ -32,6 +32,13 @@ def problem_lines(err: str) -> list[str]:
     return [line.strip() for line in err.splitlines() if line.strip() and not line.startswith("napstack: 1 problem")]
 
 
+def assert_refused_in_one_line(args: list[str], name: str, message: str) -> None:
+    code, out, err = cli(*args)
+    assert code == 2 and not out and "Traceback" not in err
+    (line,) = problem_lines(err)
+    assert name in line and message in line
+
+
 BAD_CONFIGS = {
     "binary.yaml": "not UTF-8 text",
     "latin1.yaml": "not UTF-8 text",
@@ -55,11 +62,7 @@ BAD_CONFIGS = {
 
 @pytest.mark.parametrize("name", sorted(BAD_CONFIGS))
 def test_a_bad_config_is_one_named_line_and_exit_2(name):
-    code, out, err = cli("check", str(HOSTILE / "configs" / name))
-    assert code == 2 and not out
-    (line,) = problem_lines(err)
-    assert name in line and BAD_CONFIGS[name] in line
-    assert "Traceback" not in err
+    assert_refused_in_one_line(["check", str(HOSTILE / "configs" / name)], name, BAD_CONFIGS[name])
 
 
 def test_every_hostile_config_has_its_expected_message():
@@ -87,10 +90,7 @@ BAD_EVENTS = {
 
 @pytest.mark.parametrize("name", sorted(BAD_EVENTS))
 def test_a_bad_event_is_one_named_line_and_exit_2(name):
-    code, out, err = cli("replay", str(HOSTILE / "events" / name))
-    assert code == 2 and not out
-    (line,) = problem_lines(err)
-    assert name in line and BAD_EVENTS[name] in line
+    assert_refused_in_one_line(["replay", str(HOSTILE / "events" / name)], name, BAD_EVENTS[name])
 
 
 def test_an_event_saved_as_utf16_replays():
@@ -108,10 +108,8 @@ BAD_SCENARIOS = {
 
 @pytest.mark.parametrize("name", sorted(BAD_SCENARIOS))
 def test_a_bad_scenario_is_one_named_line_and_exit_2(name):
-    code, out, err = cli("replay", "events/asg-launch-successful.json", "--scenario", str(HOSTILE / "scenarios" / name))
-    assert code == 2 and not out
-    (line,) = problem_lines(err)
-    assert name in line and BAD_SCENARIOS[name] in line
+    args = ["replay", "events/asg-launch-successful.json", "--scenario", str(HOSTILE / "scenarios" / name)]
+    assert_refused_in_one_line(args, name, BAD_SCENARIOS[name])
 
 
 def test_a_scenario_saved_as_utf16_is_read():
