@@ -18,23 +18,25 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error --silent
 	touch $@
 
 setup: $(VENV)/.installed node_modules/.installed
 
 # Synthesize every stack for CONFIG with the pinned CDK CLI, then list stacks and resource counts.
 synth: setup
-	$(PY) -m napstack check $(CONFIG)
+	$(PY) -m napstack check "$(CONFIG)"
 	rm -rf cdk.out
-	npx --no-install cdk synth --no-notices --quiet -c config=$(CONFIG) -o cdk.out
+	@# CDK's own chatter ("Supply a stack id", unconfigured feature flags) goes to a log, shown only if synth fails.
+	@npx --no-install cdk synth --no-notices --quiet -c config="$(CONFIG)" -o cdk.out > $(VENV)/cdk-synth.log 2>&1 \
+		|| { cat $(VENV)/cdk-synth.log; exit 1; }
 	$(PY) -m napstack summary cdk.out
 
 # A whole play session replayed locally: a DNS lookup starts the server, players come and go, the
 # watchdog scales down after its idle checks, the hook resets DNS and ECS. No AWS account needed.
 demo: synth
-	$(PY) -m napstack dns-lookup-event --config $(CONFIG) > cdk.out/demo-dns-lookup.json
-	$(PY) -m napstack replay cdk.out/demo-dns-lookup.json --config $(CONFIG) \
+	$(PY) -m napstack dns-lookup-event --config "$(CONFIG)" > cdk.out/demo-dns-lookup.json
+	$(PY) -m napstack replay cdk.out/demo-dns-lookup.json --config "$(CONFIG)" \
 		--scenario events/scenarios/evening-session.yaml
 
 test: setup

@@ -85,13 +85,22 @@ def transitions(config_path: Path) -> dict:
     }
 
 
+def _progress(step: str) -> None:
+    """What is being measured now, on stderr: the whole bench takes minutes (the test suite alone runs `runs` times)."""
+    print(f"bench: {step}", file=sys.stderr, flush=True)
+
+
 def measure(runs: int, config: Path, with_tests: bool) -> dict:
     functions = sorted(p.name for p in FUNCTIONS.iterdir() if (p / "app.py").is_file())
+    _progress(f"synth of {config.name} with the CDK CLI, {runs} runs")
     results = {**synth(config, runs)}
     if with_tests:
+        _progress(f"the whole test suite, {runs} runs (about 5 minutes each here)")
         results["test_suite_seconds"] = round(median_seconds([sys.executable, "-m", "pytest", "-q"], runs), 2)
+    _progress("handler cold imports and asset sizes")
     results["handler_cold_import_ms"] = {name: handler_import_ms(name, runs) for name in functions}
     results["function_asset_bytes"] = {name: asset_bytes(name) for name in functions}
+    _progress("state transitions per check, start and stop (one replay)")
     results.update(transitions(config))
     return results
 

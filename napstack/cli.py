@@ -7,6 +7,7 @@ import math
 import sys
 from pathlib import Path
 
+from napstack import __version__
 from napstack.config import ConfigError, load_config
 from napstack.reference import write_generated_files
 from napstack.summary import summarize
@@ -240,6 +241,7 @@ def _diagram(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m napstack", description="napstack: containers on AWS only while someone plays")
+    root.add_argument("--version", action="version", version=f"napstack {__version__}")
     commands = root.add_subparsers(dest="command", required=True)
     schema = commands.add_parser("schema", help="write the JSON Schemas (examples/) and CONFIG.md from the config model")
     schema.set_defaults(run=_schema)

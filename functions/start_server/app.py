@@ -23,12 +23,14 @@ class MalformedLogPayload(Exception):
 def handler(event: CloudWatchLogsEvent, context: LambdaContext) -> dict:
     try:
         logs = event.parse_logs_data()
-    except Exception as error:  # base64, gzip and JSON each raise their own kind
+        log_events = list(logs.log_events)  # a decodable payload of another shape fails here, not later
+        messages = [log_event.message for log_event in log_events]
+    except Exception as error:  # base64, gzip, JSON and the payload's shape each raise their own kind
         raise MalformedLogPayload(f"{type(error).__name__}: {error}") from None
     lookups, skipped = [], 0
-    for log_event in logs.log_events:
+    for message in messages:
         try:
-            lookups.append(parse_line(log_event.message))
+            lookups.append(parse_line(message))
         except BadQueryLogLine as error:
             skipped += 1
             logger.warning("skipped a line", extra={"reason": str(error)})

@@ -86,14 +86,22 @@ class ReplayResult:
         return data
 
 
+def _line_time(line: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(line.split()[1].replace("Z", "+00:00")).replace(microsecond=0)
+    except (IndexError, ValueError):
+        return None
+
+
 def _event_time(event: dict) -> datetime | None:
-    """When the event happened: EventBridge's `time`, or the first query-log line's time."""
+    """When the event happened: EventBridge's `time`, or the earliest readable query-log line's time (a line
+    that cannot be read does not move the clock)."""
     try:
         if "awslogs" in event:
-            text = decoded_lines(event)[0].split()[1]
-            return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(microsecond=0)
+            times = [t for t in map(_line_time, decoded_lines(event)) if t and t.tzinfo]
+            return min(times, default=None)
         return datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    except (KeyError, TypeError, ValueError, IndexError, OSError, binascii.Error):
+    except (KeyError, TypeError, ValueError, IndexError, OSError, binascii.Error, EOFError):
         return None
 
 
@@ -153,7 +161,7 @@ def _bind_task_event(emulator: Emulator, event: dict, notes: list[str]) -> dict:
     """An ECS task event about this leaf's cluster, with the game running as the event implies."""
     cluster = str(event["detail"].get("clusterArn", ""))
     name = cluster.rsplit("/", 1)[-1]
-    if name.startswith(NAPSTACK_GROUP_PREFIX) and not name.startswith(emulator.config.leaf.stack_name):
+    if name.startswith(NAPSTACK_GROUP_PREFIX) and name != emulator.config.leaf.stack_name:  # exact, as the rule matches
         notes.append(f"event names another napstack cluster ({name}): this leaf's rule should ignore it")
         return event
     if cluster != emulator.stack.cluster_arn:
@@ -280,6 +288,7 @@ def _report(emulator: Emulator, execution: dict) -> tuple[ExecutionReport, list[
         for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution["executionArn"])
         for event in page["events"]
     ]
+    stopped_by = emulator.stop_causes.get(execution["executionArn"])
     rows, states = [], []
     for event in history:
         stamp = event["timestamp"].astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
@@ -295,15 +304,15 @@ def _report(emulator: Emulator, execution: dict) -> tuple[ExecutionReport, list[
             text = _detail(details["name"], "exited", json.loads(details.get("output") or "{}"))
             rows.append(TimelineRow(stamp, short, execution["name"], details["name"], text))
         elif kind in ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut", "ExecutionSucceeded"):
-            text = described.get("error") or ""
+            text = described.get("error") or stopped_by or ""
             rows.append(TimelineRow(stamp, short, execution["name"], kind.removeprefix("Execution").upper(), text))
     output = json.loads(described["output"]) if described.get("output") else None
     report = ExecutionReport(
         state_machine=short,
         name=execution["name"],
         status=described["status"],
-        error=described.get("error"),
-        cause=described.get("cause"),
+        error=described.get("error") or ("Stopped" if stopped_by else None),
+        cause=described.get("cause") or stopped_by,
         states=states,
         transitions=len(states),
         output=output if short == "watchdog" else None,
@@ -398,7 +407,9 @@ def replay(
     with Emulator(config, scenario, start=start, faults=faults) as emulator:
         event = _bind(emulator, event, notes)
         started = emulator.deliver(event)
-        if not started:
+        if not started and "awslogs" in event and not config.base.start_on_lookup:
+            notes.append("StartOnLookup is false in the base config: Napstack-Start is not deployed, nothing reads query logs")
+        elif not started:
             notes.append("no rule of this stack matched the event: nothing ran")
         emulator.run_until_settled(timedelta(hours=max_hours))
         return collect(emulator, notes, start, bool(started))

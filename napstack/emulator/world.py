@@ -139,6 +139,7 @@ class Emulator:
         self._patches = _Patches()
         self._quiet = 0  # >0 while the emulator sets up the world: no events for its own changes
         self._stopping = False  # the emulator stops executions itself: no status-change events for those
+        self.stop_causes: dict[str, str] = {}  # execution ARN -> why the emulator (or a fault) stopped it
         self._function_folders: dict[str, str] = {}
         self._exit = contextlib.ExitStack()
 
@@ -462,11 +463,15 @@ class Emulator:
     def stop_watchdog_by_hand(self, execution_name: str) -> None:
         """What a person does with "Stop execution" in the Step Functions console."""
         arn = self.stack.watchdog_arn.replace(":stateMachine:", ":execution:") + f":{execution_name}"
+        self.stop_causes[arn] = "stopped in the console (injected fault)"
         with self.emulators_own_calls():
-            self.client("stepfunctions").stop_execution(executionArn=arn, cause="Stopped in the console (injected fault)")
+            self.client("stepfunctions").stop_execution(executionArn=arn, cause=self.stop_causes[arn])
 
-    def _deliver_log_subscription(self, event: dict) -> str:
+    def _deliver_log_subscription(self, event: dict) -> str | None:
         """The query-log group's subscription filter invokes start_server with the payload as it is."""
+        if not self.config.base.start_on_lookup:  # no Napstack-Start: nothing reads the query logs
+            self.stack.deliveries.append(Delivery(self.clock.now(), event, None, error="StartOnLookup is false"))
+            return None
         response = self.client("lambda").invoke(FunctionName=self.stack.start_function_name, Payload=json.dumps(event))
         payload = json.loads(response["Payload"].read() or "null")
         error = f"{payload.get('errorType')}: {payload.get('errorMessage')}" if response.get("FunctionError") else None
@@ -507,9 +512,14 @@ class Emulator:
                 if self.clock.held and not stop_at_limit:
                     return  # still held: time stays put while the caller looks
                 if self.clock.held:  # everything sleeps past the limit: stopping now aborts them cleanly
-                    self.stop_all_executions(f"the replay reached its limit of {max_simulated} simulated")
+                    self.stop_all_executions(
+                        f"the replay reached its limit of {max_simulated} of simulated time (raise it with --max-hours)"
+                    )
                 elif time.monotonic() >= deadline:
-                    self.stop_all_executions(f"the replay ran longer than {REAL_SECONDS_PER_RUN} s of real time")
+                    self.stop_all_executions(
+                        f"the replay ran longer than {REAL_SECONDS_PER_RUN} s of real time (a replay that busy is a bug: "
+                        "please report it with the event and scenario)"
+                    )
         except BaseException:
             self.clock.hold_at(None)
             raise
@@ -528,6 +538,7 @@ class Emulator:
         sfn = self.client("stepfunctions")
         for execution in self.executions():
             if execution["status"] == "RUNNING":
+                self.stop_causes[execution["executionArn"]] = cause
                 # moto cannot stop an execution whose thread has not set itself up yet: give it a moment.
                 for _ in range(100):
                     try:

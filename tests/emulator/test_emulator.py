@@ -175,3 +175,52 @@ def test_dns_lookup_event_is_a_query_log_delivery_for_the_configs_name():
     (line,) = decoded_lines(json.loads(result.stdout))
     fields = line.split()
     assert (fields[0], fields[2], fields[3], fields[4]) == ("1.0", "Z0123456789ABCDEFGHIJ", "valheim.example.com", "AAAA")
+
+
+CONFIG = load_config(ROOT / "examples" / "minecraft-java.yaml")
+
+
+def test_an_ecs_event_of_a_cluster_that_only_starts_like_this_leafs_is_not_bound():
+    from napstack.emulator.replay import replay
+
+    event = json.loads((ROOT / "events" / "ecs-task-stopped.json").read_text())
+    event["detail"]["clusterArn"] = "arn:aws:ecs:us-east-1:111122223333:cluster/Napstack-MinecraftJava2"
+    result = replay(CONFIG, event)
+    assert not result.rule_matched and result.notifications == []
+    assert any("another napstack cluster (Napstack-MinecraftJava2)" in note for note in result.notes)
+
+
+def test_with_start_on_lookup_off_a_lookup_starts_nothing(tmp_path):
+    from napstack.emulator.replay import replay
+    from tests.test_config import GOOD, write_configs
+
+    config = load_config(write_configs(tmp_path, GOOD, {"DomainName": "example.org", "HostedZoneId": "Z1234567890",
+                                                        "StartOnLookup": False}))
+    from napstack.emulator.log_payload import lookup_payload
+
+    lookup = lookup_payload(datetime(2026, 1, 1, 20, tzinfo=timezone.utc), "Z1234567890", "example.org", config.dns_name, "A")
+    result = replay(config, lookup)
+    assert result.asg_desired == 0 and not result.executions
+    assert any("StartOnLookup is false" in note for note in result.notes)
+
+
+def test_a_replay_cut_by_its_limit_says_which_limit_and_how_to_raise_it():
+    from napstack.emulator.replay import replay
+
+    event = json.loads((ROOT / "events" / "asg-launch-successful.json").read_text())
+    result = replay(CONFIG, event, Scenario(then="active"), max_hours=0.5)
+    (watchdog,) = [e for e in result.executions if e.state_machine == "watchdog"]
+    assert watchdog.status == "ABORTED" and watchdog.error == "Stopped"
+    assert "limit of 0:30:00 of simulated time (raise it with --max-hours)" in watchdog.cause
+
+
+def test_an_unreadable_query_log_line_does_not_move_the_clock():
+    import base64
+    import gzip
+
+    from napstack.emulator.replay import _event_time
+
+    lines = ["garbage", "1.0 2026-03-01T20:00:00Z Z0123456789ABCDEFGHIJ mc.example.com A NOERROR UDP IAD 1.2.3.4 -"]
+    data = {"logEvents": [{"id": str(i), "timestamp": i, "message": line} for i, line in enumerate(lines)]}
+    payload = {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
+    assert _event_time(payload) == datetime(2026, 3, 1, 20, tzinfo=timezone.utc)
