@@ -37,7 +37,13 @@ def _summary(args: argparse.Namespace) -> int:
     if not (cdk_out / "manifest.json").is_file():
         print(f"napstack: {cdk_out} holds no cloud assembly (manifest.json); run `make demo` first", file=sys.stderr)
         return 2
-    print("\n".join(summarize(cdk_out)))
+    try:
+        lines = summarize(cdk_out)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:  # JSON errors are ValueErrors
+        print(f"napstack: {cdk_out} is not a cloud assembly napstack can read ({type(error).__name__}: {error}); "
+              "synthesize it again with `make synth`", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
     return 0
 
 

@@ -224,3 +224,10 @@ def test_generated_events_are_refused_or_accepted_never_a_traceback(tmp_path_fac
         assert str(error) and "\n" not in str(error)
         return
     assert isinstance(accepted, dict)
+
+
+@pytest.mark.parametrize("manifest", ["{not json", '{"artifacts": {"X": {"type": "aws:cloudformation:stack"}}}', "[]"])
+def test_a_corrupt_cloud_assembly_is_a_named_error(tmp_path, manifest):
+    (tmp_path / "manifest.json").write_text(manifest)
+    code, out, err = cli("summary", str(tmp_path))
+    assert code == 2 and "is not a cloud assembly napstack can read" in err and "Traceback" not in err
