@@ -12,9 +12,11 @@ export AWS_EC2_METADATA_DISABLED := true
 .PHONY: setup demo synth test faults bench schema clean
 
 # constraints.txt pins every transitive package too (regenerate: .venv/bin/pip freeze > constraints.txt).
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@# The `napstack` command, running this checkout (no dependencies of its own: they are pinned above).
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
