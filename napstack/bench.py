@@ -95,7 +95,7 @@ def measure(runs: int, config: Path, with_tests: bool) -> dict:
     _progress(f"synth of {config.name} with the CDK CLI, {runs} runs")
     results = {**synth(config, runs)}
     if with_tests:
-        _progress(f"the whole test suite, {runs} runs (about 5 minutes each here)")
+        _progress(f"the whole test suite, {runs} runs (about 3 minutes each here)")
         results["test_suite_seconds"] = round(median_seconds([sys.executable, "-m", "pytest", "-q"], runs), 2)
     _progress("handler cold imports and asset sizes")
     results["handler_cold_import_ms"] = {name: handler_import_ms(name, runs) for name in functions}
