@@ -177,7 +177,7 @@ class VolumeConfig(_Model):
         return value
     read_only: bool = Field(default=False, description="Mount read-only in the container.")
     keep_on_delete: bool = Field(default=True, description="Keep the file system when the stack is deleted.")
-    backups: bool = Field(default=True, description="Daily AWS Backup of the file system (35 days).")
+    backups: bool = Field(default=True, description="AWS Backup of the file system (Efs.BackupSchedule, Efs.BackupRetentionDays).")
     uid: int = Field(default=1000, ge=0, description="Owner uid of the directory when first created.")
     gid: int = Field(default=1000, ge=0, description="Owner gid of the directory when first created.")
 
@@ -187,6 +187,55 @@ class MaxUptimeConfig(_Model):
     action: Literal["alert", "stop"] = Field(
         default="alert", description="alert: only send an alert; stop: alert and scale down."
     )
+
+
+IA_DAYS = Literal[1, 7, 14, 30, 60, 90, 180, 270, 365]  # what EFS lifecycle management offers
+ARCHIVE_DAYS = Literal[1, 7, 14, 30, 60, 90, 180, 270, 365]
+
+
+class EfsConfig(_Model):
+    """Where the world sleeps: storage classes, zones and backups of the game's EFS file system."""
+
+    infrequent_access_after_days: IA_DAYS | None = Field(
+        default=7,
+        description="Days without access before a file moves to Infrequent Access (~95% cheaper to keep, a small "
+        "charge per GB read); null keeps everything in Standard. 7: a weekly game stays warm, a sleeping world goes cold.",
+    )
+    archive_after_days: ARCHIVE_DAYS | None = Field(
+        default=None,
+        description="Days without access before a file moves on to Archive (cheaper still, dearer to read); needs "
+        "Elastic throughput, which napstack then turns on. Off by default: a game that wakes pays for every read.",
+    )
+    back_to_standard_on_access: bool = Field(
+        default=True, description="A file read from IA or Archive moves back to Standard: tonight's world is fast tomorrow."
+    )
+    one_zone: bool = Field(
+        default=False,
+        description="One Zone file system (about half the price of Standard); the server then launches only in that "
+        "zone, so an outage or a capacity shortage there keeps it from starting. Off by default.",
+    )
+    backup_schedule: Literal["daily", "weekly"] = Field(
+        default="daily", description="When AWS Backup copies the file system (when Volumes ask for backups)."
+    )
+    backup_retention_days: int = Field(
+        default=35, ge=1, le=3650, description="How long each backup is kept."
+    )
+
+    @model_validator(mode="after")
+    def _archive_is_regional(self):
+        if self.one_zone and self.archive_after_days is not None:
+            raise ValueError("Efs.ArchiveAfterDays: EFS offers Archive on Regional file systems only; drop it or Efs.OneZone")
+        return self
+
+    @model_validator(mode="after")
+    def _archive_after_ia(self):
+        if self.archive_after_days is not None and self.infrequent_access_after_days is not None:
+            if self.archive_after_days <= self.infrequent_access_after_days:
+                raise ValueError(
+                    f"Efs.ArchiveAfterDays {self.archive_after_days} must be more than Efs.InfrequentAccessAfterDays "
+                    f"{self.infrequent_access_after_days} (EFS moves files to Archive after Infrequent Access)"
+                )
+        return self
 
 
 class WatchdogConfig(_Model):
@@ -263,6 +312,14 @@ class LeafConfig(_Model):
         description="Short name (lowercase letters, digits, hyphens): the stack is Napstack-<Name>.",
     )
     base: str = Field(default="base.yaml", description="Base config file, relative to this file.")
+    container: ContainerConfig
+    ec2: Ec2Config
+    volumes: list[VolumeConfig] = Field(default_factory=list, description="EFS volumes; data survives scale-down.")
+    efs: EfsConfig = Field(default_factory=EfsConfig, description="Storage classes, zone and backups of the volumes' file system.")
+    watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig)
+    dns: DnsConfig
+    alert_emails: list[EmailAddress] = Field(default_factory=list, description="Extra alert e-mails for this server.")
+    ssh: SshConfig = Field(default_factory=SshConfig)
 
     @field_validator("name")
     @classmethod
@@ -273,13 +330,6 @@ class LeafConfig(_Model):
                 f"Napstack-{''.join(p.capitalize() for p in value.split('-'))}; use single hyphens"
             )
         return value
-    container: ContainerConfig
-    ec2: Ec2Config
-    volumes: list[VolumeConfig] = Field(default_factory=list, description="EFS volumes; data survives scale-down.")
-    watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig)
-    dns: DnsConfig
-    alert_emails: list[EmailAddress] = Field(default_factory=list, description="Extra alert e-mails for this server.")
-    ssh: SshConfig = Field(default_factory=SshConfig)
 
     @model_validator(mode="after")
     def _volumes_share_one_file_system(self):

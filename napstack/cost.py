@@ -7,7 +7,7 @@ import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from napstack.config import NapstackConfig
+from napstack.config import EfsConfig, NapstackConfig
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
 HOURS_PER_MONTH = 730
@@ -22,6 +22,9 @@ CHECK_SECONDS = 1.0
 LOG_KB_PER_CHECK = 2.0
 CONTAINER_LOG_MB_PER_HOUR = 5.0
 DNS_QUERIES_PER_SESSION = 500  # resolvers retry while the server starts; the TTL is low
+DAYS_PER_MONTH = 30.4
+WORLD_READ_PER_SESSION = 1.0  # a session after a sleep reads the whole world back (a worst case: games load regions)
+WORLD_CHANGED_PER_SESSION = 0.05  # share of the world a session rewrites: what an incremental backup stores anew
 
 
 class PriceError(Exception):
@@ -53,13 +56,20 @@ class Estimate:
     def idle_total(self) -> float:
         return sum(line.usd_per_month for line in self.lines if line.paid_while_idle)
 
+    asleep_month: float = 0.0  # the same config with nobody playing for a whole month (world long cold)
+
     @property
     def per_play_hour(self) -> float:
         return (self.total - self.idle_total) / self.hours_per_month if self.hours_per_month else 0.0
 
     def as_json(self) -> dict:
         data = asdict(self)
-        data.update(total=round(self.total, 4), idle_total=round(self.idle_total, 4), per_play_hour=round(self.per_play_hour, 5))
+        data.update(
+            total=round(self.total, 4),
+            idle_total=round(self.idle_total, 4),
+            per_play_hour=round(self.per_play_hour, 5),
+            asleep_month=round(self.asleep_month, 4),
+        )
         return data
 
 
@@ -121,13 +131,7 @@ def estimate(
             False,
         ),
         Line("Public IPv4 address", f"{hours:g} h", hours * price("public_ipv4_hourly"), False),
-        Line("EFS storage (Standard)", f"{stored_gb:g} GB", stored_gb * price("efs_standard_gb_month"), True),
-        Line(
-            "EFS backups (AWS Backup, warm)",
-            f"{stored_gb if backups else 0:g} GB",
-            (stored_gb if backups else 0) * price("backup_efs_warm_gb_month"),
-            True,
-        ),
+        *storage_lines(leaf.efs, stored_gb, sessions, backups, price),
         Line("Route53 hosted zone (shared by every game in it)", "1 zone", price("route53_hosted_zone_month"), True),
         Line(
             "Route53 queries",
@@ -155,7 +159,69 @@ def estimate(
             False,
         ),
     ]
-    return Estimate(region, leaf.ec2.instance_type, hours, sessions, stored_gb, lines)
+    asleep = 0.0
+    if hours or sessions:  # the same world with nobody playing for a whole month
+        asleep = estimate(config, 0, region, storage_gb, 0, prices).total
+    return Estimate(region, leaf.ec2.instance_type, hours, sessions, stored_gb, lines, asleep or sum(
+        line.usd_per_month for line in lines))
+
+
+def storage_shares(efs: EfsConfig, sessions: int) -> dict[str, float]:
+    """The share of the month the world spends in each storage class: after each session it stays in Standard
+    for `InfrequentAccessAfterDays`, then moves down. With no session it sleeps the whole month, long cold."""
+    gap = DAYS_PER_MONTH / sessions if sessions else math.inf
+    ia_after = efs.infrequent_access_after_days or math.inf
+    archive_after = efs.archive_after_days or math.inf
+    if math.isinf(gap):  # asleep since before the month began
+        coldest = "archive" if archive_after <= DAYS_PER_MONTH else "ia" if ia_after <= DAYS_PER_MONTH else "standard"
+        return {"standard": 0.0, "ia": 0.0, "archive": 0.0, coldest: 1.0}
+    standard = min(gap, ia_after)
+    ia = max(0.0, min(gap, archive_after) - ia_after)
+    return {"standard": standard / gap, "ia": ia / gap, "archive": max(0.0, gap - standard - ia) / gap}
+
+
+def storage_lines(efs: EfsConfig, stored_gb: float, sessions: int, backups: bool, price) -> list[Line]:
+    shares = storage_shares(efs, sessions)
+    one_zone = efs.one_zone
+    classes = [
+        ("standard", "One Zone" if one_zone else "Standard", "efs_one_zone_gb_month" if one_zone else "efs_standard_gb_month"),
+        ("ia", "One Zone-IA" if one_zone else "Infrequent Access", "efs_one_zone_ia_gb_month" if one_zone else "efs_ia_gb_month"),
+        ("archive", "Archive", "efs_archive_gb_month"),
+    ]
+    lines = [
+        Line(f"EFS storage ({label})", f"{stored_gb:g} GB x {shares[key]:.0%} of the month", stored_gb * shares[key] * price(key_price), True)
+        for key, label, key_price in classes
+        if shares[key] or key == "standard"
+    ]
+    # A session after a sleep longer than the IA threshold wakes a cold world: the move down, then the read back.
+    gap = DAYS_PER_MONTH / sessions if sessions else 0
+    cold_wakes = sessions if efs.infrequent_access_after_days and gap > efs.infrequent_access_after_days else 0
+    reached_archive = bool(efs.archive_after_days) and gap > efs.archive_after_days
+    per_wake = stored_gb * (
+        price("efs_ia_tiering_gb")
+        + (price("efs_archive_tiering_gb") + price("efs_archive_read_gb") if reached_archive else price("efs_ia_read_gb"))
+        * WORLD_READ_PER_SESSION
+    )
+    lines.append(
+        Line(
+            "EFS tiering and reads after a sleep",
+            f"{cold_wakes} cold start(s) x {stored_gb:g} GB (a start reads the whole world)",
+            cold_wakes * per_wake,
+            False,
+        )
+    )
+    # Incremental backups: the world once, plus what each session within the retention window changed.
+    sessions_kept = sessions * efs.backup_retention_days / DAYS_PER_MONTH
+    backup_gb = stored_gb * (1 + WORLD_CHANGED_PER_SESSION * sessions_kept) if backups else 0
+    lines.append(
+        Line(
+            "EFS backups (AWS Backup, warm)",
+            f"{backup_gb:g} GB ({WORLD_CHANGED_PER_SESSION:.0%} of the world new per session, {efs.backup_retention_days} days kept)",
+            backup_gb * price("backup_efs_warm_gb_month"),
+            True,
+        )
+    )
+    return lines
 
 
 def control_plane_share(config: NapstackConfig, region: str = "us-east-1", prices: dict | None = None) -> float:
@@ -180,7 +246,8 @@ def render(config: NapstackConfig, result: Estimate) -> str:
     rows += [
         "",
         f"{'total per month':<{width}}  ${result.total:>9.2f}",
-        f"{'paid with nobody playing':<{width}}  ${result.idle_total:>9.2f}  (storage, backups, hosted zone)",
+        f"{'storage, backups and zone':<{width}}  ${result.idle_total:>9.2f}  (paid whether anyone plays or not)",
+        f"{'asleep for a whole month':<{width}}  ${result.asleep_month:>9.2f}  (the world long in its coldest class)",
         f"{'per play hour':<{width}}  ${result.per_play_hour:>9.4f}",
     ]
     return "\n".join(rows)
@@ -189,7 +256,7 @@ def render(config: NapstackConfig, result: Estimate) -> str:
 def examples_table(configs: list[NapstackConfig]) -> str:
     """The README's cost table: each example at 60 play hours and 10 GB a month in us-east-1."""
     rows = [
-        "| example | instance | EC2 | Step Functions | total | with nobody playing | per play hour |",
+        "| example | instance | EC2 | Step Functions | total | asleep for a month | per play hour |",
         "|---|---|---|---|---|---|---|",
     ]
     for config in configs:
@@ -197,6 +264,6 @@ def examples_table(configs: list[NapstackConfig]) -> str:
         by_item = {line.item.split(" ")[0]: line.usd_per_month for line in result.lines}
         rows.append(
             f"| `{config.leaf.name}` | {result.instance_type} | ${by_item['EC2']:.2f} | ${by_item['Step']:.2f} "
-            f"| ${result.total:.2f} | ${result.idle_total:.2f} | ${result.per_play_hour:.3f} |"
+            f"| ${result.total:.2f} | ${result.asleep_month:.2f} | ${result.per_play_hour:.3f} |"
         )
     return "\n".join(rows)

@@ -10,6 +10,7 @@ from constructs import Construct
 from napstack.config import LeafConfig, instance_architecture
 from napstack.settings import LIFECYCLE_HOOK_NAME, auto_scaling_group_name
 from stacks.acknowledge import acknowledge, acknowledge_managed_policies, acknowledge_wildcards
+from stacks.placement import server_subnets
 
 HOST_MOUNT_PATH = "/mnt/efs"
 LIFECYCLE_HEARTBEAT = Duration.minutes(5)
@@ -142,7 +143,7 @@ class EcsAsg(NestedStack):
             "Asg",
             auto_scaling_group_name=auto_scaling_group_name(config),
             vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            vpc_subnets=server_subnets(vpc, config),
             launch_template=launch_template,
             min_capacity=0,
             max_capacity=1,

@@ -2,17 +2,28 @@
 
 import re
 
-from aws_cdk import Aws, Fn, NestedStack, RemovalPolicy, aws_backup as backup, aws_ec2 as ec2, aws_ecs as ecs, aws_efs as efs
-from aws_cdk import aws_iam as iam
+from aws_cdk import Aws, Duration, Fn, NestedStack, RemovalPolicy, aws_backup as backup, aws_ec2 as ec2, aws_ecs as ecs, aws_efs as efs
+from aws_cdk import aws_events as events, aws_iam as iam
 from constructs import Construct
 
 from napstack.config import LeafConfig
 from stacks.acknowledge import acknowledge_managed_policies
+from stacks.placement import server_subnets
 
 
 def access_point_path(container_path: str) -> str:
     """Each volume gets its own directory on the file system, named after its container path."""
     return "/volumes/" + (re.sub(r"[^A-Za-z0-9._-]+", "-", container_path.strip("/")) or "root")
+
+
+BACKUP_SCHEDULES = {
+    "daily": events.Schedule.cron(hour="5", minute="0"),
+    "weekly": events.Schedule.cron(week_day="MON", hour="5", minute="0"),
+}
+
+
+def lifecycle_policy(days: int | None) -> efs.LifecyclePolicy | None:
+    return None if days is None else getattr(efs.LifecyclePolicy, f"AFTER_{days}_DAY{'S' if days > 1 else ''}")
 
 
 def per_deployment_name(prefix: str) -> str:
@@ -36,15 +47,25 @@ class Efs(NestedStack):
     ) -> None:
         super().__init__(scope, construct_id)
         keep = all(v.keep_on_delete for v in config.volumes)  # one file system: the config ensures they agree
+        storage = config.efs
+        # A sleeping world is not read for days: lifecycle management moves it to the cheap classes, and the
+        # first read brings a file back to Standard. Archive needs Elastic throughput (billed per GB moved).
         self.efs_file_system = efs.FileSystem(
             self,
             "FileSystem",
             vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            vpc_subnets=server_subnets(vpc, config),
+            one_zone=storage.one_zone,
             security_group=sg_efs_traffic,
             encrypted=True,
             allow_anonymous_access=False,
             enable_automatic_backups=False,  # AWS Backup below, when the config asks for it
+            lifecycle_policy=lifecycle_policy(storage.infrequent_access_after_days),
+            transition_to_archive_policy=lifecycle_policy(storage.archive_after_days),
+            out_of_infrequent_access_policy=(
+                efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS if storage.back_to_standard_on_access else None
+            ),
+            throughput_mode=efs.ThroughputMode.ELASTIC if storage.archive_after_days else efs.ThroughputMode.BURSTING,
             removal_policy=RemovalPolicy.RETAIN if keep else RemovalPolicy.DESTROY,
         )
         # The host sees the whole file system (SFTP, manual restores); the task sees only its volumes.
@@ -86,7 +107,15 @@ class Efs(NestedStack):
             vault = backup.BackupVault(
                 self, "Vault", backup_vault_name=per_deployment_name(config.stack_name), removal_policy=RemovalPolicy.RETAIN
             )
-            plan = backup.BackupPlan.daily35_day_retention(self, "Backups", vault)
+            plan = backup.BackupPlan(self, "Backups", backup_vault=vault)
+            # Backups of EFS are incremental: a world that did not change adds next to nothing per copy.
+            plan.add_rule(
+                backup.BackupPlanRule(
+                    rule_name=f"{storage.backup_schedule}-{storage.backup_retention_days}-days",
+                    schedule_expression=BACKUP_SCHEDULES[storage.backup_schedule],
+                    delete_after=Duration.days(storage.backup_retention_days),
+                )
+            )
             selection = plan.add_selection(
                 "FileSystem", resources=[backup.BackupResource.from_efs_file_system(self.efs_file_system)]
             )

@@ -24,16 +24,60 @@ def test_hand_checked_month_for_minecraft_java():
     assert line(result, "EBS").usd_per_month == pytest.approx(30 * 0.08 * 60 / 730)
     # 60 checks an hour x 60 hours x 3 transitions, plus 20 sessions x (4 + 9 + 12).
     assert line(result, "Step Functions").usd_per_month == pytest.approx((10800 + 500) * 0.025 / 1000)
-    assert result.idle_total == pytest.approx(10 * 0.30 + 10 * 0.05 + 0.50)
+    # 20 sessions a month: the world is never idle for the 7 days IA needs, so it stays in Standard. The backups
+    # hold the world once plus 5% of it for each of the sessions within 35 days.
+    assert line(result, "EFS storage (Standard)").usd_per_month == pytest.approx(10 * 0.30)
+    backup_gb = 10 * (1 + 0.05 * 20 * 35 / 30.4)
+    assert result.idle_total == pytest.approx(10 * 0.30 + backup_gb * 0.05 + 0.50)
     assert result.per_play_hour == pytest.approx((result.total - result.idle_total) / 60)
 
 
 def test_nothing_but_storage_backups_and_the_zone_costs_while_nobody_plays():
     result = estimate(JAVA, hours_per_month=0)
     paid = {l.item: l.usd_per_month for l in result.lines if l.usd_per_month > 0}
-    assert set(paid) == {"EFS storage (Standard)", "EFS backups (AWS Backup, warm)", "Route53 hosted zone (shared by every game in it)"}
-    assert result.total == result.idle_total == pytest.approx(4.00)
-    assert all(l.paid_while_idle == (l.item in paid) for l in result.lines)
+    assert set(paid) == {"EFS storage (Infrequent Access)", "EFS backups (AWS Backup, warm)", "Route53 hosted zone (shared by every game in it)"}
+    assert all(l.paid_while_idle == (l.item in paid) for l in result.lines if l.usd_per_month)
+
+
+def test_a_10_gb_world_asleep_for_a_month_costs_about_a_dollar():
+    """The idle bill: the world long in Infrequent Access, its backup, and the zone (the largest lines)."""
+    asleep = estimate(JAVA, hours_per_month=0, storage_gb=10)
+    assert asleep.total == pytest.approx(10 * 0.016 + 10 * 0.05 + 0.50) and asleep.total <= 1.20
+    assert max(l.usd_per_month for l in asleep.lines) == pytest.approx(0.50)
+    assert estimate(JAVA, hours_per_month=60).asleep_month == pytest.approx(asleep.total)
+
+
+def efs_config(**efs):
+    from napstack.config import EfsConfig
+
+    return JAVA.model_copy(update={"leaf": JAVA.leaf.model_copy(update={"efs": EfsConfig(**efs)})})
+
+
+def test_a_weekly_session_lets_the_world_cool_between_games_and_pays_to_wake_it():
+    # 4 sessions: a 7.6-day gap, 7 days in Standard, 0.6 in IA; each start moves 10 GB down and reads it back.
+    result = estimate(JAVA, hours_per_month=12, sessions_per_month=4, storage_gb=10)
+    gap = 30.4 / 4
+    assert line(result, "EFS storage (Standard)").usd_per_month == pytest.approx(10 * 0.30 * 7 / gap)
+    assert line(result, "EFS storage (Infrequent Access)").usd_per_month == pytest.approx(10 * 0.016 * (gap - 7) / gap)
+    assert line(result, "EFS tiering").usd_per_month == pytest.approx(4 * 10 * (0.01 + 0.01))
+
+
+def test_a_session_after_a_long_sleep_wakes_the_world_from_archive():
+    config = efs_config(infrequent_access_after_days=7, archive_after_days=14)
+    result = estimate(config, hours_per_month=3, sessions_per_month=1, storage_gb=10)
+    gap = 30.4
+    assert line(result, "EFS storage (Archive)").usd_per_month == pytest.approx(10 * 0.008 * (gap - 14) / gap)
+    assert line(result, "EFS storage (Infrequent Access)").usd_per_month == pytest.approx(10 * 0.016 * 7 / gap)
+    assert line(result, "EFS tiering").usd_per_month == pytest.approx(10 * (0.01 + 0.03 + 0.03))
+    assert line(estimate(config, hours_per_month=0), "EFS storage (Archive)").usd_per_month == pytest.approx(10 * 0.008)
+
+
+def test_one_zone_and_no_lifecycle_are_priced_as_such():
+    one_zone = estimate(efs_config(one_zone=True), hours_per_month=0, storage_gb=10)
+    assert line(one_zone, "EFS storage (One Zone-IA)").usd_per_month == pytest.approx(10 * 0.0133)
+    always_standard = estimate(efs_config(infrequent_access_after_days=None), hours_per_month=0, storage_gb=10)
+    assert line(always_standard, "EFS storage (Standard)").usd_per_month == pytest.approx(10 * 0.30)
+    assert line(always_standard, "EFS tiering").usd_per_month == 0
 
 
 def test_region_changes_the_prices():

@@ -413,3 +413,41 @@ def test_leaf_asg_carries_the_tags_start_server_routes_by(leaf):
     assert tags["napstack:dns-name"] == "mc.example.com"
     assert tags["napstack:start-on"] == "A AAAA"
     assert tags["napstack:cooldown"] == "0/3"
+
+
+def test_the_world_cools_to_infrequent_access_and_warms_back_on_access(leaf):
+    file_system = one(leaf.nested["Efs"], "AWS::EFS::FileSystem")["Properties"]
+    assert file_system["LifecyclePolicies"] == [
+        {"TransitionToIA": "AFTER_7_DAYS"},
+        {"TransitionToPrimaryStorageClass": "AFTER_1_ACCESS"},
+    ]
+    assert file_system.get("ThroughputMode", "bursting") == "bursting" and "AvailabilityZoneName" not in file_system
+    (rule,) = one(leaf.nested["Efs"], "AWS::Backup::BackupPlan")["Properties"]["BackupPlan"]["BackupPlanRule"]
+    assert rule["Lifecycle"] == {"DeleteAfterDays": 35} and rule["ScheduleExpression"] == "cron(0 5 * * ? *)"
+
+
+def test_one_zone_puts_the_file_system_and_the_server_in_the_same_zone(tmp_path, synthesized):
+    from napstack.assembly import load_assembly
+    from tests.test_config import GOOD, write_configs
+
+    leaf_file = write_configs(tmp_path, {**GOOD, "Volumes": [{"ContainerPath": "/data"}],
+                                         "Efs": {"OneZone": True, "ArchiveAfterDays": None, "BackupSchedule": "weekly",
+                                                 "BackupRetentionDays": 14}})
+    leaf_stack = load_assembly(synthesized(leaf_file))["Napstack-TestGame"]
+    file_system = one(leaf_stack.nested["Efs"], "AWS::EFS::FileSystem")["Properties"]
+    assert file_system["AvailabilityZoneName"] == {"Fn::Select": [0, {"Fn::GetAZs": ""}]}
+    (mount,) = resources_of(leaf_stack.nested["Efs"], "AWS::EFS::MountTarget")
+    asg = one(leaf_stack.nested["EcsAsg"], "AWS::AutoScaling::AutoScalingGroup")["Properties"]
+    assert asg["VPCZoneIdentifier"] == [mount["Properties"]["SubnetId"]]
+    (rule,) = one(leaf_stack.nested["Efs"], "AWS::Backup::BackupPlan")["Properties"]["BackupPlan"]["BackupPlanRule"]
+    assert rule["Lifecycle"] == {"DeleteAfterDays": 14} and "MON" in rule["ScheduleExpression"]
+
+
+def test_archive_turns_on_elastic_throughput(tmp_path, synthesized):
+    from napstack.assembly import load_assembly
+    from tests.test_config import GOOD, write_configs
+
+    leaf_file = write_configs(tmp_path, {**GOOD, "Volumes": [{"ContainerPath": "/data"}], "Efs": {"ArchiveAfterDays": 90}})
+    file_system = one(load_assembly(synthesized(leaf_file))["Napstack-TestGame"].nested["Efs"], "AWS::EFS::FileSystem")
+    assert {"TransitionToArchive": "AFTER_90_DAYS"} in file_system["Properties"]["LifecyclePolicies"]
+    assert file_system["Properties"]["ThroughputMode"] == "elastic"

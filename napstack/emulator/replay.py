@@ -169,6 +169,7 @@ def _bind_task_event(emulator: Emulator, event: dict, notes: list[str]) -> dict:
         event["detail"]["clusterArn"] = emulator.stack.cluster_arn
     emulator.set_desired_capacity(1, quietly=True)
     _as_if_launched(emulator, emulator.instance_ids()[0])
+    notes.append("set up as the event implies: the server running (ASG 1, ECS 1, DNS at the instance) before it")
     return event
 
 
@@ -201,6 +202,7 @@ def _bind(emulator: Emulator, event: dict, notes: list[str]) -> dict:
         if kind == TERMINATING:
             _as_if_launched(emulator, instance)
             emulator.set_desired_capacity(0, quietly=True)  # the scale-in that raised this event
+            notes.append("set up as the event implies: a running server (ECS 1, DNS at it) whose group was just set to 0")
         if old_instance and old_instance != instance:
             notes.append(f"bound instance {old_instance} to {instance}")
             event = json.loads(json.dumps(event).replace(old_instance, instance))
