@@ -255,7 +255,8 @@ class WatchdogConfig(_Model):
         default=5, ge=1, le=1000, description="Consecutive failed checks before scaling down anyway."
     )
     startup_grace_minutes: int = Field(
-        default=10, ge=0, le=1440, description="Minutes after launch in which a server not yet listening is not idle."
+        default=10, ge=0, le=1440, description="Minutes after launch in which a game not yet listening is not idle; the grace ends "
+        "earlier, at the first check where the game listens or has a player."
     )
     max_uptime: MaxUptimeConfig = Field(default_factory=MaxUptimeConfig, description="Guard against all-night servers.")
 

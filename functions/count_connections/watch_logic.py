@@ -46,6 +46,7 @@ class Watch(_Model):
     Generation: int = 1
     UdpPacketsSeen: int | None = None
     MaxUptimeAlerted: bool = False
+    GameUp: bool = False  # the game has listened on its port (or had a player): the startup grace is over
     Verdict: Verdict = "Watching"
     Reason: str = ""
 
@@ -124,8 +125,12 @@ def next_watch(
     else:
         udp_packets = udp_delta(watch.UdpPacketsSeen, report.udp_packets)
         state.FailedCount, state.LastError, state.UdpPacketsSeen = 0, None, report.udp_packets
-        in_grace = now - watch.LaunchedAt < timedelta(minutes=settings.StartupGraceMinutes)
-        if is_active(settings, report, udp_packets, looked_up):
+        active = is_active(settings, report, udp_packets, looked_up)
+        # Grace is for a game that is not up yet: it ends when the game first listens or has a player, and after
+        # StartupGraceMinutes at the latest. Players who join at once and leave early are not kept waiting.
+        state.GameUp = watch.GameUp or report.listening or active
+        in_grace = not state.GameUp and now - watch.LaunchedAt < timedelta(minutes=settings.StartupGraceMinutes)
+        if active:
             result: CheckResult = "active"
         elif in_grace:
             result = "grace"

@@ -65,7 +65,8 @@ def test_a_lookup_while_running_counts_as_activity_for_the_watchdog():
     def lookup_now(emulator):
         return lookup_payload(emulator.clock.now(), CONFIG.base.hosted_zone_id, "example.com", "mc.example.com")
 
-    with Emulator(CONFIG) as emulator:  # nobody ever connects: grace until minute 10, then idle
+    slow_start = Scenario(checks=[CheckReport(listening=False, repeat=9)])  # grace until minute 10, then idle
+    with Emulator(CONFIG, slow_start) as emulator:  # nobody ever connects
         emulator.set_desired_capacity(1)
         emulator.run_until_settled(timedelta(minutes=15, seconds=30), stop_at_limit=False)
         emulator.deliver(lookup_now(emulator))  # a player waiting for DNS at 20:15:30

@@ -56,6 +56,8 @@ def c(**report):
         ("udp above the threshold", [c(udp_packets=500, repeat=4), c(udp_packets=5, repeat=9)], {"Protocol": "udp", "UdpPacketThreshold": 10}, 7, "idle"),
         ("udp pings below the threshold", [c(udp_packets=8, repeat=9)], {"Protocol": "udp", "UdpPacketThreshold": 10}, 3, "idle"),
         ("startup grace", [c(running=False, listening=False, repeat=9)], {"StartupGraceMinutes": 5}, 7, "idle for 3 checks"),
+        ("players at once then gone", [c(tcp=2, repeat=2)], {"StartupGraceMinutes": 10}, 5, "idle for 3 checks"),
+        ("a slow start", [c(listening=False, repeat=8)], {"StartupGraceMinutes": 10}, 11, "idle for 3 checks"),
         ("failed checks", [c(error="InvocationDoesNotExist", repeat=9)], {}, 3, "the last 3 checks failed (last error: CommandNotSuccessful: Failed InvocationDoesNotExist)"),
         ("failures do not count as idle", [c(tcp=0), c(tcp=0), c(error="x"), c(tcp=1)], {}, 7, "idle for 3 checks"),
         ("max uptime stop", [], {"MaxUptimeHours": 0.1, "MaxUptimeAction": "stop"}, 6, "up for 0.1 h (Watchdog.MaxUptime), players or not"),

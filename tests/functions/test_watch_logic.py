@@ -75,6 +75,23 @@ def test_nothing_is_idle_during_startup_grace():
     assert verdicts(steps)[-1] == "ScaleDown" and steps[-1][0].IdleCount == 3
 
 
+def test_grace_ends_when_the_game_first_listens():
+    """Players join at once and leave after two minutes: the checks after are idle, not grace (10-minute grace)."""
+    steps = run([report(tcp=2), report(tcp=1)] + [report()] * 3, settings(StartupGraceMinutes=10), start_minute=1)
+    assert [c.Result for _, c in steps] == ["active", "active", "idle", "idle", "idle"]
+    assert verdicts(steps)[-1] == "ScaleDown"  # check 2 + IdleChecks, not after the grace
+
+
+def test_grace_ends_at_the_first_check_the_port_listens_even_without_players():
+    steps = run([report(running=True, listening=False)] * 2 + [report()] * 3, settings(StartupGraceMinutes=10), start_minute=1)
+    assert [c.Result for _, c in steps] == ["grace", "grace", "idle", "idle", "idle"]
+
+
+def test_a_slow_start_is_not_idle_while_nothing_listens():
+    steps = run([report(running=True, listening=False)] * 8, settings(StartupGraceMinutes=10), start_minute=1)
+    assert {c.Result for _, c in steps} == {"grace"} and steps[-1][0].IdleCount == 0
+
+
 def test_a_server_still_not_listening_after_grace_is_idle():
     steps = run([report(running=False, listening=False)] * 3, start_minute=6)
     assert verdicts(steps)[-1] == "ScaleDown"
@@ -139,14 +156,15 @@ OUTCOMES = {"tcp": report(tcp=1), "ssh": report(ssh=1), "idle": report(), "down"
 )
 def test_scales_down_iff_n_idle_in_a_row_after_grace_or_m_failures_in_a_row(outcomes, idle_checks, failures, grace_minutes):
     config = settings(IdleChecks=idle_checks, MaxFailedChecks=failures, StartupGraceMinutes=grace_minutes, MaxUptimeHours=1000)
-    watch, expected, idle, failed = Watch(LaunchedAt=LAUNCH), None, 0, 0
+    watch, expected, idle, failed, game_up = Watch(LaunchedAt=LAUNCH), None, 0, 0, False
     for minute, outcome in enumerate(outcomes, start=1):
-        # The reference rule, in plain terms.
+        # The reference rule, in plain terms: grace only until the game first listens, and only for its minutes.
         if outcome == "fail":
             failed += 1
         else:
             failed = 0
-            in_grace = minute < grace_minutes
+            game_up = game_up or outcome != "down"
+            in_grace = not game_up and minute < grace_minutes
             idle = 0 if outcome in ("tcp", "ssh") or in_grace else idle + 1
         should_scale = failed >= failures or (outcome != "fail" and idle >= idle_checks)
         now = LAUNCH + timedelta(minutes=minute)
