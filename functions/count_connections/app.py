@@ -15,6 +15,9 @@ from watch_logic import Settings, Watch, next_watch
 
 logger = Logger()
 metrics = Metrics(namespace="napstack")
+# Once per execution environment, as AWS's Lambda guidance says: every check after the first reuses them.
+autoscaling = boto3.client("autoscaling")
+ssm = boto3.client("ssm")
 
 
 class CheckEvent(BaseModel):
@@ -35,7 +38,6 @@ def seconds_left_in(context: LambdaContext):
 def handler(event: CheckEvent, context: LambdaContext) -> dict:
     logger.set_correlation_id(event.ExecutionName)
     report, error, looked_up = None, None, False
-    autoscaling = boto3.client("autoscaling")
     in_service = instance_in_service(autoscaling, event.InstanceId)
     if in_service:
         try:
@@ -45,7 +47,7 @@ def handler(event: CheckEvent, context: LambdaContext) -> dict:
                 protocol=event.Settings.Protocol,
                 port=event.Settings.Port,
             )
-            report = run_host_check(boto3.client("ssm"), event.InstanceId, game, seconds_left_in(context))
+            report = run_host_check(ssm, event.InstanceId, game, seconds_left_in(context))
         except HostCheckFailed as failure:
             error = str(failure)
         since = event.Now - timedelta(seconds=event.Settings.IntervalSeconds)

@@ -13,6 +13,9 @@ from query_log import BadQueryLogLine, lookups_by_name, parse_line
 from starter import start
 
 logger = Logger()
+# Once per execution environment. The leaves live in their own region; this function sits beside the log group
+# in us-east-1.
+autoscaling = boto3.client("autoscaling", region_name=os.environ.get("LEAF_REGION"))
 
 
 class MalformedLogPayload(Exception):
@@ -34,8 +37,6 @@ def handler(event: CloudWatchLogsEvent, context: LambdaContext) -> dict:
         except BadQueryLogLine as error:
             skipped += 1
             logger.warning("skipped a line", extra={"reason": str(error)})
-    # The leaves live in their own region; this function sits beside the log group in us-east-1.
-    autoscaling = boto3.client("autoscaling", region_name=os.environ.get("LEAF_REGION"))
     now = max((datetime.fromisoformat(l.time.replace("Z", "+00:00")) for l in lookups), default=datetime.now(timezone.utc))
     decisions = start(autoscaling, lookups_by_name(lookups), now)
     for decision in decisions:
