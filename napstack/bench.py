@@ -19,11 +19,15 @@ ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ROOT / "functions"
 DEFAULT_CONFIG = ROOT / "examples" / "minecraft-java.yaml"
 QUIET_ENV = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_DISABLE_CLI_TELEMETRY": "true"}
+# What Lambda sets for every function: the handlers create their clients at import, which needs a region.
+LAMBDA_ENV = {"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
 PEAK_RSS = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
 
 
-def _run(command: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=cwd, env={**os.environ, **QUIET_ENV}, check=True, capture_output=True, text=True)
+def _run(command: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        command, cwd=cwd, env={**os.environ, **QUIET_ENV, **(env or {})}, check=True, capture_output=True, text=True
+    )
 
 
 def median_seconds(command: list[str], runs: int) -> float:
@@ -47,7 +51,7 @@ def handler_import_ms(function: str, runs: int) -> float:
     """Cold import of functions/<name>/app.py in a fresh interpreter (-X importtime), Powertools included."""
     samples = []
     for _ in range(runs):
-        stderr = _run([sys.executable, "-X", "importtime", "-c", "import app"], cwd=FUNCTIONS / function).stderr
+        stderr = _run([sys.executable, "-X", "importtime", "-c", "import app"], cwd=FUNCTIONS / function, env=LAMBDA_ENV).stderr
         (cumulative,) = [int(m) for m in re.findall(r"\|\s*(\d+) \| app$", stderr, re.M)]
         samples.append(cumulative / 1000)
     return round(statistics.median(samples), 1)

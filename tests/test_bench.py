@@ -10,3 +10,10 @@ def test_asset_size_is_the_zipped_function_without_caches():
 
 def test_cold_import_time_is_read_from_importtime():
     assert bench.handler_import_ms("start_server", runs=1) > 0
+
+
+def test_cold_imports_work_without_a_configured_region(monkeypatch):
+    """Handlers create their clients at import; the bench gives them the region Lambda always sets."""
+    for key in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(key, raising=False)
+    assert bench.handler_import_ms("count_connections", runs=1) > 0
