@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _datetime
+import functools
 import importlib.util
 import io
 import json
@@ -97,9 +98,9 @@ def in_a_handler() -> bool:
 
 def _simulate_time_in(patches: _Patches, folder: str, simulated_time) -> None:
     """A handler's own waits (polling SSM) pass in simulated time, like the state machines' waits."""
+    prefix = str(FUNCTIONS_DIR / folder)
     for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None) or ""
-        if path.startswith(str(FUNCTIONS_DIR / folder)) and getattr(module, "time", None) is _time_module:
+        if (getattr(module, "__file__", None) or "").startswith(prefix) and getattr(module, "time", None) is _time_module:
             patches.set(module, "time", simulated_time)
 
 
@@ -120,6 +121,7 @@ def run_handlers_in_process(
     from moto.awslambda.models import LambdaFunction
 
     simulated_time = types.SimpleNamespace(sleep=clock.sleep, time=lambda: clock.now().timestamp())
+    simulated_folders: set[str] = set()
 
     def invoke_in_process(self, event=None):
         sink = _Sink()
@@ -138,12 +140,15 @@ def run_handlers_in_process(
             try:
                 folder = function_folder_of(self.function_name)
                 injected = hooks.fails_with(folder, event)
+                first_call = folder not in simulated_folders
                 if injected:  # as Lambda reports a function that timed out or crashed
                     return json.dumps({"errorType": injected, "errorMessage": f"{injected} (injected fault)"}), True, ""
                 with contextlib.redirect_stdout(sink), warnings.catch_warnings(), handler_calls():
                     warnings.simplefilter("ignore")  # e.g. Powertools' "no metrics" on a check without counts
                     handler = _load_handler(folder, sink)
-                    _simulate_time_in(patches, folder, simulated_time)
+                    if first_call:  # once per emulator: the patch holds until the emulator exits
+                        _simulate_time_in(patches, folder, simulated_time)
+                        simulated_folders.add(folder)
                     result = handler(event if event is not None else {}, context)
                 hooks.after(folder, event)
                 return json.dumps(result), False, "".join(sink.lines)
@@ -165,7 +170,9 @@ def run_handlers_in_process(
 # --- Gap: aws-sdk task output keeps datetimes, which describe_execution cannot serialize ----------------
 
 
+@functools.lru_cache(maxsize=None)
 def _operation_model(service: str, api_action: str):
+    """Loading a service model reads and parses its JSON: once per operation per process is enough."""
     model = botocore.session.get_session().get_service_model(service)
     names = {xform_name(name): name for name in model.operation_names}
     return model.operation_model(names[xform_name(api_action)])
@@ -366,14 +373,30 @@ def unwrap_indexed_paths(patches: _Patches) -> None:
 
     for module in _modules_importing(json_path.__name__, "extract_json"):
         patches.set(module, "extract_json", extract_json)
+    # Not a gap but a cost: moto builds a JSONPath parser (PLY tables, files read) for every path it evaluates.
+    patches.set(json_path, "parse", _parsed_json_path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_json_path(path: str):
+    from jsonpath_ng.ext import parse
+
+    return parse(path)
+
+
+_STEP = re.compile(r"\.([A-Za-z0-9_-]+)|\[(\d+)\]|\['([^']+)'\]")
 
 
 def _is_list_at(path: str, data) -> bool:
-    """Whether the value at a definite path really is a (one-element) list, as opposed to wrapped by moto."""
-    from jsonpath_ng.ext import parse
-
-    matches = parse(path).find(data)
-    return len(matches) == 1 and isinstance(matches[0].value, list)
+    """Whether the value at a definite path really is a (one-element) list, as opposed to wrapped by moto.
+    Walked by hand: a definite path is keys and indexes only, and a JSONPath parser per call is slow."""
+    value = data
+    for key, index, quoted in _STEP.findall(path[1:]):
+        try:
+            value = value[int(index)] if index else value[key or quoted]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(value, list)
 
 
 def _modules_importing(module_name: str, attribute: str) -> list:

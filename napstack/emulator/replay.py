@@ -285,11 +285,7 @@ def _report(emulator: Emulator, execution: dict) -> tuple[ExecutionReport, list[
     sfn = emulator.client("stepfunctions")
     short = "watchdog" if execution["stateMachineArn"] == emulator.stack.watchdog_arn else "hook"
     described = sfn.describe_execution(executionArn=execution["executionArn"])
-    history = [
-        event
-        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution["executionArn"])
-        for event in page["events"]
-    ]
+    history = emulator.history(execution["executionArn"])
     stopped_by = emulator.stop_causes.get(execution["executionArn"])
     rows, states = [], []
     for event in history:

@@ -1,6 +1,8 @@
 """Every fixture in events/ replayed through the real ASL files and handlers, with its asserted outcome."""
 
 import json
+import os
+import re
 
 import pytest
 
@@ -35,6 +37,23 @@ EXPECTED = {
 }
 
 
+# Every fixture's timeline, with instance ids, execution ids and addresses masked: a change that should not change
+# behaviour (a faster emulator) must replay the same timelines. NAPSTACK_UPDATE_TIMELINES=1 rewrites the file after
+# a deliberate change in behaviour.
+TIMELINES = ROOT / "tests" / "emulator" / "timelines.json"
+RANDOM_IDS = re.compile(r"i-[0-9a-f]{8,17}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+\.\d+\.\d+\.\d+")
+
+
+def assert_same_timeline(name: str, result) -> None:
+    timeline = [[row.time, row.state_machine, RANDOM_IDS.sub("<id>", row.state), RANDOM_IDS.sub("<id>", row.detail)]
+                for row in result.timeline]
+    recorded = json.loads(TIMELINES.read_text()) if TIMELINES.is_file() else {}
+    if os.environ.get("NAPSTACK_UPDATE_TIMELINES"):
+        recorded[name] = timeline
+        TIMELINES.write_text(json.dumps(dict(sorted(recorded.items())), indent=0) + "\n")
+    assert timeline == recorded.get(name), f"{name}: the timeline changed (NAPSTACK_UPDATE_TIMELINES=1 records a deliberate change)"
+
+
 @pytest.fixture(scope="module")
 def config():
     return load_config(CONFIG)
@@ -53,6 +72,7 @@ def test_fixture_replays_to_its_outcome(config, name):
     assert [subject.removeprefix("minecraft-java: ") for subject in result.notifications] == alerts
     assert [e.status for e in result.executions if e.state_machine == "hook"] == hooks
     assert result.scaled_down_after_check == scaled_after
+    assert_same_timeline(name, result)
 
 
 def test_a_burst_of_lookups_is_one_start(config):
@@ -96,6 +116,7 @@ def test_the_demo_session_scales_down_exactly_after_ten_idle_checks(config):
     watchdog = next(e for e in result.executions if e.state_machine == "watchdog")
     assert watchdog.output["Reason"] == "minecraft-java scaled down: idle for 10 checks of 60 s since 22:14 UTC."
     assert result.ended_at.startswith("2026-11-20T22:23")  # simulated: two and a half hours in seconds
+    assert_same_timeline("evening-session", result)
 
 
 def test_a_replayed_scale_in_shows_ecss_own_hook_event_left_to_ecs(config):
