@@ -57,6 +57,52 @@ def handler_import_ms(function: str, runs: int) -> float:
     return round(statistics.median(samples), 1)
 
 
+EMPTY_CDK_APP = "import aws_cdk as cdk, tempfile; cdk.App(outdir=tempfile.mkdtemp()).synth()"
+BARE_IMPORT = "import sys"  # what -X importtime reports for a module that costs next to nothing
+
+
+def floors(runs: int) -> dict:
+    """What this machine does with nothing of napstack: every other figure is also printed as a ratio to these."""
+    python_ms = statistics.median(
+        _timed(lambda: _run([sys.executable, "-c", "pass"])) * 1000 for _ in range(runs)
+    )
+    cdk_app_s = statistics.median(_timed(lambda: _run([sys.executable, "-c", EMPTY_CDK_APP])) for _ in range(runs))
+    return {"floor_bare_python_ms": round(python_ms, 1), "floor_empty_cdk_app_seconds": round(cdk_app_s, 2)}
+
+
+def _timed(work) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def emulator(config_path: Path, runs: int) -> dict:
+    """World set-up and the evening session replayed in this process (wall time, and CPU of every thread)."""
+    from napstack.config import load_config
+    from napstack.emulator.replay import replay
+    from napstack.emulator.scenario import load_scenario
+    from napstack.emulator.world import Emulator
+
+    config = load_config(config_path)
+    with Emulator(config):  # warm: imports, service models
+        pass
+    setups = [_timed(lambda: Emulator(config).__enter__().__exit__(None, None, None)) for _ in range(runs)]
+    event = json.loads((ROOT / "events" / "route53-query-lookup.json").read_text())
+    scenario = load_scenario(ROOT / "events" / "scenarios" / "evening-session.yaml")
+    walls, cpus, checks = [], [], 0
+    for _ in range(runs):
+        cpu_before, wall_before = time.process_time(), time.perf_counter()
+        checks = replay(config, event, scenario).watchdog_checks
+        walls.append(time.perf_counter() - wall_before)
+        cpus.append(time.process_time() - cpu_before)
+    return {
+        "emulator_setup_seconds": round(statistics.median(setups), 2),
+        "evening_replay_seconds": round(statistics.median(walls), 2),
+        "evening_replay_checks": checks,
+        "cpu_ms_per_simulated_check": round(statistics.median(cpus) * 1000 / max(checks, 1), 1),
+    }
+
+
 def asset_bytes(function: str) -> int:
     """The function's code zipped as CDK packages it (no __pycache__, no tests)."""
     archive = io.BytesIO()
@@ -96,10 +142,14 @@ def _progress(step: str) -> None:
 
 def measure(runs: int, config: Path, with_tests: bool) -> dict:
     functions = sorted(p.name for p in FUNCTIONS.iterdir() if (p / "app.py").is_file())
+    _progress("floors: bare python, an empty CDK app")
+    results = floors(runs)
     _progress(f"synth of {config.name} with the CDK CLI, {runs} runs")
-    results = {**synth(config, runs)}
+    results.update(synth(config, runs))
+    _progress("emulator set-up and the evening session (145 checks)")
+    results.update(emulator(config, runs))
     if with_tests:
-        _progress(f"the whole test suite, {runs} runs (about 3 minutes each here)")
+        _progress(f"the whole test suite, {runs} runs (about 2 minutes each here)")
         results["test_suite_seconds"] = round(median_seconds([sys.executable, "-m", "pytest", "-q"], runs), 2)
     _progress("handler cold imports and asset sizes")
     results["handler_cold_import_ms"] = {name: handler_import_ms(name, runs) for name in functions}
@@ -110,12 +160,22 @@ def measure(runs: int, config: Path, with_tests: bool) -> dict:
 
 
 def render(results: dict, runs: int, config: Path) -> str:
-    lines = [f"median of {runs} runs on this machine ({config.name}):"]
-    lines.append(f"  full synth (cdk CLI)               {results['synth_seconds']:.2f} s, peak {results['synth_peak_mib']} MiB")
+    python_ms, cdk_s = results["floor_bare_python_ms"], results["floor_empty_cdk_app_seconds"]
+    lines = [f"median of {runs} runs on this machine ({config.name}); x = ratio to a floor measured in the same run:"]
+    lines.append(f"  floors                             bare python {python_ms:.1f} ms, empty CDK app {cdk_s:.2f} s")
+    lines.append(
+        f"  full synth (cdk CLI)               {results['synth_seconds']:.2f} s ({results['synth_seconds'] / cdk_s:.1f}x the empty "
+        f"app), peak {results['synth_peak_mib']} MiB"
+    )
+    lines.append(f"  emulator world set-up              {results['emulator_setup_seconds']:.2f} s")
+    lines.append(
+        f"  evening replay                     {results['evening_replay_seconds']:.2f} s wall for "
+        f"{results['evening_replay_checks']} checks, {results['cpu_ms_per_simulated_check']:.1f} ms of CPU per check"
+    )
     if "test_suite_seconds" in results:
-        lines.append(f"  test suite (pytest)                {results['test_suite_seconds']:.2f} s")
+        lines.append(f"  test suite (pytest, every core)    {results['test_suite_seconds']:.2f} s")
     for name, ms in results["handler_cold_import_ms"].items():
-        lines.append(f"  cold import {name:<22} {ms:.1f} ms (Powertools included)")
+        lines.append(f"  cold import {name:<22} {ms:.1f} ms ({ms / python_ms:.1f}x bare python; Powertools, clients)")
     for name, size in results["function_asset_bytes"].items():
         lines.append(f"  asset {name:<28} {size:,} bytes")
     lines.append(
