@@ -68,9 +68,9 @@ FAKE_CREDENTIALS = {
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
 TERMINATE_HOOKS = sorted([LIFECYCLE_HOOK_NAME, ECS_DRAINING_HOOK_NAME])
-REAL_SECONDS_PER_RUN = 300
-_CLIENTS: dict[str, object] = {}
-_CLIENTS_LOCK = threading.Lock()  # a safety net in real time; simulated time has its own limit
+REAL_SECONDS_PER_RUN = 300  # a safety net in real time; simulated time has its own limit
+_CLIENTS: dict[str, object] = {}  # Emulator.client: one per service, shared by every emulator in the process
+_CLIENTS_LOCK = threading.Lock()
 
 
 @dataclass
