@@ -238,6 +238,39 @@ def _control(args: argparse.Namespace) -> int:
     return 0
 
 
+def _query(args: argparse.Namespace) -> int:
+    import json as json_module
+
+    from napstack.query import QueryFailed, query
+
+    try:
+        result = query(args.protocol, args.host, args.port, args.timeout)
+    except QueryFailed as error:
+        print(f"napstack: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json_module.dumps(result.as_json(), indent=2))
+    else:
+        names = f" ({', '.join(result.names)})" if result.names else ""
+        print(f"{args.host}:{args.port} {result.protocol}: {result.players}/{result.max_players} players{names}, "
+              f"version {result.version or 'unknown'}, {result.latency_ms:g} ms")
+    return 0
+
+
+def _port(text: str) -> int:
+    value = _number(text, 1, 65535, "a port")
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a whole port number")
+    return int(value)
+
+
+def _timeout(text: str) -> float:
+    value = _number(text, 0, 60, "a timeout in seconds")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
+    return value
+
+
 def _diagram(args: argparse.Namespace) -> int:
     from napstack.diagram import README, write_diagrams
 
@@ -279,6 +312,15 @@ def parser() -> argparse.ArgumentParser:
         if name == "status":
             control.add_argument("--json", action="store_true", help="print one JSON object")
         control.set_defaults(run=_control)
+    from napstack.query import PROTOCOLS
+
+    ask = commands.add_parser("query", help="ask a running game server how many players are online (exit 1: no answer)")
+    ask.add_argument("--protocol", required=True, choices=PROTOCOLS, help="the game's query protocol")
+    ask.add_argument("--host", required=True, help="the server's address, e.g. mc.example.com")
+    ask.add_argument("--port", required=True, type=_port, help="the query port (often the game port)")
+    ask.add_argument("--timeout", type=_timeout, default=3.0, help="seconds to wait for an answer (default 3)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.set_defaults(run=_query)
     diagram = commands.add_parser("diagram", help="draw each state machine (mermaid) into state_machines/README.md")
     diagram.set_defaults(run=_diagram)
     replay = commands.add_parser(
