@@ -68,6 +68,7 @@ FAKE_CREDENTIALS = {
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
 TERMINATE_HOOKS = sorted([LIFECYCLE_HOOK_NAME, ECS_DRAINING_HOOK_NAME])
+EVENTBRIDGE_LATENCY_SECONDS = 1
 REAL_SECONDS_PER_RUN = 300  # a safety net in real time; simulated time has its own limit
 _CLIENTS: dict[str, object] = {}  # Emulator.client: one per service, shared by every emulator in the process
 _CLIENTS_LOCK = threading.Lock()
@@ -393,11 +394,14 @@ class Emulator:
             if emulator._quiet or group.name != emulator.stack.asg_name:
                 return
             now = emulator.clock.now()
-            for instance_id in sorted(after - before):
-                emulator.deliver(asg_events.launch_successful(group.name, instance_id, now))
-            for instance_id in sorted(before - after):
-                for hook_name in TERMINATE_HOOKS:  # Auto Scaling emits one lifecycle event per hook
-                    emulator.deliver(asg_events.terminate_lifecycle_action(group.name, instance_id, hook_name, now))
+            raised = [asg_events.launch_successful(group.name, instance_id, now) for instance_id in sorted(after - before)]
+            raised += [  # Auto Scaling emits one lifecycle event per hook
+                asg_events.terminate_lifecycle_action(group.name, instance_id, hook_name, now)
+                for instance_id in sorted(before - after)
+                for hook_name in TERMINATE_HOOKS
+            ]
+            if raised:
+                emulator.deliver_after_latency(raised)
 
         self._patches.set(FakeAutoScalingGroup, "set_desired_capacity", set_desired_capacity)
 
@@ -431,6 +435,19 @@ class Emulator:
             emulator.deliver(asg_events.execution_status_change(execution, emulator.clock.now()))
 
         self._patches.set(BaseExecutionWorkerCommunication, "terminated", terminated)
+
+    def deliver_after_latency(self, events: list[dict]) -> None:
+        """EventBridge delivers a service's events about a second after they happen, not inside the call that caused
+        them: whatever that call's caller does next (a watchdog sending its last alert) happens first."""
+        ticket = self.clock.join()
+
+        def later() -> None:
+            self.clock.sleep(EVENTBRIDGE_LATENCY_SECONDS, interrupted=lambda: self._stopping)
+            for event in events:
+                if not self._stopping:
+                    self.deliver(event)
+
+        threading.Thread(target=self.clock.run_as, args=(ticket, later), daemon=True).start()
 
     def deliver(self, event: dict) -> str | None:
         """Offer `event` to every rule, start the target of each match; returns what it started."""
