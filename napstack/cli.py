@@ -177,18 +177,26 @@ def _storage_gb(text: str) -> float:
     return _number(text, 0, 1_000_000, "a size in GB")
 
 
-def _sessions(text: str) -> int:
-    value = _number(text, 0, 100_000, "a count of sessions")
+def _whole(text: str, low: int, high: int, what: str) -> int:
+    value = _number(text, low, high, what)
     if value != int(value):
-        raise argparse.ArgumentTypeError(f"{text} is not a whole number of sessions")
+        raise argparse.ArgumentTypeError(f"{text} is not {what}")
     return int(value)
 
 
-def _max_hours(text: str) -> float:
-    value = _number(text, 0, 24 * 366, "a number of simulated hours")
+def _above_zero(text: str, high: float, what: str) -> float:
+    value = _number(text, 0, high, what)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text} must be more than 0")
     return value
+
+
+def _sessions(text: str) -> int:
+    return _whole(text, 0, 100_000, "a whole number of sessions")
+
+
+def _max_hours(text: str) -> float:
+    return _above_zero(text, 24 * 366, "a number of simulated hours")
 
 
 def _aws_session(stack: str):
@@ -258,17 +266,11 @@ def _query(args: argparse.Namespace) -> int:
 
 
 def _port(text: str) -> int:
-    value = _number(text, 1, 65535, "a port")
-    if value != int(value):
-        raise argparse.ArgumentTypeError(f"{text} is not a whole port number")
-    return int(value)
+    return _whole(text, 1, 65535, "a port number")
 
 
 def _timeout(text: str) -> float:
-    value = _number(text, 0, 60, "a timeout in seconds")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
-    return value
+    return _above_zero(text, 60, "a timeout in seconds")
 
 
 def _diagram(args: argparse.Namespace) -> int:

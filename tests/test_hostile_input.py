@@ -127,7 +127,7 @@ def test_a_scenario_saved_as_utf16_is_read():
         (["cost", "examples/minecraft-java.yaml", "--hours-per-month", "nan"], "nan is not a number of hours in a month"),
         (["cost", "examples/minecraft-java.yaml", "--hours-per-month", "745"], "not a number of hours in a month"),
         (["cost", "examples/minecraft-java.yaml", "--storage-gb=-inf"], "is not a size in GB"),
-        (["cost", "examples/minecraft-java.yaml", "--sessions=-2"], "is not a count of sessions"),
+        (["cost", "examples/minecraft-java.yaml", "--sessions=-2"], "-2 is not a whole number of sessions"),
         (["cost", "examples/minecraft-java.yaml", "--sessions", "2.5"], "not a whole number of sessions"),
         (["replay", "events/asg-launch-successful.json", "--max-hours", "0"], "must be more than 0"),
         (["replay", "events/asg-launch-successful.json", "--live", ""], "--live needs a deployed stack name"),
