@@ -105,6 +105,14 @@ def test_a_watchdog_that_cannot_start_scales_the_server_down_and_says_why(config
     assert_invariants(result, faults)
 
 
+def test_a_server_neither_watched_nor_stopped_says_so_and_how_to_stop_it(config, tmp_path):
+    faults = [{"call": "states:StartExecution", "error": "ThrottlingException", "times": 4},
+              {"call": "autoscaling:SetDesiredCapacity", "error": "ResourceContention", "times": 4}]
+    result = run(config, tmp_path, faults)
+    (alert,) = [s for s in result.notifications if "NOT WATCHED" in s]
+    assert alert.endswith("NOT WATCHED, stop it by hand") and result.asg_desired == 1  # a double persistent fault
+
+
 def test_dns_that_cannot_be_updated_still_starts_the_watchdog_and_alerts(config, tmp_path):
     faults = [{"call": "route53:ChangeResourceRecordSets", "error": "PriorRequestNotComplete", "times": 4}]
     result = run(config, tmp_path, faults)
