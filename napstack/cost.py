@@ -159,11 +159,10 @@ def estimate(
             False,
         ),
     ]
-    asleep = 0.0
-    if hours or sessions:  # the same world with nobody playing for a whole month
-        asleep = estimate(config, 0, region, storage_gb, 0, prices).total
-    return Estimate(region, leaf.ec2.instance_type, hours, sessions, stored_gb, lines, asleep or sum(
-        line.usd_per_month for line in lines))
+    lines_total = sum(line.usd_per_month for line in lines)
+    # The same world with nobody playing for a whole month (this estimate itself, when nobody plays).
+    asleep = estimate(config, 0, region, storage_gb, 0, prices).total if hours or sessions else lines_total
+    return Estimate(region, leaf.ec2.instance_type, hours, sessions, stored_gb, lines, asleep)
 
 
 def storage_shares(efs: EfsConfig, sessions: int) -> dict[str, float]:

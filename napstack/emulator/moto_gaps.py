@@ -384,19 +384,10 @@ def _parsed_json_path(path: str):
     return parse(path)
 
 
-_STEP = re.compile(r"\.([A-Za-z0-9_-]+)|\[(\d+)\]|\['([^']+)'\]")
-
-
 def _is_list_at(path: str, data) -> bool:
-    """Whether the value at a definite path really is a (one-element) list, as opposed to wrapped by moto.
-    Walked by hand: a definite path is keys and indexes only, and a JSONPath parser per call is slow."""
-    value = data
-    for key, index, quoted in _STEP.findall(path[1:]):
-        try:
-            value = value[int(index)] if index else value[key or quoted]
-        except (KeyError, IndexError, TypeError):
-            return False
-    return isinstance(value, list)
+    """Whether the value at a definite path really is a (one-element) list, as opposed to wrapped by moto."""
+    matches = _parsed_json_path(path).find(data)
+    return len(matches) == 1 and isinstance(matches[0].value, list)
 
 
 def _modules_importing(module_name: str, attribute: str) -> list:

@@ -122,7 +122,10 @@ def load_event(path) -> dict:
     return validate_event(event)
 
 
-def _nesting(value, limit: int = 32) -> int:
+MAX_EVENT_NESTING = 32  # AWS's events are a few levels deep
+
+
+def _nesting(value, limit: int = MAX_EVENT_NESTING) -> int:
     stack, deepest = [(value, 1)], 0
     while stack and deepest <= limit:
         current, depth = stack.pop()
@@ -139,8 +142,8 @@ def validate_event(event) -> dict:
         raise EventError(
             "neither an EventBridge event (no 'source', no 'detail-type') nor a CloudWatch Logs payload (no 'awslogs')"
         )
-    if _nesting(event) > 32:
-        raise EventError("nested more than 32 levels deep; no AWS event is")
+    if _nesting(event) > MAX_EVENT_NESTING:
+        raise EventError(f"nested more than {MAX_EVENT_NESTING} levels deep; no AWS event is")
     for key in ("source", "detail-type", "time", "id"):
         if key in event and not isinstance(event[key], str):
             raise EventError(f"'{key}' is {type(event[key]).__name__}, but AWS sends it as a string")
