@@ -9,6 +9,7 @@ written (YAML 1.1 turns `1.20` into 1.2 and `yes` into True).
 from __future__ import annotations
 
 import codecs
+import json
 from pathlib import Path
 
 import yaml
@@ -90,6 +91,10 @@ def load_yaml(path: str | Path) -> tuple[object, yaml.Node | None]:
         raise InputError(f"{path}: not valid YAML{where}: {getattr(error, 'problem', None) or error}") from None
     except RecursionError:
         raise InputError(f"{path}: nested too deeply to read") from None
+    try:  # PyYAML turns an escaped surrogate pair ("\ud800\udc00") into two lone surrogates, which are not text
+        json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{path}: holds an escaped UTF-16 surrogate (\\ud800-\\udfff); write the character itself") from None
     return data, node
 
 
