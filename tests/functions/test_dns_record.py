@@ -10,7 +10,7 @@ from moto import mock_aws
 
 from napstack.emulator.moto_gaps import route53_as_aws
 from napstack.settings import UNAVAILABLE_IP
-from record import RecordSpec, create_record, current_record, delete_record, update_record
+from record import RecordSpec, create_record, delete_record, update_record
 from tests.conftest import ROOT
 
 NAME = "mc.example.com"
