@@ -1,10 +1,15 @@
-"""Read a synthesized cloud assembly (cdk.out): stacks, their nested stacks and templates."""
+"""Read a synthesized cloud assembly (cdk.out): stacks, their nested stacks, templates and file assets."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+class AssemblyError(ValueError):
+    """A cloud assembly that cannot be read; the message names the folder or file."""
 
 
 @dataclass
@@ -12,10 +17,26 @@ class StackTemplate:
     name: str
     template: dict
     nested: dict[str, "StackTemplate"] = field(default_factory=dict)
+    region: str = ""
+    logical_id: str | None = None  # of the AWS::CloudFormation::Stack resource in its parent
+    parent: "StackTemplate | None" = field(default=None, repr=False)
+    assets: dict[str, Path] = field(default_factory=dict, repr=False)  # object key -> file or folder in cdk.out
 
     @property
     def resources(self) -> dict:
         return self.template.get("Resources", {})
+
+    @property
+    def path(self) -> str:
+        """`Napstack-MinecraftJava/Watchdog`: how errors name the stack."""
+        return f"{self.parent.path}/{self.name}" if self.parent else self.name
+
+    @property
+    def top(self) -> "StackTemplate":
+        return self.parent.top if self.parent else self
+
+    def walk(self) -> list["StackTemplate"]:
+        return [self] + [stack for child in self.nested.values() for stack in child.walk()]
 
 
 def nested_stack_name(logical_id: str) -> str:
@@ -23,33 +44,58 @@ def nested_stack_name(logical_id: str) -> str:
     return logical_id.split("NestedStack")[0]
 
 
-def _asset_file(template_url, assets: dict) -> str | None:
+def _asset_key(template_url) -> str:
     parts = template_url.get("Fn::Join", [None, []])[1] if isinstance(template_url, dict) else []
     tail = parts[-1] if parts and isinstance(parts[-1], str) else ""
-    asset_hash = tail.rsplit("/", 1)[-1].removesuffix(".json")
-    return assets.get(asset_hash, {}).get("source", {}).get("path")
+    return tail.rsplit("/", 1)[-1]
 
 
-def _load(cdk_out: Path, name: str, template_file: str, assets: dict) -> StackTemplate:
-    stack = StackTemplate(name, json.loads((cdk_out / template_file).read_text()))
-    for logical_id, resource in stack.resources.items():
+def _assets(cdk_out: Path, stack_name: str) -> dict[str, Path]:
+    """Each file asset by the object key the template names it with (`<hash>.json`, `<hash>.zip`)."""
+    assets_file = cdk_out / f"{stack_name}.assets.json"
+    files = json.loads(assets_file.read_text())["files"] if assets_file.is_file() else {}
+    return {
+        destination["objectKey"]: cdk_out / asset["source"]["path"]
+        for asset in files.values()
+        for destination in asset.get("destinations", {}).values()
+    }
+
+
+def _load(cdk_out: Path, name: str, template_file: Path, assets: dict, region: str, parent=None, logical_id=None):
+    stack = StackTemplate(name, json.loads(template_file.read_text()), region=region, logical_id=logical_id,
+                          parent=parent, assets=assets)
+    for child_id, resource in stack.resources.items():
         if resource["Type"] != "AWS::CloudFormation::Stack":
             continue
-        nested_file = _asset_file(resource["Properties"]["TemplateURL"], assets)
+        nested_file = assets.get(_asset_key(resource["Properties"]["TemplateURL"]))
         if nested_file:
-            child = nested_stack_name(logical_id)
-            stack.nested[child] = _load(cdk_out, child, nested_file, assets)
+            child = nested_stack_name(child_id)
+            stack.nested[child] = _load(cdk_out, child, nested_file, assets, region, stack, child_id)
     return stack
 
 
 def load_assembly(cdk_out: str | Path) -> dict[str, StackTemplate]:
     cdk_out = Path(cdk_out)
-    manifest = json.loads((cdk_out / "manifest.json").read_text())
+    try:
+        manifest = json.loads((cdk_out / "manifest.json").read_text())
+    except (OSError, ValueError) as error:
+        raise AssemblyError(f"{cdk_out} is not a synthesized cloud assembly ({error})") from None
     stacks = {}
     for name, artifact in manifest["artifacts"].items():
         if artifact["type"] != "aws:cloudformation:stack":
             continue
-        assets_file = cdk_out / f"{name}.assets.json"
-        assets = json.loads(assets_file.read_text())["files"] if assets_file.is_file() else {}
-        stacks[name] = _load(cdk_out, name, artifact["properties"]["templateFile"], assets)
+        region = str(artifact.get("environment", "")).rsplit("/", 1)[-1]
+        template = cdk_out / artifact["properties"]["templateFile"]
+        stacks[name] = _load(cdk_out, name, template, _assets(cdk_out, name), region)
     return stacks
+
+
+def assembly_digest(stacks: dict[str, StackTemplate]) -> str:
+    """A short hash of every template and file asset the stacks deploy: the same digest, the same deployment."""
+    digest = hashlib.sha256()
+    for stack in stacks.values():
+        for each in stack.walk():
+            digest.update(json.dumps(each.template, sort_keys=True).encode())
+        for key, path in sorted(stack.assets.items()):
+            digest.update(key.encode())  # CDK names an asset after the hash of its content
+    return digest.hexdigest()[:12]

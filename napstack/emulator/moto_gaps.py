@@ -65,9 +65,11 @@ class _Sink(io.TextIOBase):
         return len(text)
 
 
-def _load_handler(function_name: str, sink: _Sink) -> Callable:
+def _load_handler(function_name: str, region: str, sink: _Sink) -> Callable:
+    """functions/<name>/app.py's handler, imported once per region (its clients are created at import, in the
+    region Lambda gives the function)."""
     folder = FUNCTIONS_DIR / function_name
-    module_name = f"napstack_function_{function_name}"
+    module_name = f"napstack_function_{function_name}" + ("" if region == "us-east-1" else f"_{region.replace('-', '_')}")
     if module_name not in sys.modules:
         if str(folder) not in sys.path:
             sys.path.insert(0, str(folder))
@@ -83,17 +85,25 @@ _CALLER = threading.local()
 
 
 @contextlib.contextmanager
-def handler_calls() -> Iterator[None]:
-    """Marks the AWS calls a napstack handler makes (as opposed to the emulator's own)."""
-    _CALLER.handler = getattr(_CALLER, "handler", 0) + 1
+def calls_as(principal: tuple[str, str]) -> Iterator[None]:
+    """Marks the AWS calls made inside as made by `principal`: ("function", name) or ("state machine", ARN)."""
+    stack = _CALLER.__dict__.setdefault("principals", [])
+    stack.append(principal)
     try:
         yield
     finally:
-        _CALLER.handler -= 1
+        stack.pop()
+
+
+def calling_principal() -> tuple[str, str] | None:
+    """Who makes the AWS call being made in this thread: the innermost handler or state machine task, or None
+    (the emulator itself)."""
+    stack = getattr(_CALLER, "principals", None)
+    return stack[-1] if stack else None
 
 
 def in_a_handler() -> bool:
-    return getattr(_CALLER, "handler", 0) > 0
+    return any(kind == "function" for kind, _ in getattr(_CALLER, "principals", []))
 
 
 def _simulate_time_in(patches: _Patches, folder: str, simulated_time) -> None:
@@ -117,7 +127,8 @@ class InvocationHooks:
 def run_handlers_in_process(
     patches: _Patches, function_folder_of: Callable[[str], str], clock: SimulatedClock, hooks: InvocationHooks
 ) -> None:
-    """LambdaFunction._invoke_lambda(self, event) -> (payload_json, errored, logs), running functions/<name>/app.py."""
+    """LambdaFunction._invoke_lambda(self, event) -> (payload_json, errored, logs), running functions/<name>/app.py
+    with the function's environment, in its region, its AWS calls made as the function (for IAM)."""
     from moto.awslambda.models import LambdaFunction
 
     simulated_time = types.SimpleNamespace(sleep=clock.sleep, time=lambda: clock.now().timestamp())
@@ -136,16 +147,18 @@ def run_handlers_in_process(
         )
         with _LAMBDA_LOCK:
             saved = os.environ.copy()
+            region = self.function_arn.split(":")[3]
             os.environ.update(self.environment_vars or {})
+            os.environ.update(AWS_REGION=region, AWS_DEFAULT_REGION=region, AWS_LAMBDA_FUNCTION_NAME=self.function_name)
             try:
                 folder = function_folder_of(self.function_name)
                 injected = hooks.fails_with(folder, event)
                 first_call = folder not in simulated_folders
                 if injected:  # as Lambda reports a function that timed out or crashed
                     return json.dumps({"errorType": injected, "errorMessage": f"{injected} (injected fault)"}), True, ""
-                with contextlib.redirect_stdout(sink), warnings.catch_warnings(), handler_calls():
+                with contextlib.redirect_stdout(sink), warnings.catch_warnings(), calls_as(("function", self.function_name)):
                     warnings.simplefilter("ignore")  # e.g. Powertools' "no metrics" on a check without counts
-                    handler = _load_handler(folder, sink)
+                    handler = _load_handler(folder, region, sink)
                     if first_call:  # once per emulator: the patch holds until the emulator exits
                         _simulate_time_in(patches, folder, simulated_time)
                         simulated_folders.add(folder)
@@ -209,6 +222,44 @@ def convert_sdk_parameter_names(patches: _Patches) -> None:
 
     patches.set(StateTaskServiceAwsSdk, "_normalise_parameters", normalise_parameters)
     patches.set(StateTaskServiceAwsSdk, "_normalise_response", normalise_response)
+
+
+# --- Gap: task integrations call with parameter validation off, as nobody in particular ----------------------
+
+_TASK_CLIENTS: dict[tuple[str, str], object] = {}
+
+
+def tasks_call_as_their_state_machine(patches: _Patches) -> None:
+    """Step Functions validates a task's parameters against the API (a misspelt one fails the task) and calls as
+    the state machine's role; moto creates an unvalidated client per call (~40 ms each) for nobody. Here each
+    task's calls are marked with its state machine (for IAM) and go through one validating client per service."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_lambda
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service
+    from moto.stepfunctions.parser.asl.utils import boto_client as boto_client_module
+
+    def boto_client_for(region, service, state_credentials=None):
+        with _CLIENT_LOCK:
+            if (service, region) not in _TASK_CLIENTS:
+                _TASK_CLIENTS[(service, region)] = boto3_client(service, region)
+            return _TASK_CLIENTS[(service, region)]
+
+    for module in _modules_importing(boto_client_module.__name__, "boto_client_for") + [boto_client_module]:
+        patches.set(module, "boto_client_for", boto_client_for)
+    for owner in (state_task_service.StateTaskService, state_task_lambda.StateTaskLambda):
+        original = owner._eval_execution
+
+        def eval_execution(self, env, original=original):
+            with calls_as(("state machine", env.states.context_object.context_object_data["StateMachine"]["Id"])):
+                return original(self, env)
+
+        patches.set(owner, "_eval_execution", eval_execution)
+
+
+def boto3_client(service: str, region: str):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(service, region_name=region, config=Config(retries={"max_attempts": 0, "total_max_attempts": 1}))
 
 
 # --- Gap: start_execution without a name creates an execution named "None" -----------------------------
@@ -463,6 +514,7 @@ def patched(
         serialize_client_creation(patches)
         run_handlers_in_process(patches, function_folder_of, clock, hooks or InvocationHooks())
         convert_sdk_parameter_names(patches)
+        tasks_call_as_their_state_machine(patches)
         name_unnamed_executions(patches)
         complete_lifecycle_actions(patches, completed_lifecycle_actions)
         simulated_clock_for_waits(patches, clock)

@@ -8,69 +8,48 @@ On exit every execution still running is stopped and waited for.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
 import os
 import threading
 import time
 import uuid
-import zipfile
+from pathlib import Path
 from unittest import mock
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import boto3
+from botocore.exceptions import ClientError
+from botocore.validate import validate_parameters
 from moto import mock_aws
 from moto.events.models import EventPattern
 
-from napstack.asl import asl_file, substitute
+from napstack.assembly import assembly_digest, load_assembly
 from napstack.config import NapstackConfig
 from napstack.emulator import events as asg_events
 from napstack.emulator.clock import SimulatedClock
+from napstack.emulator.deploy import EmulatedDeployment
 from napstack.emulator.faults import FaultPlan
-from napstack.emulator.moto_gaps import InvocationHooks, _Patches, in_a_handler, patched
+from napstack.emulator.iam import Authorizer
+from napstack.emulator.moto_gaps import InvocationHooks, _Patches, calling_principal, in_a_handler, patched
 from napstack.emulator.scenario import Scenario, SimulatedHost
-from napstack.settings import (
-    COUNT_CONNECTIONS,
-    DNS_RECORD,
-    START_SERVER,
-    UNAVAILABLE_IP,
-    ECS_DRAINING_HOOK_NAME,
-    LIFECYCLE_HOOK_NAME,
-    asg_launch_pattern,
-    asg_terminate_pattern,
-    ecs_crash_pattern,
-    watchdog_ended_pattern,
-    auto_scaling_group_name,
-    count_connections_environment,
-    function_environment,
-    leaf_tags,
-    start_server_environment,
-    hook_settings_json,
-    hook_state_machine_name,
-    json_string_body,
-    watchdog_state_machine_name,
-)
+from napstack.emulator.template import TemplateError
+from napstack.settings import COUNT_CONNECTIONS, DNS_RECORD, START_SERVER
 
-REGION = "us-east-1"
-CONTAINER_NAME = "game"
-ECS_AMI_NAME = "al2023-ami-ecs-hvm-2023.0.20261101-kernel-6.1-x86_64"
-ECS_AMI_ID = "ami-0ec5a0ea1f7b7e0a1"
+DNS_RECORD_TYPE = "Custom::NapstackDnsRecord"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
     "AWS_EC2_METADATA_DISABLED": "true",
-    # moto's catalogue of thousands of public AMIs takes half the set-up time to parse; the world registers the one
-    # image its launch template uses instead.
+    # moto's catalogue of thousands of public AMIs takes half the set-up time to parse; the deployment registers the
+    # one image its launch template's SSM parameter names instead.
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
-TERMINATE_HOOKS = sorted([LIFECYCLE_HOOK_NAME, ECS_DRAINING_HOOK_NAME])
 EVENTBRIDGE_LATENCY_SECONDS = 1
 REAL_SECONDS_PER_RUN = 300  # a safety net in real time; simulated time has its own limit
-_CLIENTS: dict[str, object] = {}  # Emulator.client: one per service, shared by every emulator in the process
+_CLIENTS: dict[tuple[str, str], object] = {}  # Emulator.client: one per service and region, shared in the process
 _CLIENTS_LOCK = threading.Lock()
 
 
@@ -141,8 +120,12 @@ class Emulator:
         scenario: Scenario | None = None,
         start: datetime | None = None,
         faults: FaultPlan | None = None,
+        assembly: Path | None = None,
     ):
+        """`assembly`: a synthesized cdk.out for `config` (default: synthesized in-process, kept in a cache)."""
         self.config = config
+        self.assembly_folder = assembly
+        self.region = config.base.leaf_region
         self.faults = faults or FaultPlan([])
         self._armed = False  # faults fire only once the world is built
         self._emulator_calls = threading.local()
@@ -153,14 +136,18 @@ class Emulator:
         self._quiet = 0  # >0 while the emulator sets up the world: no events for its own changes
         self._stopping = False  # the emulator stops executions itself: no status-change events for those
         self.stop_causes: dict[str, str] = {}  # execution ARN -> why the emulator (or a fault) stopped it
-        self._function_folders: dict[str, str] = {}
         self._exit = contextlib.ExitStack()
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 
     def __enter__(self) -> "Emulator":
+        if self.assembly_folder is None:
+            from napstack.synth import cached_assembly
+
+            self.assembly_folder = cached_assembly(self.config)
+        self.assembly = load_assembly(self.assembly_folder)
         with contextlib.ExitStack() as setting_up:  # undone at once if the world cannot be built
-            setting_up.enter_context(mock.patch.dict(os.environ, FAKE_CREDENTIALS))
+            setting_up.enter_context(mock.patch.dict(os.environ, {**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": self.region}))
             # moto logs every JSONPath miss (IsPresent checks, Catch paths) as an error: not news for a replay.
             moto_log = logging.getLogger("moto")
             setting_up.callback(moto_log.setLevel, moto_log.level)
@@ -169,17 +156,17 @@ class Emulator:
             setting_up.enter_context(
                 patched(
                     self.clock,
-                    self._function_folders.__getitem__,
+                    self._function_folder,
                     self.host.answer,
                     self.completed_lifecycle_actions,
                     _FaultHooks(self),
                 )
             )
             setting_up.callback(self._patches.undo)
-            self.stack = self._create_stack()
+            self._enforce_iam_and_inject_faults()
+            self.stack = self._deploy()
             self._observe_the_group()
             self._observe_the_executions()
-            self._inject_call_faults()
             self._armed = True
             self._exit = setting_up.pop_all()
         return self
@@ -188,195 +175,76 @@ class Emulator:
         with self._exit:
             self.stop_all_executions("the emulator is shutting down")
 
-    def client(self, service: str):
-        """One client per service for every emulator in this process: creating one costs ~40 ms, and moto answers
-        whichever emulator is current (its state is reset on each entry)."""
+    def client(self, service: str, region: str | None = None):
+        """One client per service and region for every emulator in this process: creating one costs ~40 ms, and moto
+        answers whichever emulator is current (its state is reset on each entry). Default: the leaf's region."""
+        key = (service, region or self.region)
         with _CLIENTS_LOCK:
-            if service not in _CLIENTS:
-                _CLIENTS[service] = boto3.client(service, region_name=REGION)
-            return _CLIENTS[service]
+            if key not in _CLIENTS:
+                _CLIENTS[key] = boto3.client(service, region_name=key[1])
+            return _CLIENTS[key]
+
+    @property
+    def digest(self) -> str:
+        """A hash of the templates and assets replayed: the same digest, the same deployment."""
+        return assembly_digest(self.assembly)
+
+    def _function_folder(self, function_name: str) -> str:
+        function = self.deployment.functions.get(function_name)
+        if function is None or function.folder is None:
+            raise TemplateError(f"the emulator cannot run {function_name}: its code is none of functions/* "
+                                "(replay an assembly synthesized from this checkout)")
+        return function.folder
 
     # --- the world a deployed leaf stack holds --------------------------------------------------------------
 
-    def _create_stack(self) -> EmulatedStack:
-        leaf = self.config.leaf
-        ec2, autoscaling = self.client("ec2"), self.client("autoscaling")
-        subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
-        # The ECS-optimized Amazon Linux 2023 AMI, as the launch template uses (a narrow filter: moto knows thousands).
-        image = self._ecs_optimized_image()
-        template = ec2.create_launch_template(
-            LaunchTemplateName=f"{leaf.stack_name}-lt",
-            LaunchTemplateData={"ImageId": image, "InstanceType": leaf.ec2.instance_type},
-        )["LaunchTemplate"]["LaunchTemplateId"]
-        asg_name = auto_scaling_group_name(leaf)
-        autoscaling.create_auto_scaling_group(
-            AutoScalingGroupName=asg_name,
-            LaunchTemplate={"LaunchTemplateId": template, "Version": "$Latest"},
-            MinSize=0,
-            MaxSize=1,
-            DesiredCapacity=0,
-            VPCZoneIdentifier=subnet,
-            Tags=[{"Key": "napstack:leaf", "Value": leaf.name, "PropagateAtLaunch": True}]
-            + [{"Key": key, "Value": value, "PropagateAtLaunch": False} for key, value in leaf_tags(self.config).items()],
-        )
-        # napstack's hook, and the one ECS managed draining adds to the group when the capacity provider is created.
-        for hook_name, heartbeat in ((LIFECYCLE_HOOK_NAME, 300), (ECS_DRAINING_HOOK_NAME, 3600)):
-            autoscaling.put_lifecycle_hook(
-                LifecycleHookName=hook_name,
-                AutoScalingGroupName=asg_name,
-                LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
-                HeartbeatTimeout=heartbeat,
-                DefaultResult="CONTINUE",
-            )
-
-        ecs = self.client("ecs")
-        cluster_arn = ecs.create_cluster(clusterName=leaf.stack_name)["cluster"]["clusterArn"]
-        task_definition_arn = ecs.register_task_definition(
-            family=f"{leaf.stack_name}-task",
-            networkMode="bridge",
-            containerDefinitions=[
-                {
-                    "name": CONTAINER_NAME,
-                    "image": leaf.container.image,
-                    "memory": leaf.container.memory_mib,
-                    "portMappings": [
-                        {"containerPort": port, "hostPort": port, "protocol": mapping.protocol}
-                        for mapping in leaf.container.ports
-                        for port in mapping.ports
-                    ],
-                }
-            ],
-        )["taskDefinition"]["taskDefinitionArn"]
-        service_name = ecs.create_service(
-            cluster=cluster_arn, serviceName=f"{leaf.stack_name}-service", taskDefinition=task_definition_arn, desiredCount=0
-        )["service"]["serviceName"]
-
-        route53 = self.client("route53")
-        zone_id = route53.create_hosted_zone(Name=self.config.base.domain_name, CallerReference=str(uuid.uuid4()))[
-            "HostedZone"
-        ]["Id"].rsplit("/", 1)[-1]
-        topic_arn = self.client("sns").create_topic(Name="napstack-alerts")["TopicArn"]
-
-        role_arn = self.client("iam").create_role(
-            RoleName=f"{leaf.stack_name}-emulated", AssumeRolePolicyDocument="{}"
-        )["Role"]["Arn"]
-        function_name = self._create_function(
-            COUNT_CONNECTIONS, role_arn, count_connections_environment(task_definition_arn, CONTAINER_NAME)
-        )
-        start_function = self._create_function(START_SERVER, role_arn, start_server_environment(REGION))
-        record_function = self._create_function(DNS_RECORD, role_arn, function_environment(DNS_RECORD))
-        self._deploy_record(record_function, zone_id)
-        function_arn = self.client("lambda").get_function(FunctionName=function_name)["Configuration"]["FunctionArn"]
-
-        sfn = self.client("stepfunctions")
-        watchdog_arn = sfn.create_state_machine(
-            name=watchdog_state_machine_name(leaf),
-            roleArn=role_arn,
-            definition=substitute(
-                asl_file("watchdog").read_text(),
-                {"CountConnectionsFunctionArn": function_arn, "AlertTopicArn": topic_arn, "ServerName": leaf.name},
-            ),
-        )["stateMachineArn"]
-        hook_arn = sfn.create_state_machine(
-            name=hook_state_machine_name(leaf),
-            roleArn=role_arn,
-            definition=substitute(
-                asl_file("asg_state_change").read_text(),
-                {
-                    "HookSettingsJson": json_string_body(hook_settings_json(self.config)),
-                    "ClusterArn": cluster_arn,
-                    "ServiceName": service_name,
-                    "HostedZoneId": zone_id,
-                    "RecordName": self.config.dns_name,
-                    "UnavailableIp": UNAVAILABLE_IP,
-                    "WatchdogStateMachineArn": watchdog_arn,
-                    "LifecycleHookName": LIFECYCLE_HOOK_NAME,
-                    "AlertTopicArn": topic_arn,
-                    "ServerName": leaf.name,
-                    "AutoScalingGroupName": asg_name,
-                },
-            ),
-        )["stateMachineArn"]
+    def _deploy(self) -> EmulatedStack:
+        """Every stack of the assembly, as CloudFormation would create it, in moto."""
+        self._create_hosted_zone()
+        self.deployment = EmulatedDeployment(self.assembly, self.client)
+        self.authorizer = Authorizer(self.deployment.policies, self.deployment.managed_policies)  # filled as it deploys
+        self.deployment.deploy()
+        leaf = self.assembly.get(self.config.leaf.stack_name)
+        if leaf is None:
+            raise TemplateError(f"the assembly has no stack {self.config.leaf.stack_name} for {self.config.leaf.name}: "
+                                "was it synthesized from this config?")
+        one = self.deployment.single
+        record = next(c for c in self.deployment.custom_resources if c.type == DNS_RECORD_TYPE)
+        machines = {stack.name: arn for arn, (stack, _) in self.deployment.state_machines.items()}
+        functions = {f.folder: f.name for f in self.deployment.functions.values() if f.folder}
+        cluster = one(leaf, "AWS::ECS::Cluster")
+        service = one(leaf, "AWS::ECS::Service")
         return EmulatedStack(
-            asg_name=asg_name,
-            cluster_arn=cluster_arn,
-            service_name=service_name,
-            task_definition_arn=task_definition_arn,
-            hosted_zone_id=zone_id,
-            record_name=self.config.dns_name,
-            topic_arn=topic_arn,
-            watchdog_arn=watchdog_arn,
-            hook_arn=hook_arn,
-            function_name=function_name,
-            start_function_name=start_function,
-            record_function_name=record_function,
+            asg_name=one(leaf, "AWS::AutoScaling::AutoScalingGroup").ref,
+            cluster_arn=cluster.attributes["Arn"],
+            service_name=service.attributes["Name"],
+            task_definition_arn=one(leaf, "AWS::ECS::TaskDefinition").ref,
+            hosted_zone_id=record.properties["HostedZoneId"],
+            record_name=record.properties["RecordName"],
+            topic_arn=one(None, "AWS::SNS::Topic").ref,
+            watchdog_arn=machines["Watchdog"],
+            hook_arn=machines["AsgStateChangeHook"],
+            function_name=functions[COUNT_CONNECTIONS],
+            start_function_name=functions.get(START_SERVER),
+            record_function_name=functions[DNS_RECORD],
         )
 
-    def _ecs_optimized_image(self) -> str:
-        """The ECS-optimized Amazon Linux 2023 image the launch template boots (the real stack reads it from SSM)."""
+    def _create_hosted_zone(self) -> None:
+        """The config's public zone, which exists before napstack (moto makes up zone ids: this one has the config's)."""
         from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.ec2.models import ec2_backends
-        from moto.ec2.models.amis import Ami
+        from moto.route53.models import route53_backends
 
-        backend = ec2_backends[DEFAULT_ACCOUNT_ID][REGION]
-        image = Ami(backend, ami_id=ECS_AMI_ID, name=ECS_AMI_NAME, owner_id="591542846629", architecture="x86_64")
-        backend.amis[ECS_AMI_ID] = image
-        return ECS_AMI_ID
-
-    def _record_request(self, function_name: str, zone_id: str, request_type: str) -> dict:
-        """What CloudFormation asks the DNS record's custom resource (stacks/dns_record.py) on deploy or delete."""
-        properties = {
-            "ServiceToken": f"arn:aws:lambda:{REGION}:123456789012:function:{function_name}",
-            "HostedZoneId": zone_id,
-            "RecordName": self.config.dns_name,
-            "Ttl": str(self.config.leaf.dns.ttl),
-            "AsleepIp": UNAVAILABLE_IP,
-        }
-        return {
-            "RequestType": request_type,
-            "ServiceToken": properties["ServiceToken"],
-            "ResponseURL": "https://cloudformation-custom-resource-response.invalid/",
-            "StackId": f"arn:aws:cloudformation:{REGION}:123456789012:stack/{self.config.leaf.stack_name}/emulated",
-            "RequestId": str(uuid.uuid4()),
-            "LogicalResourceId": "DnsRecord",
-            "ResourceType": "Custom::NapstackDnsRecord",
-            "ResourceProperties": properties,
-            **({"PhysicalResourceId": self.config.dns_name} if request_type != "Create" else {}),
-        }
-
-    def _invoke_record_function(self, function_name: str, zone_id: str, request_type: str) -> dict:
-        response = self.client("lambda").invoke(
-            FunctionName=function_name, Payload=json.dumps(self._record_request(function_name, zone_id, request_type))
-        )
-        payload = json.loads(response["Payload"].read() or "null")
-        if response.get("FunctionError"):
-            raise RuntimeError(f"the DNS record's {request_type} failed: {payload}")
-        return payload
-
-    def _deploy_record(self, function_name: str, zone_id: str) -> None:
-        """The record exists from the deploy, pointing at the asleep address, as the stack's custom resource makes it."""
-        self._invoke_record_function(function_name, zone_id, "Create")
+        base = self.config.base
+        zone = self.client("route53").create_hosted_zone(Name=base.domain_name, CallerReference=str(uuid.uuid4()))
+        made_up = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+        backend = route53_backends[DEFAULT_ACCOUNT_ID]["aws"]
+        backend.zones[base.hosted_zone_id] = backend.zones.pop(made_up)
+        backend.zones[base.hosted_zone_id].resource_id = base.hosted_zone_id
 
     def delete_record(self) -> dict:
         """What `cdk destroy` does to the record once the hook's rules and state machine are gone."""
-        return self._invoke_record_function(self.stack.record_function_name, self.stack.hosted_zone_id, "Delete")
-
-    def _create_function(self, folder: str, role_arn: str, environment: dict[str, str]) -> str:
-        name = f"{self.config.leaf.stack_name}-{folder}"
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w") as zipped:
-            zipped.writestr("app.py", "# the emulator runs functions/%s in-process\n" % folder)
-        self.client("lambda").create_function(
-            FunctionName=name,
-            Runtime="python3.12",
-            Role=role_arn,
-            Handler="app.handler",
-            Code={"ZipFile": archive.getvalue()},
-            Timeout=60,
-            Environment={"Variables": environment},
-        )
-        self._function_folders[name] = folder
-        return name
+        record = next(c for c in self.deployment.custom_resources if c.type == DNS_RECORD_TYPE)
+        return self.deployment.send(record, "Delete")
 
     # --- EventBridge: the group's events and the hook's rule ------------------------------------------------
 
@@ -398,26 +266,20 @@ class Emulator:
             raised += [  # Auto Scaling emits one lifecycle event per hook
                 asg_events.terminate_lifecycle_action(group.name, instance_id, hook_name, now)
                 for instance_id in sorted(before - after)
-                for hook_name in TERMINATE_HOOKS
+                for hook_name in sorted(
+                    hook["LifecycleHookName"]
+                    for hook in emulator.deployment.hooks.get(group.name, [])
+                    if hook["LifecycleTransition"] == "autoscaling:EC2_INSTANCE_TERMINATING"
+                )
             ]
             if raised:
                 emulator.deliver_after_latency(raised)
 
         self._patches.set(FakeAutoScalingGroup, "set_desired_capacity", set_desired_capacity)
 
-    @staticmethod
-    def rules_for(group_name: str, cluster_arn: str, watchdog_arn: str, target: str = "hook") -> list[tuple[dict, str]]:
-        """(event pattern, target) for each rule the leaf stack deploys (stacks/asg_state_change_hook.py)."""
-        patterns = (
-            asg_launch_pattern(group_name),
-            asg_terminate_pattern(group_name),
-            ecs_crash_pattern(cluster_arn),
-            watchdog_ended_pattern(watchdog_arn),
-        )
-        return [(pattern, target) for pattern in patterns]
-
-    def rules(self) -> list[tuple[dict, str]]:
-        return self.rules_for(self.stack.asg_name, self.stack.cluster_arn, self.stack.watchdog_arn, self.stack.hook_arn)
+    def rules(self) -> list[tuple[dict, dict]]:
+        """(event pattern, target) for each target of each enabled rule the templates deploy."""
+        return [(rule.pattern, target) for rule in self.deployment.rules for target in rule.targets]
 
     def _observe_the_executions(self) -> None:
         """Step Functions sends an "Execution Status Change" event when an execution ends; moto does not, so we do
@@ -457,15 +319,19 @@ class Emulator:
         if action == "lost":
             self.stack.deliveries.append(Delivery(self.clock.now(), event, None, error="lost (injected fault)"))
             return None
-        started = None
+        started, error = None, None
         for _ in range(2 if action == "duplicate" else 1):
             for pattern, target in self.rules():
                 if EventPattern.load(json.dumps(pattern)).matches_event(event):
                     with self.emulators_own_calls():  # EventBridge's call, not napstack's: no injected fault
-                        started = self.client("stepfunctions").start_execution(
-                            stateMachineArn=target, input=json.dumps(event)
-                        )["executionArn"]
-            self.stack.deliveries.append(Delivery(self.clock.now(), event, started))
+                        try:  # as the rule's role, which must be allowed to start the target
+                            sfn = self.client("stepfunctions")
+                            request = {"stateMachineArn": target["Arn"], "input": json.dumps(event)}
+                            self.authorizer.check(target.get("RoleArn", ""), "events", sfn, "StartExecution", request)
+                            started = sfn.start_execution(**request)["executionArn"]
+                        except ClientError as failed:  # EventBridge retries, then drops the event
+                            error = f"FailedInvocation: {failed}"
+            self.stack.deliveries.append(Delivery(self.clock.now(), event, started, error=error))
         return started
 
     @contextlib.contextmanager
@@ -483,14 +349,28 @@ class Emulator:
             return False
         return in_a_handler() or self.clock.in_participant()
 
-    def _inject_call_faults(self) -> None:
-        """Every AWS call napstack makes asks the fault plan first; a fault raises what botocore would raise."""
+    def _role_of(self, principal: tuple[str, str]) -> tuple[str, str]:
+        """(role ARN, session name) of a function or a state machine."""
+        kind, name = principal
+        if kind == "function":
+            return self.deployment.functions[name].role_arn, name
+        return self.deployment.state_machines[name][1], name.rsplit(":", 1)[-1]
+
+    def _enforce_iam_and_inject_faults(self) -> None:
+        """Every AWS call napstack makes is authorized with its role's policies, then asks the fault plan; a denial
+        or a fault raises what botocore would raise."""
         from botocore.client import BaseClient
 
         original = BaseClient._make_api_call
         emulator = self
 
         def make_api_call(client, operation_name, api_params):
+            principal = calling_principal()
+            if principal and not getattr(emulator._emulator_calls, "depth", 0):
+                # A request is validated before it is authorized: a malformed one never reaches IAM.
+                validate_parameters(api_params, client.meta.service_model.operation_model(operation_name).input_shape)
+                role, session = emulator._role_of(principal)
+                emulator.authorizer.check(role, session, client, operation_name, api_params)
             if emulator._armed and emulator._napstack_is_calling():
                 service = client.meta.service_model.service_name
                 code = emulator.faults.call_error(service, operation_name, emulator.clock.now())
@@ -513,11 +393,26 @@ class Emulator:
             self.client("stepfunctions").stop_execution(executionArn=arn, cause=self.stop_causes[arn])
 
     def _deliver_log_subscription(self, event: dict) -> str | None:
-        """The query-log group's subscription filter invokes start_server with the payload as it is."""
-        if not self.config.base.start_on_lookup:  # no Napstack-Start: nothing reads the query logs
-            self.stack.deliveries.append(Delivery(self.clock.now(), event, None, error="StartOnLookup is false"))
+        """The query-log group's subscription filter invokes its function with the payload as it is, if the
+        function's resource policy lets CloudWatch Logs invoke it."""
+        subscription = next(iter(self.deployment.subscriptions), None)
+        if subscription is None:  # no Napstack-Start: nothing reads the query logs
+            error = "no subscription filter reads the query logs (StartOnLookup is false)"
+            self.stack.deliveries.append(Delivery(self.clock.now(), event, None, error=error))
             return None
-        response = self.client("lambda").invoke(FunctionName=self.stack.start_function_name, Payload=json.dumps(event))
+        if subscription.pattern:
+            raise TemplateError(f"the emulator passes every query-log line on; the filter pattern "
+                                f"{subscription.pattern!r} of {subscription.log_group} is not emulated")
+        allowed = any(
+            p.get("Principal") == "logs.amazonaws.com" and p.get("FunctionName") == subscription.destination_arn
+            for p in self.deployment.permissions
+        )
+        if not allowed:
+            error = f"CloudWatch Logs may not invoke {subscription.destination_arn}: no Lambda permission for logs.amazonaws.com"
+            self.stack.deliveries.append(Delivery(self.clock.now(), event, None, error=error))
+            return None
+        region = subscription.destination_arn.split(":")[3]
+        response = self.client("lambda", region).invoke(FunctionName=subscription.destination_arn, Payload=json.dumps(event))
         payload = json.loads(response["Payload"].read() or "null")
         error = f"{payload.get('errorType')}: {payload.get('errorMessage')}" if response.get("FunctionError") else None
         self.stack.deliveries.append(
@@ -541,7 +436,7 @@ class Emulator:
         from moto.autoscaling.models import autoscaling_backends
         from moto.core import DEFAULT_ACCOUNT_ID
 
-        autoscaling_backends[DEFAULT_ACCOUNT_ID][REGION].autoscaling_groups[self.stack.asg_name].desired_capacity = capacity
+        autoscaling_backends[DEFAULT_ACCOUNT_ID][self.region].autoscaling_groups[self.stack.asg_name].desired_capacity = capacity
 
     def instance_ids(self) -> list[str]:
         group = self.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[self.stack.asg_name])
@@ -576,7 +471,7 @@ class Emulator:
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-        events = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID][REGION].get_execution_history(execution_arn)["events"]
+        events = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID][self.region].get_execution_history(execution_arn)["events"]
         return [
             {**event, "type": getattr(event["type"], "value", event["type"]), "timestamp": _moment(event["timestamp"])}
             for event in events

@@ -10,7 +10,6 @@ import boto3
 import botocore.httpsession
 import pytest
 
-from napstack.asl import asl_file, placeholders
 from napstack.config import load_config
 from napstack.emulator.clock import SimulatedClock
 from napstack.emulator.moto_gaps import RealEndpointBlocked, _Patches, block_real_endpoints
@@ -81,28 +80,6 @@ def test_every_execution_is_stopped_on_exit(config):
         clock = emulator.clock
     assert "RUNNING" not in statuses.values() and "ABORTED" in statuses.values(), statuses
     assert not clock.busy
-
-
-@pytest.mark.parametrize("nested,asl", [("Watchdog", "watchdog"), ("AsgStateChangeHook", "asg_state_change")])
-def test_stack_and_emulator_fill_the_same_placeholders(leaf, nested, asl):
-    machine = next(
-        r for r in leaf.nested[nested].resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"
-    )
-    assert set(machine["Properties"]["DefinitionSubstitutions"]) == placeholders(asl_file(asl).read_text())
-
-
-def test_the_emulated_rule_is_the_deployed_rule(leaf):
-    rules = [r for r in leaf.nested["AsgStateChangeHook"].resources.values() if r["Type"] == "AWS::Events::Rule"]
-    deployed = sorted((r["Properties"]["EventPattern"] for r in rules), key=lambda p: (p["source"], p["detail-type"]))
-    emulated = sorted((p for p, _ in Emulator.rules_for("GROUP", "CLUSTER", "WATCHDOG")), key=lambda p: (p["source"], p["detail-type"]))
-    assert len(deployed) == len(emulated)
-    for pattern, expected in zip(deployed, emulated):
-        # Equal but for the group name and cluster ARN, which are CloudFormation references when deployed.
-        assert {k: v for k, v in pattern.items() if k != "detail"} == {k: v for k, v in expected.items() if k != "detail"}
-        assert set(pattern["detail"]) == set(expected["detail"])
-        for key, value in expected["detail"].items():
-            if value not in (["GROUP"], ["CLUSTER"], ["WATCHDOG"]):
-                assert pattern["detail"][key] == value
 
 
 def run_cli(*args):

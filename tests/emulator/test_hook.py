@@ -9,7 +9,8 @@ from napstack.config import load_config
 from napstack.emulator import events as asg_events
 from napstack.emulator.replay import _as_if_launched, _dns_value, _notifications
 from napstack.emulator.scenario import Scenario
-from napstack.emulator.world import LIFECYCLE_HOOK_NAME, Emulator
+from napstack.emulator.world import Emulator
+from napstack.settings import LIFECYCLE_HOOK_NAME
 from napstack.settings import UNAVAILABLE_IP
 from tests.conftest import ROOT
 
@@ -166,15 +167,16 @@ def test_an_event_the_hook_does_not_handle_fails_fast_with_no_side_effects(confi
         assert emulator.completed_lifecycle_actions == []
 
 
-def test_stopping_the_server_stops_the_running_watchdog_whichever_execution_of_its_chain(config, monkeypatch):
+def test_stopping_the_server_stops_the_running_watchdog_whichever_execution_of_its_chain(config, monkeypatch, tmp_path):
     import napstack.settings as settings_module
     from napstack.emulator.scenario import CheckReport
+    from napstack.synth import synthesize
 
     original = settings_module.watchdog_settings
     # A watchdog that continues as a new execution every 10 checks, so a 30-minute session is a chain.
     monkeypatch.setattr(settings_module, "watchdog_settings", lambda c: {**original(c), "ChecksPerExecution": 10})
     players = Scenario(checks=[CheckReport(tcp=1, repeat=10_000)])
-    with Emulator(config, players) as emulator:
+    with Emulator(config, players, assembly=synthesize(config, tmp_path / "cdk.out")) as emulator:
         emulator.set_desired_capacity(1)
         emulator.run_until_settled(timedelta(minutes=30, seconds=30), stop_at_limit=False)
         emulator.set_desired_capacity(0)  # someone stops it in the console
