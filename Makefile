@@ -38,7 +38,7 @@ synth: setup
 # watchdog scales down after its idle checks, the hook resets DNS and ECS. No AWS account needed.
 demo: synth
 	$(PY) -m napstack dns-lookup-event --config "$(CONFIG)" > cdk.out/demo-dns-lookup.json
-	$(PY) -m napstack replay cdk.out/demo-dns-lookup.json --config "$(CONFIG)" \
+	$(PY) -m napstack replay cdk.out/demo-dns-lookup.json --config "$(CONFIG)" --assembly cdk.out \
 		--scenario events/scenarios/evening-session.yaml
 
 test: setup

@@ -21,6 +21,7 @@ class StackTemplate:
     logical_id: str | None = None  # of the AWS::CloudFormation::Stack resource in its parent
     parent: "StackTemplate | None" = field(default=None, repr=False)
     assets: dict[str, Path] = field(default_factory=dict, repr=False)  # object key -> file or folder in cdk.out
+    file: Path | None = None  # the template's file in cdk.out
 
     @property
     def resources(self) -> dict:
@@ -63,7 +64,7 @@ def _assets(cdk_out: Path, stack_name: str) -> dict[str, Path]:
 
 def _load(cdk_out: Path, name: str, template_file: Path, assets: dict, region: str, parent=None, logical_id=None):
     stack = StackTemplate(name, json.loads(template_file.read_text()), region=region, logical_id=logical_id,
-                          parent=parent, assets=assets)
+                          parent=parent, assets=assets, file=template_file)
     for child_id, resource in stack.resources.items():
         if resource["Type"] != "AWS::CloudFormation::Stack":
             continue
@@ -78,16 +79,17 @@ def load_assembly(cdk_out: str | Path) -> dict[str, StackTemplate]:
     cdk_out = Path(cdk_out)
     try:
         manifest = json.loads((cdk_out / "manifest.json").read_text())
-    except (OSError, ValueError) as error:
-        raise AssemblyError(f"{cdk_out} is not a synthesized cloud assembly ({error})") from None
-    stacks = {}
-    for name, artifact in manifest["artifacts"].items():
-        if artifact["type"] != "aws:cloudformation:stack":
-            continue
-        region = str(artifact.get("environment", "")).rsplit("/", 1)[-1]
-        template = cdk_out / artifact["properties"]["templateFile"]
-        stacks[name] = _load(cdk_out, name, template, _assets(cdk_out, name), region)
-    return stacks
+        stacks = {}
+        for name, artifact in manifest["artifacts"].items():
+            if artifact["type"] != "aws:cloudformation:stack":
+                continue
+            region = str(artifact.get("environment", "")).rsplit("/", 1)[-1]
+            template = cdk_out / artifact["properties"]["templateFile"]
+            stacks[name] = _load(cdk_out, name, template, _assets(cdk_out, name), region)
+        return stacks
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:  # JSON errors are ValueErrors
+        raise AssemblyError(f"{cdk_out} is not a cloud assembly napstack can read ({type(error).__name__}: {error}); "
+                            "synthesize it again with `make synth`") from None
 
 
 def assembly_digest(stacks: dict[str, StackTemplate]) -> str:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from napstack import __version__
+from napstack.assembly import AssemblyError
 from napstack.config import ConfigError, load_config
 from napstack.reference import write_generated_files
 from napstack.summary import summarize
@@ -51,6 +52,7 @@ def _replay(args: argparse.Namespace) -> int:
     import json as json_module
 
     from napstack.emulator.replay import EventError, load_event, replay, validate_event
+    from napstack.emulator.template import TemplateError
     from napstack.emulator.report import render
     from napstack.emulator.faults import FaultError, load_faults
     from napstack.emulator.scenario import ScenarioError, load_scenario
@@ -59,7 +61,8 @@ def _replay(args: argparse.Namespace) -> int:
     try:
         event = load_event(args.event)
         if args.live is not None:
-            ignored = [name for name, value in (("--scenario", args.scenario), ("--faults", args.faults)) if value]
+            local_only = (("--scenario", args.scenario), ("--faults", args.faults), ("--assembly", args.assembly))
+            ignored = [name for name, value in local_only if value]
             if ignored or args.max_hours != DEFAULT_MAX_HOURS:
                 print(f"napstack: {', '.join(ignored) or '--max-hours'} only apply to a local replay, not to --live",
                       file=sys.stderr)
@@ -70,7 +73,14 @@ def _replay(args: argparse.Namespace) -> int:
             return _replay_live(args.live, args.yes, validate_event(event))
         scenario = load_scenario(args.scenario)
         faults = load_faults(args.faults)
-        result = replay(config, event, scenario, max_hours=args.max_hours, faults=faults)
+        assembly = _assembly(args.assembly, config) if args.assembly else None
+        result = replay(config, event, scenario, max_hours=args.max_hours, faults=faults, assembly=assembly)
+    except AssemblyError as error:
+        print(f"napstack: {error}", file=sys.stderr)
+        return 2
+    except TemplateError as error:  # what CloudFormation or Step Functions would refuse at deploy
+        print(f"napstack: the assembly would not deploy: {error}", file=sys.stderr)
+        return 1
     except EventError as error:
         print(f"napstack: {args.event}: {error}", file=sys.stderr)
         return 2
@@ -86,6 +96,17 @@ def _replay(args: argparse.Namespace) -> int:
         for error in result.function_errors:
             print(f"napstack: {error}", file=sys.stderr)
     return 0 if result.succeeded else 1
+
+
+def _assembly(folder: str, config) -> Path:
+    """A cdk.out that holds the config's leaf stack, or an AssemblyError that says what to do."""
+    from napstack.assembly import load_assembly
+
+    stacks = load_assembly(folder)
+    if config.leaf.stack_name not in stacks:
+        raise AssemblyError(f"{folder} holds no stack {config.leaf.stack_name} (it holds {', '.join(stacks) or 'none'}): "
+                            f"synthesize it from {config.leaf.name}'s config (make synth CONFIG=...)")
+    return Path(folder)
 
 
 def _replay_live(stack_name: str, confirmed: bool, event: dict) -> int:
@@ -333,6 +354,8 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("--scenario", help="YAML: what the instance reports at each watchdog check")
     replay.add_argument("--faults", help="YAML: faults the emulated AWS produces (see events/faults/)")
     replay.add_argument("--json", action="store_true", help="print one JSON object instead of the timeline")
+    replay.add_argument("--assembly", metavar="CDK_OUT",
+                        help="replay this synthesized cloud assembly (default: the config's, synthesized in-process)")
     replay.add_argument(
         "--max-hours", type=_max_hours, default=DEFAULT_MAX_HOURS, help="stop executions still running after this much simulated time"
     )
@@ -348,3 +371,6 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except ConfigError as error:  # every command that reads a config reports its problems the same way
         return report_config_error(error)
+    except BrokenPipeError:  # `napstack replay ... | head`: the reader has what it wanted
+        sys.stderr.close()
+        return 0

@@ -42,6 +42,7 @@ def cache_folder() -> Path:
 
 def synthesize(config: NapstackConfig, outdir: Path) -> Path:
     """`cdk synth` for `config` into `outdir`, with cdk.json's context, without CloudFormation validation or nag."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # before jsii starts node
     import aws_cdk as cdk
 
     from napstack.app_builder import build_app

@@ -100,7 +100,8 @@ def run_host_check(
             Parameters={"commands": script_commands(game), "executionTimeout": ["20"]},
         )["Command"]
     except ssm.exceptions.ClientError as error:
-        raise HostCheckFailed(f"SendCommandFailed: {error.response['Error']['Code']}") from None
+        failed = error.response["Error"]  # the message names what was refused (an IAM denial: action, resource, role)
+        raise HostCheckFailed(f"SendCommandFailed: {failed['Code']}: {failed.get('Message', '')}".rstrip(": ")) from None
     while True:
         try:
             invocation = ssm.get_command_invocation(CommandId=command["CommandId"], InstanceId=instance_id)

@@ -10,6 +10,7 @@ emulator cannot evaluate, fails as `NapstackEmulatorGap` instead of being let th
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Callable
@@ -166,7 +167,8 @@ def _decision(documents: list[dict], action: str, target: Target) -> PermissionR
 
 
 def _error(client, operation: str, code: str, message: str) -> ClientError:
-    response = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    response = {"Error": {"Code": code, "Message": message},
+                "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": str(uuid.uuid4())}}
     return client.exceptions.from_code(code)(response, operation)
 
 

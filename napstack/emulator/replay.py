@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import binascii
+import re
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 from napstack.config import NapstackConfig
@@ -75,6 +77,7 @@ class ReplayResult:
     rule_matched: bool = field(default=False)
     function_errors: list[str] = field(default_factory=list)
     faults_injected: int = 0
+    deployment: dict = field(default_factory=dict)  # what was replayed: stacks, templates' digest, where from
 
     @property
     def succeeded(self) -> bool:
@@ -300,6 +303,16 @@ def _report(emulator: Emulator, execution: dict) -> tuple[ExecutionReport, list[
             if details["name"] not in QUIET_STATES:
                 text = _detail(details["name"], "entered", json.loads(details.get("input") or "{}"))
                 rows.append(TimelineRow(stamp, short, execution["name"], details["name"], text))
+        elif kind == "TaskFailed" and states:  # what AWS answered; the state's Retry or Catch decides what follows
+            details = event["taskFailedEventDetails"]
+            cause = re.sub(r", Request ID: [^)]*", "", str(details.get("cause")))  # retries differ only there
+            text = f"failed: {details.get('error')}: {cause}"
+            previous = rows[-1] if rows else None
+            if previous and previous.state == states[-1] and previous.detail.split(" (attempt")[0] == text:
+                attempt = int(previous.detail.rsplit("(attempt ", 1)[-1].rstrip(")")) if "(attempt " in previous.detail else 1
+                previous.detail = f"{text} (attempt {attempt + 1})"
+            else:
+                rows.append(TimelineRow(stamp, short, execution["name"], states[-1], text))
         elif kind.endswith("StateExited") and event["stateExitedEventDetails"]["name"] == "CountConnections":
             details = event["stateExitedEventDetails"]
             text = _detail(details["name"], "exited", json.loads(details.get("output") or "{}"))
@@ -329,7 +342,7 @@ def _notifications(emulator: Emulator) -> list[str]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.sns.models import sns_backends
 
-    topic = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[emulator.stack.topic_arn]
+    topic = sns_backends[DEFAULT_ACCOUNT_ID][emulator.stack.topic_arn.split(":")[3]].topics[emulator.stack.topic_arn]
     return [subject or message for _, message, subject, _, _ in topic.sent_notifications]
 
 
@@ -355,6 +368,9 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
         other_hook = _other_hooks_action(delivery)
         if other_hook:
             left_to_their_hooks.append(TimelineRow(stamp, "rules", "-", "LeftToItsHook", other_hook))
+        if delivery.refused:  # a rule's role or a function's resource policy that does not allow the delivery
+            function_errors.append(delivery.error)
+            rows.append(TimelineRow(stamp, "rules", "-", "FailedInvocation", delivery.error))
         if delivery.started != START_SERVER:
             continue
         if delivery.error:
@@ -391,6 +407,7 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
         rule_matched=rule_matched,
         function_errors=function_errors,
         faults_injected=len(emulator.faults.fired),
+        deployment=emulator.deployment_summary(),
     )
 
 
@@ -400,17 +417,19 @@ def replay(
     scenario: Scenario | None = None,
     max_hours: float = 72,
     faults: FaultPlan | None = None,
+    assembly: Path | None = None,
 ) -> ReplayResult:
-    """Send `event` through the leaf stack's rules and run every execution it causes to its end."""
+    """Send `event` through the leaf stack's rules and run every execution it causes to its end, in the world the
+    assembly deploys (`assembly`: a cdk.out; default: the config's, synthesized in-process)."""
     event = validate_event(json.loads(json.dumps(event)))
     start = _event_time(event) or datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc)
     notes: list[str] = []
-    with Emulator(config, scenario, start=start, faults=faults) as emulator:
+    with Emulator(config, scenario, start=start, faults=faults, assembly=assembly) as emulator:
         event = _bind(emulator, event, notes)
         started = emulator.deliver(event)
         if not started and "awslogs" in event and not config.base.start_on_lookup:
             notes.append("StartOnLookup is false in the base config: Napstack-Start is not deployed, nothing reads query logs")
-        elif not started:
+        elif not started and not any(delivery.refused for delivery in emulator.stack.deliveries):
             notes.append("no rule of this stack matched the event: nothing ran")
         emulator.run_until_settled(timedelta(hours=max_hours))
         return collect(emulator, notes, start, bool(started))

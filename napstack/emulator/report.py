@@ -26,6 +26,9 @@ def _merged(rows: list[TimelineRow]) -> list[TimelineRow]:
 
 def render(result: ReplayResult) -> str:
     lines = [f"replay of {result.dns_name}, simulated from {result.started_at}"]
+    if result.deployment:
+        lines.append(f"  deployed: {', '.join(result.deployment['stacks'])}; templates {result.deployment['digest']}"
+                     f" from {result.deployment['assembly']}")
     lines += [f"  note: {note}" for note in result.notes]
     lines.append("")
     width = max((len(row.state) for row in result.timeline), default=10)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 from botocore.validate import validate_parameters
 from moto import mock_aws
 from moto.events.models import EventPattern
@@ -62,6 +62,7 @@ class Delivery:
     started: str | None
     result: dict | None = None
     error: str | None = None
+    refused: bool = False  # IAM or a resource policy refused the delivery (not a fault, not "nothing reads it")
 
 
 @dataclass
@@ -184,10 +185,14 @@ class Emulator:
                 _CLIENTS[key] = boto3.client(service, region_name=key[1])
             return _CLIENTS[key]
 
-    @property
-    def digest(self) -> str:
-        """A hash of the templates and assets replayed: the same digest, the same deployment."""
-        return assembly_digest(self.assembly)
+    def deployment_summary(self) -> dict:
+        """Which stacks were deployed from where, and a hash of their templates and assets: the same digest, the
+        same deployment."""
+        return {
+            "stacks": [f"{name} ({len(top.walk()) - 1} nested)" if top.nested else name for name, top in self.assembly.items()],
+            "digest": assembly_digest(self.assembly),
+            "assembly": str(self.assembly_folder),
+        }
 
     def _function_folder(self, function_name: str) -> str:
         function = self.deployment.functions.get(function_name)
@@ -330,8 +335,8 @@ class Emulator:
                             self.authorizer.check(target.get("RoleArn", ""), "events", sfn, "StartExecution", request)
                             started = sfn.start_execution(**request)["executionArn"]
                         except ClientError as failed:  # EventBridge retries, then drops the event
-                            error = f"FailedInvocation: {failed}"
-            self.stack.deliveries.append(Delivery(self.clock.now(), event, started, error=error))
+                            error = f"{target['Arn'].rsplit(':', 1)[-1]} not started: {failed}"
+            self.stack.deliveries.append(Delivery(self.clock.now(), event, started, error=error, refused=bool(error)))
         return started
 
     @contextlib.contextmanager
@@ -356,6 +361,22 @@ class Emulator:
             return self.deployment.functions[name].role_arn, name
         return self.deployment.state_machines[name][1], name.rsplit(":", 1)[-1]
 
+    @staticmethod
+    def _validate(principal: tuple[str, str], client, operation_name: str, api_params: dict) -> None:
+        """A handler's boto3 raises ParamValidationError before sending, as in Lambda; a state machine's task gets
+        the service's validation error (Step Functions calls the API, no SDK checks in between)."""
+        try:
+            validate_parameters(api_params, client.meta.service_model.operation_model(operation_name).input_shape)
+        except ParamValidationError as invalid:
+            if principal[0] == "function":
+                raise
+            protocol = client.meta.service_model.protocol
+            code = {"query": "ValidationError", "ec2": "InvalidParameterValue", "rest-xml": "InvalidInput"}.get(
+                protocol, "ValidationException")
+            response = {"Error": {"Code": code, "Message": str(invalid.kwargs.get("report", invalid))},
+                        "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": str(uuid.uuid4())}}
+            raise client.exceptions.from_code(code)(response, operation_name) from None
+
     def _enforce_iam_and_inject_faults(self) -> None:
         """Every AWS call napstack makes is authorized with its role's policies, then asks the fault plan; a denial
         or a fault raises what botocore would raise."""
@@ -368,7 +389,7 @@ class Emulator:
             principal = calling_principal()
             if principal and not getattr(emulator._emulator_calls, "depth", 0):
                 # A request is validated before it is authorized: a malformed one never reaches IAM.
-                validate_parameters(api_params, client.meta.service_model.operation_model(operation_name).input_shape)
+                emulator._validate(principal, client, operation_name, api_params)
                 role, session = emulator._role_of(principal)
                 emulator.authorizer.check(role, session, client, operation_name, api_params)
             if emulator._armed and emulator._napstack_is_calling():
@@ -409,7 +430,7 @@ class Emulator:
         )
         if not allowed:
             error = f"CloudWatch Logs may not invoke {subscription.destination_arn}: no Lambda permission for logs.amazonaws.com"
-            self.stack.deliveries.append(Delivery(self.clock.now(), event, None, error=error))
+            self.stack.deliveries.append(Delivery(self.clock.now(), event, None, error=error, refused=True))
             return None
         region = subscription.destination_arn.split(":")[3]
         response = self.client("lambda", region).invoke(FunctionName=subscription.destination_arn, Payload=json.dumps(event))
