@@ -65,20 +65,23 @@ class _Sink(io.TextIOBase):
         return len(text)
 
 
-def _load_handler(function_name: str, region: str, sink: _Sink) -> Callable:
-    """functions/<name>/app.py's handler, imported once per region (its clients are created at import, in the
-    region Lambda gives the function)."""
+def _load_handler(function_name: str, handler: str, region: str, sink: _Sink) -> Callable:
+    """The function's `handler` ("app.handler": functions/<name>/app.py, its `handler`), imported once per region
+    (its clients are created at import, in the region Lambda gives the function)."""
+    module_file, _, attribute = handler.rpartition(".")
     folder = FUNCTIONS_DIR / function_name
     module_name = f"napstack_function_{function_name}" + ("" if region == "us-east-1" else f"_{region.replace('-', '_')}")
+    if module_file != "app":
+        module_name += f"_{module_file}"
     if module_name not in sys.modules:
         if str(folder) not in sys.path:
             sys.path.insert(0, str(folder))
-        spec = importlib.util.spec_from_file_location(module_name, folder / "app.py")
+        spec = importlib.util.spec_from_file_location(module_name, folder / f"{module_file}.py")
         module = importlib.util.module_from_spec(spec)
         with contextlib.redirect_stdout(sink):  # Powertools binds its log stream at import
             spec.loader.exec_module(module)
         sys.modules[module_name] = module
-    return sys.modules[module_name].handler
+    return getattr(sys.modules[module_name], attribute)
 
 
 _CALLER = threading.local()
@@ -158,7 +161,7 @@ def run_handlers_in_process(
                     return json.dumps({"errorType": injected, "errorMessage": f"{injected} (injected fault)"}), True, ""
                 with contextlib.redirect_stdout(sink), warnings.catch_warnings(), calls_as(("function", self.function_name)):
                     warnings.simplefilter("ignore")  # e.g. Powertools' "no metrics" on a check without counts
-                    handler = _load_handler(folder, region, sink)
+                    handler = _load_handler(folder, self.handler, region, sink)
                     if first_call:  # once per emulator: the patch holds until the emulator exits
                         _simulate_time_in(patches, folder, simulated_time)
                         simulated_folders.add(folder)
