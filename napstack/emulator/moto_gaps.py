@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _datetime
 import functools
+import hashlib
 import importlib.util
 import io
 import json
@@ -65,14 +66,13 @@ class _Sink(io.TextIOBase):
         return len(text)
 
 
-def _load_handler(function_name: str, handler: str, region: str, sink: _Sink) -> Callable:
-    """The function's `handler` ("app.handler": functions/<name>/app.py, its `handler`), imported once per region
-    (its clients are created at import, in the region Lambda gives the function)."""
+def _load_handler(function_name: str, handler: str, environment: dict[str, str], sink: _Sink) -> Callable:
+    """The function's `handler` ("app.handler": functions/<name>/app.py, its `handler`), imported once per
+    environment, as Lambda does: its clients are created at import, from the region and variables it is given."""
     module_file, _, attribute = handler.rpartition(".")
     folder = FUNCTIONS_DIR / function_name
-    module_name = f"napstack_function_{function_name}" + ("" if region == "us-east-1" else f"_{region.replace('-', '_')}")
-    if module_file != "app":
-        module_name += f"_{module_file}"
+    key = hashlib.sha256(json.dumps(sorted(environment.items())).encode()).hexdigest()[:12]
+    module_name = f"napstack_function_{function_name}_{module_file}_{key}"
     if module_name not in sys.modules:
         if str(folder) not in sys.path:
             sys.path.insert(0, str(folder))
@@ -161,7 +161,7 @@ def run_handlers_in_process(
                     return json.dumps({"errorType": injected, "errorMessage": f"{injected} (injected fault)"}), True, ""
                 with contextlib.redirect_stdout(sink), warnings.catch_warnings(), calls_as(("function", self.function_name)):
                     warnings.simplefilter("ignore")  # e.g. Powertools' "no metrics" on a check without counts
-                    handler = _load_handler(folder, self.handler, region, sink)
+                    handler = _load_handler(folder, self.handler, {**(self.environment_vars or {}), "AWS_REGION": region}, sink)
                     if first_call:  # once per emulator: the patch holds until the emulator exits
                         _simulate_time_in(patches, folder, simulated_time)
                         simulated_folders.add(folder)
