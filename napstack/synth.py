@@ -54,14 +54,22 @@ def synthesize(config: NapstackConfig, outdir: Path) -> Path:
     return outdir
 
 
+def assembly_key(config: NapstackConfig) -> str:
+    """The same key for the same config and sources, another one when either changes."""
+    return hashlib.sha256((_sources_digest() + config.model_dump_json()).encode()).hexdigest()[:24]
+
+
 def cached_assembly(config: NapstackConfig) -> Path:
     """The config's assembly, synthesized once for these sources and this config."""
-    key = hashlib.sha256((_sources_digest() + config.model_dump_json()).encode()).hexdigest()[:24]
+    key = assembly_key(config)
     folder = cache_folder() / key
     if (folder / "manifest.json").is_file():
         return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=folder.parent))
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=folder.parent))
+    except OSError:  # no cache to write to (read-only home): synthesize for this run only
+        return synthesize(config, Path(tempfile.mkdtemp(prefix="napstack-cdk.out-")))
     try:
         synthesize(config, staging)
         staging.rename(folder)  # whole or not at all; another process may have won the race
