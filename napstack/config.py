@@ -238,6 +238,28 @@ class EfsConfig(_Model):
         return self
 
 
+QUERY_TRANSPORTS = {"minecraft-java": "tcp", "minecraft-bedrock": "udp", "a2s": "udp"}
+
+
+class QueryConfig(_Model):
+    """Ask the game how many players are online, as a player's client does, instead of counting connections."""
+
+    protocol: Literal["minecraft-java", "minecraft-bedrock", "a2s"] = Field(
+        description="minecraft-java: Server List Ping (TCP); minecraft-bedrock: RakNet ping (UDP); a2s: Steam's "
+        "A2S_INFO/A2S_PLAYER (UDP: Valheim, ARK, Rust, CS2, 7 Days to Die, Project Zomboid, Enshrouded ...)."
+    )
+    port: int | None = Field(
+        default=None, ge=1, le=65535, strict=True,
+        description="The port the query answers on, one of Container.Ports with the protocol's transport (default: "
+        "the first such port). Valheim answers A2S on its game port + 1.",
+    )
+    timeout_seconds: float = Field(default=2, ge=0.2, le=10, description="Seconds to wait for the answer.")
+
+    @property
+    def transport(self) -> str:
+        return QUERY_TRANSPORTS[self.protocol]
+
+
 class WatchdogConfig(_Model):
     protocol: Literal["tcp", "udp"] | None = Field(
         default=None, description="What counts as a player: tcp connections or udp packets (default: the first port's)."
@@ -259,6 +281,9 @@ class WatchdogConfig(_Model):
         "earlier, at the first check where the game listens or has a player."
     )
     max_uptime: MaxUptimeConfig = Field(default_factory=MaxUptimeConfig, description="Guard against all-night servers.")
+    query: QueryConfig | None = Field(
+        default=None, description="Count players by asking the game (when it answers) instead of counting connections."
+    )
 
 
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
@@ -408,6 +433,25 @@ class LeafConfig(_Model):
         if self.watchdog.protocol and not self.all_ports(self.watchdog.protocol):
             raise ValueError(f"Watchdog.Protocol {self.watchdog.protocol}: no Container.Ports use that protocol")
         return self
+
+    @model_validator(mode="after")
+    def _query_port_is_open(self):
+        query = self.watchdog.query
+        if query is None:
+            return self
+        ports = self.all_ports(query.transport)
+        if not ports:
+            raise ValueError(f"Watchdog.Query: {query.protocol} answers over {query.transport}, and no Container.Ports use "
+                             f"{query.transport}: map the query port (e.g. {{Port: ..., Protocol: {query.transport}}})")
+        if query.port is not None and query.port not in ports:
+            raise ValueError(f"Watchdog.Query.Port {query.port}/{query.transport} is not one of Container.Ports: the "
+                             "security group opens only those, so the query would never be answered; add it to Ports")
+        return self
+
+    @property
+    def query_port(self) -> int | None:
+        query = self.watchdog.query
+        return None if query is None else query.port or self.all_ports(query.transport)[0]
 
     def all_ports(self, protocol: str | None = None) -> list[int]:
         return [p for m in self.container.ports if protocol in (None, m.protocol) for p in m.ports]

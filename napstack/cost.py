@@ -165,6 +165,15 @@ def estimate(
     return Estimate(region, leaf.ec2.instance_type, hours, sessions, stored_gb, lines, asleep)
 
 
+def hourly_while_up(config: NapstackConfig, region: str, prices: dict | None = None) -> float | None:
+    """What one more hour up costs (instance, root volume, address, watchdog, logs), or None without prices for it."""
+    try:
+        up, asleep = estimate(config, 1, region, 0, 0, prices), estimate(config, 0, region, 0, 0, prices)
+    except PriceError:
+        return None
+    return round(up.total - asleep.total, 4)
+
+
 def storage_shares(efs: EfsConfig, sessions: int) -> dict[str, float]:
     """The share of the month the world spends in each storage class: after each session it stays in Standard
     for `InfrequentAccessAfterDays`, then moves down. With no session it sleeps the whole month, long cold."""

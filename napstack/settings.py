@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from napstack.config import LeafConfig, NapstackConfig
+from napstack.cost import hourly_while_up
 
 # Where the record points while the server sleeps: TEST-NET-1 (RFC 5737) is never routed, so a client
 # fails fast instead of reaching someone else's machine.
@@ -124,6 +125,13 @@ def watchdog_settings(config: NapstackConfig) -> dict:
         "StartupGraceMinutes": watchdog.startup_grace_minutes,
         "MaxUptimeHours": watchdog.max_uptime.hours,
         "MaxUptimeAction": watchdog.max_uptime.action,
+        "Query": None if watchdog.query is None else {
+            "Protocol": watchdog.query.protocol,
+            "Port": leaf.query_port,
+            "Transport": watchdog.query.transport,
+            "TimeoutSeconds": watchdog.query.timeout_seconds,
+        },
+        "HourlyUsd": hourly_while_up(config, config.base.leaf_region),
     }
 
 

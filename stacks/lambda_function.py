@@ -1,7 +1,12 @@
 """A napstack Lambda: code from functions/<name>/, Powertools from its public layer, logs with retention."""
 
-from importlib.metadata import version
+import atexit
+import shutil
+import tempfile
+from importlib.metadata import distribution, version
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 from aws_cdk import CfnDynamicReference, CfnDynamicReferenceService, Duration, aws_lambda as lambda_
 from constructs import Construct
@@ -25,6 +30,48 @@ def powertools_layer_parameter(release: str = POWERTOOLS_VERSION) -> str:
     return f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{release}"
 
 
+def _distributions(names: list[str]) -> list:
+    """The installed distributions `names` need, their own requirements included (extras left out)."""
+    found, queue = {}, list(names)
+    while queue:
+        dist = distribution(queue.pop())
+        if dist.metadata["Name"].lower() in found:
+            continue
+        found[dist.metadata["Name"].lower()] = dist
+        for text in dist.requires or []:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                queue.append(requirement.name)
+    return list(found.values())
+
+
+def code_folder(name: str) -> str:
+    """functions/<name>; with a requirements.txt, a copy with those packages beside the code, copied from this
+    environment (constraints.txt pins them: the versions the tests ran). Pure Python only: no Docker here to build
+    a native package for Lambda's platform."""
+    source = FUNCTIONS_DIR / name
+    requirements = source / "requirements.txt"
+    if not requirements.is_file():
+        return str(source)
+    staging = Path(tempfile.mkdtemp(prefix=f"napstack-{name}-"))
+    atexit.register(shutil.rmtree, staging, True)
+    shutil.copytree(source, staging, ignore=shutil.ignore_patterns(*EXCLUDED, "requirements.txt"), dirs_exist_ok=True)
+    wanted = [line.split("#")[0].strip() for line in requirements.read_text().splitlines()]
+    for dist in _distributions([w for w in wanted if w]):
+        for file in dist.files or []:
+            if file.parts[0] == ".." or "__pycache__" in file.parts or file.suffix == ".pyc":
+                continue  # console scripts, byte code
+            if file.suffix in (".so", ".pyd"):
+                raise ValueError(f"{dist.metadata['Name']} is not pure Python ({file}): it cannot be bundled for Lambda here")
+            target = staging / file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file.locate(), target)
+    return str(staging)
+
+
+EXCLUDED = ["__pycache__", "*.pyc", "tests"]
+
+
 def napstack_function(
     scope: Construct, construct_id: str, *, name: str, environment: dict[str, str], timeout: Duration
 ) -> lambda_.Function:
@@ -37,7 +84,7 @@ def napstack_function(
         construct_id,
         runtime=RUNTIME,
         architecture=ARCHITECTURE,
-        code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / name), exclude=["__pycache__", "*.pyc", "tests"]),
+        code=lambda_.Code.from_asset(code_folder(name), exclude=EXCLUDED),
         handler="app.handler",
         layers=[layer],
         timeout=timeout,

@@ -54,21 +54,23 @@ class Watchdog(NestedStack):
                 },
             )
         )
-        # Neither call supports resource-level permissions.
+        # None of these supports resource-level permissions. DescribeInstances: the public address the game's query
+        # is sent to (Watchdog.Query only).
         self.count_connections.add_to_role_policy(
             iam.PolicyStatement(
                 actions=[
                     "ssm:GetCommandInvocation",
                     "autoscaling:DescribeAutoScalingInstances",
                     "autoscaling:DescribeAutoScalingGroups",
+                    *(["ec2:DescribeInstances"] if config.watchdog.query else []),
                 ],
                 resources=["*"],
             )
         )
         acknowledge_wildcards(
             self.count_connections,
-            "SendCommand on instances is narrowed by the ASG's tag; GetCommandInvocation and the Auto Scaling "
-            "describe calls support no resource scoping.",
+            "SendCommand on instances is narrowed by the ASG's tag; GetCommandInvocation, the Auto Scaling "
+            "describe calls and ec2:DescribeInstances support no resource scoping.",
             resources=[nag_arn(self, "ec2", "instance/*"), "*"],
         )
 

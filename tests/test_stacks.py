@@ -451,3 +451,31 @@ def test_archive_turns_on_elastic_throughput(tmp_path, synthesized):
     file_system = one(load_assembly(synthesized(leaf_file))["Napstack-TestGame"].nested["Efs"], "AWS::EFS::FileSystem")
     assert {"TransitionToArchive": "AFTER_90_DAYS"} in file_system["Properties"]["LifecyclePolicies"]
     assert file_system["Properties"]["ThroughputMode"] == "elastic"
+
+
+def test_the_check_function_carries_the_query_libraries_and_they_import_from_the_asset_alone(minecraft):
+    """mcstatus and python-a2s (and what they need) are bundled from the pinned installs: the asset imports them
+    with nothing else on the path (a fresh interpreter, site-packages off)."""
+    import subprocess
+    import sys
+
+    watchdog = minecraft["Napstack-MinecraftJava"].nested["Watchdog"]
+    code = one(watchdog, "AWS::Lambda::Function")["Properties"]["Code"]["S3Key"]
+    folder = watchdog.assets[code]
+    assert {"mcstatus", "a2s", "dns", "asyncio_dgram", "game_query.py", "app.py"} <= {p.name for p in folder.iterdir()}
+    probe = "import sys; sys.path.insert(0, sys.argv[1]); import game_query, mcstatus, a2s; print(game_query.PROTOCOLS)"
+    result = subprocess.run([sys.executable, "-S", "-c", probe, str(folder)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "minecraft-java" in result.stdout
+
+
+def test_describe_instances_is_granted_only_to_a_check_that_queries_the_game(minecraft, synthesized, tmp_path):
+    from napstack.assembly import load_assembly
+    from tests.test_config import GOOD, write_configs
+
+    def grants(stacks, leaf_name):
+        return [a for s in statements(stacks[leaf_name].nested["Watchdog"]) for a in as_list(s["Action"])]
+
+    assert "ec2:DescribeInstances" in grants(minecraft, "Napstack-MinecraftJava")  # Query: minecraft-java
+    plain = load_assembly(synthesized(write_configs(tmp_path, GOOD)))
+    assert "ec2:DescribeInstances" not in grants(plain, "Napstack-TestGame")

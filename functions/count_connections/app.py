@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from host_check import GameContainer, HostCheckFailed, family_of, instance_in_service, looked_up_since, run_host_check
+from player_check import ask_players
 from watch_logic import Settings, Watch, next_watch
 
 logger = Logger()
@@ -18,6 +19,7 @@ metrics = Metrics(namespace="napstack")
 # Once per execution environment, as AWS's Lambda guidance says: every check after the first reuses them.
 autoscaling = boto3.client("autoscaling")
 ssm = boto3.client("ssm")
+ec2 = boto3.client("ec2")
 
 
 class CheckEvent(BaseModel):
@@ -37,7 +39,7 @@ def seconds_left_in(context: LambdaContext):
 @event_parser(model=CheckEvent)
 def handler(event: CheckEvent, context: LambdaContext) -> dict:
     logger.set_correlation_id(event.ExecutionName)
-    report, error, looked_up = None, None, False
+    report, error, looked_up, players, query_error = None, None, False, None, None
     in_service = instance_in_service(autoscaling, event.InstanceId)
     if in_service:
         try:
@@ -50,15 +52,21 @@ def handler(event: CheckEvent, context: LambdaContext) -> dict:
             report = run_host_check(ssm, event.InstanceId, game, seconds_left_in(context))
         except HostCheckFailed as failure:
             error = str(failure)
+        if event.Settings.Query is not None:
+            players, query_error = ask_players(ec2, event.InstanceId, event.Settings.Query, seconds_left_in(context))
         since = event.Now - timedelta(seconds=event.Settings.IntervalSeconds)
         looked_up = looked_up_since(autoscaling, event.AutoScalingGroupName, since)
-    watch, check = next_watch(event.Settings, event.Watch, event.Now, report, error, in_service, looked_up)
+    watch, check = next_watch(
+        event.Settings, event.Watch, event.Now, report, error, in_service, looked_up, players, query_error
+    )
 
     metrics.add_dimension(name="Server", value=event.Settings.ServerName)
     if report is not None:
         metrics.add_metric(name="Connections", unit=MetricUnit.Count, value=report.tcp)
         metrics.add_metric(name="UdpPackets", unit=MetricUnit.Count, value=check.UdpPackets or 0)
         metrics.add_metric(name="SshSessions", unit=MetricUnit.Count, value=report.ssh)
+    if players is not None:
+        metrics.add_metric(name="Players", unit=MetricUnit.Count, value=players.Count)
     logger.info("check", extra={"check": check.model_dump(), "verdict": watch.Verdict, "idle_count": watch.IdleCount})
     return {
         "InstanceId": event.InstanceId,

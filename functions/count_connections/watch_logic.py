@@ -7,12 +7,21 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Verdict = Literal["Watching", "ScaleDown", "InstanceGone", "AlertMaxUptime", "ContinueAsNew"]
+Verdict = Literal["Watching", "ScaleDown", "InstanceGone", "AlertMaxUptime", "AlertConfigHint", "ContinueAsNew"]
 CheckResult = Literal["active", "idle", "grace", "failed", "gone"]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class QuerySettings(_Model):
+    """Watchdog.Query: how to ask the game for its players."""
+
+    Protocol: Literal["minecraft-java", "minecraft-bedrock", "a2s"]
+    Port: int
+    Transport: Literal["tcp", "udp"]
+    TimeoutSeconds: float
 
 
 class Settings(_Model):
@@ -31,6 +40,8 @@ class Settings(_Model):
     MaxUptimeAction: Literal["alert", "stop"]
     # A Standard execution's history ends at 25,000 events; a check writes about nine.
     ChecksPerExecution: int = 2000
+    Query: QuerySettings | None = None
+    HourlyUsd: float | None = None  # what an hour up costs (napstack/cost.py), for the session summary
 
 
 class Watch(_Model):
@@ -47,8 +58,13 @@ class Watch(_Model):
     UdpPacketsSeen: int | None = None
     MaxUptimeAlerted: bool = False
     GameUp: bool = False  # the game has listened on its port (or had a player): the startup grace is over
+    QueryAnswered: bool = False  # the game has answered its query at least once
+    QueryHinted: bool = False  # the config hint about a query that never answers was sent
+    PeakPlayers: int = 0
+    PlayerNames: list[str] = Field(default_factory=list)  # everyone seen this session, first seen first
     Verdict: Verdict = "Watching"
     Reason: str = ""
+    AlertSubject: str = ""  # with an Alert* verdict: the alert's subject after the server's name
 
 
 class HostReport(_Model):
@@ -61,11 +77,24 @@ class HostReport(_Model):
     ssh: int = Field(ge=0)
 
 
+class Players(_Model):
+    """What the game answered its query."""
+
+    Count: int = Field(ge=0)
+    Max: int = Field(default=0, ge=0)
+    Names: list[str] = Field(default_factory=list)
+
+
 class Check(_Model):
-    """One check as the console shows it."""
+    """One check as the console shows it. `Counted`: what decided it, the players the game reported or the
+    connections on its port (no query configured, or the game did not answer it)."""
 
     Number: int
     Result: CheckResult
+    Counted: Literal["players", "connections"] | None = None
+    Players: int | None = None
+    Names: list[str] | None = None
+    QueryError: str | None = None
     Tcp: int | None = None
     UdpPackets: int | None = None
     Ssh: int | None = None
@@ -89,8 +118,43 @@ def is_active(settings: Settings, report: HostReport, udp_packets: int, looked_u
     return udp_packets > settings.UdpPacketThreshold
 
 
+MAX_NAMES = 20  # player names kept for the session summary
+
+
 def _clock(moment: datetime) -> str:
     return moment.strftime("%H:%M UTC")
+
+
+def session_summary(settings: Settings, state: Watch, now: datetime) -> str:
+    """How long the session ran, its peak players (when the game told), and what it cost."""
+    minutes = int((now - state.LaunchedAt).total_seconds() // 60)
+    ran = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+    parts = [f"Session: {ran} since {_clock(state.LaunchedAt)}"]
+    if state.QueryAnswered:
+        names = f" ({', '.join(state.PlayerNames)})" if state.PlayerNames else ""
+        parts.append(f"peak {state.PeakPlayers} player{'' if state.PeakPlayers == 1 else 's'}{names}")
+    if settings.HourlyUsd is not None:
+        parts.append(f"about ${settings.HourlyUsd * minutes / 60:.2f} at ${settings.HourlyUsd:.3f}/h")
+    return ", ".join(parts) + "."
+
+
+def _scale_down(settings: Settings, state: Watch, now: datetime, why: str) -> Watch:
+    state.Verdict, state.Reason = "ScaleDown", f"{settings.ServerName} scaled down: {why} {session_summary(settings, state, now)}"
+    return state
+
+
+def _connections(settings: Settings, report: HostReport, udp_packets: int) -> str:
+    return f"{report.tcp} TCP connections" if settings.Protocol == "tcp" else f"{udp_packets} UDP packets in a check"
+
+
+def _query_hint(settings: Settings, report: HostReport, udp_packets: int, query_error: str | None) -> str:
+    query = settings.Query
+    return (
+        f"{settings.ServerName}: the game does not answer its {query.Protocol} query on {query.Port}/{query.Transport} "
+        f"({query_error or 'no answer'}) while it has {_connections(settings, report, udp_packets)}: is the query "
+        "enabled in the game's settings, and is Watchdog.Query.Port the port it answers on? Until it answers, "
+        "the watchdog counts connections."
+    )
 
 
 def next_watch(
@@ -101,34 +165,44 @@ def next_watch(
     error: str | None = None,
     instance_in_service: bool = True,
     looked_up: bool = False,
+    players: Players | None = None,
+    query_error: str | None = None,
 ) -> tuple[Watch, Check]:
     """Fold one check into the watch state and decide what the state machine does next. A DNS lookup since
-    the last check (`looked_up`) is activity: a player is waiting for the address, not gone."""
+    the last check (`looked_up`) is activity: a player is waiting for the address, not gone. When the game
+    answered its query (`players`), its player count decides; otherwise the connections on its port do."""
     number = watch.Checks + 1
     state = watch.model_copy(
-        update={"Checks": number, "ChecksThisExecution": watch.ChecksThisExecution + 1, "Verdict": "Watching", "Reason": ""}
+        update={"Checks": number, "ChecksThisExecution": watch.ChecksThisExecution + 1, "Verdict": "Watching",
+                "Reason": "", "AlertSubject": ""}
     )
     if not instance_in_service:
         state.Verdict, state.Reason = "InstanceGone", "The instance is no longer in service; nothing left to watch."
         return state, Check(Number=number, Result="gone")
 
-    if report is None:
+    if report is None and players is None:
         state.FailedCount, state.LastError = watch.FailedCount + 1, error
-        check = Check(Number=number, Result="failed", Error=error)
+        check = Check(Number=number, Result="failed", Error=error, QueryError=query_error)
         if state.FailedCount >= settings.MaxFailedChecks:
-            state.Verdict = "ScaleDown"
-            state.Reason = (
-                f"{settings.ServerName} scaled down: the last {state.FailedCount} checks failed "
-                f"(last error: {error}), so the watchdog cannot tell whether anyone is playing."
-            )
-            return state, check
+            why = (f"the last {state.FailedCount} checks failed (last error: {error}), so the watchdog cannot tell "
+                   "whether anyone is playing.")
+            return _scale_down(settings, state, now, why), check
     else:
-        udp_packets = udp_delta(watch.UdpPacketsSeen, report.udp_packets)
-        state.FailedCount, state.LastError, state.UdpPacketsSeen = 0, None, report.udp_packets
-        active = is_active(settings, report, udp_packets, looked_up)
-        # Grace is for a game that is not up yet: it ends when the game first listens or has a player, and after
-        # StartupGraceMinutes at the latest. Players who join at once and leave early are not kept waiting.
-        state.GameUp = watch.GameUp or report.listening or active
+        udp_packets = udp_delta(watch.UdpPacketsSeen, report.udp_packets) if report is not None else None
+        state.FailedCount, state.LastError = 0, None
+        if report is not None:
+            state.UdpPacketsSeen = report.udp_packets
+        if players is not None:  # the game said how many play: that decides, SSH sessions and lookups too
+            active = looked_up or (settings.CountSsh and report is not None and report.ssh > 0) or players.Count > 0
+            state.QueryAnswered, state.PeakPlayers = True, max(watch.PeakPlayers, players.Count)
+            state.PlayerNames = (watch.PlayerNames + [n for n in players.Names if n not in watch.PlayerNames])[:MAX_NAMES]
+            game_up = True
+        else:
+            active = is_active(settings, report, udp_packets, looked_up)
+            game_up = report.listening
+        # Grace is for a game that is not up yet: it ends when the game first listens, answers or has a player, and
+        # after StartupGraceMinutes at the latest. Players who join at once and leave early are not kept waiting.
+        state.GameUp = watch.GameUp or game_up or active
         in_grace = not state.GameUp and now - watch.LaunchedAt < timedelta(minutes=settings.StartupGraceMinutes)
         if active:
             result: CheckResult = "active"
@@ -143,29 +217,36 @@ def next_watch(
         check = Check(
             Number=number,
             Result=result,
-            Tcp=report.tcp,
+            Counted="players" if players is not None else "connections",
+            Players=players.Count if players is not None else None,
+            Names=players.Names if players is not None else None,
+            QueryError=query_error,
+            Tcp=report.tcp if report is not None else None,
             UdpPackets=udp_packets,
-            Ssh=report.ssh,
-            ContainerRunning=report.container_running,
+            Ssh=report.ssh if report is not None else None,
+            ContainerRunning=report.container_running if report is not None else None,
             LookedUp=looked_up,
+            Error=error,
         )
         if state.IdleCount >= settings.IdleChecks:
-            state.Verdict = "ScaleDown"
-            state.Reason = (
-                f"{settings.ServerName} scaled down: idle for {state.IdleCount} checks of "
-                f"{settings.IntervalSeconds} s since {_clock(state.IdleSince)}."
-            )
+            told = " (the game reported no players)" if players is not None else ""
+            why = f"idle for {state.IdleCount} checks of {settings.IntervalSeconds} s since {_clock(state.IdleSince)}{told}."
+            return _scale_down(settings, state, now, why), check
+        connections_without_answer = (
+            settings.Query is not None and players is None and report is not None and is_active(settings, report, udp_packets)
+        )
+        if connections_without_answer and not state.QueryAnswered and not watch.QueryHinted:  # once per session
+            state.QueryHinted, state.Verdict, state.AlertSubject = True, "AlertConfigHint", "check the game's query"
+            state.Reason = _query_hint(settings, report, udp_packets, query_error)
             return state, check
 
     uptime = now - watch.LaunchedAt
     if uptime >= timedelta(hours=settings.MaxUptimeHours):
         hours = f"{settings.MaxUptimeHours:g} h"
         if settings.MaxUptimeAction == "stop":
-            state.Verdict = "ScaleDown"
-            state.Reason = f"{settings.ServerName} scaled down: up for {hours} (Watchdog.MaxUptime), players or not."
-            return state, check
+            return _scale_down(settings, state, now, f"up for {hours} (Watchdog.MaxUptime), players or not."), check
         if not watch.MaxUptimeAlerted:
-            state.MaxUptimeAlerted, state.Verdict = True, "AlertMaxUptime"
+            state.MaxUptimeAlerted, state.Verdict, state.AlertSubject = True, "AlertMaxUptime", "up for a long time"
             state.Reason = (
                 f"{settings.ServerName} has been up for {hours} since {_clock(watch.LaunchedAt)}; "
                 "it keeps running while players are connected."

@@ -109,12 +109,19 @@ def in_a_handler() -> bool:
     return any(kind == "function" for kind, _ in getattr(_CALLER, "principals", []))
 
 
-def _simulate_time_in(patches: _Patches, folder: str, simulated_time) -> None:
-    """A handler's own waits (polling SSM) pass in simulated time, like the state machines' waits."""
+def _emulate_the_world_of(patches: _Patches, folder: str, simulated_time, game_answer: Callable) -> None:
+    """A handler's own waits (polling SSM) pass in simulated time, like the state machines' waits; its game queries
+    reach the simulated game (the scenario), never the network."""
     prefix = str(FUNCTIONS_DIR / folder)
     for module in list(sys.modules.values()):
-        if (getattr(module, "__file__", None) or "").startswith(prefix) and getattr(module, "time", None) is _time_module:
+        if not (getattr(module, "__file__", None) or "").startswith(prefix):
+            continue
+        if getattr(module, "time", None) is _time_module:
             patches.set(module, "time", simulated_time)
+        if isinstance(getattr(module, "QUERIES", None), dict):  # game_query: one function per protocol
+            for protocol in module.QUERIES:
+                answer = functools.partial(game_answer, module.QueryResult, protocol)
+                patches.enter_context(mock.patch.dict(module.QUERIES, {protocol: answer}))
 
 
 class InvocationHooks:
@@ -128,7 +135,11 @@ class InvocationHooks:
 
 
 def run_handlers_in_process(
-    patches: _Patches, function_folder_of: Callable[[str], str], clock: SimulatedClock, hooks: InvocationHooks
+    patches: _Patches,
+    function_folder_of: Callable[[str], str],
+    clock: SimulatedClock,
+    hooks: InvocationHooks,
+    game_answer: Callable,
 ) -> None:
     """LambdaFunction._invoke_lambda(self, event) -> (payload_json, errored, logs), running functions/<name>/app.py
     with the function's environment, in its region, its AWS calls made as the function (for IAM)."""
@@ -163,7 +174,7 @@ def run_handlers_in_process(
                     warnings.simplefilter("ignore")  # e.g. Powertools' "no metrics" on a check without counts
                     handler = _load_handler(folder, self.handler, {**(self.environment_vars or {}), "AWS_REGION": region}, sink)
                     if first_call:  # once per emulator: the patch holds until the emulator exits
-                        _simulate_time_in(patches, folder, simulated_time)
+                        _emulate_the_world_of(patches, folder, simulated_time, game_answer)
                         simulated_folders.add(folder)
                     result = handler(event if event is not None else {}, context)
                 hooks.after(folder, event)
@@ -503,6 +514,10 @@ def route53_as_aws() -> Iterator[None]:
         patches.undo()
 
 
+def _silent_game(result_type, protocol: str, host: str, port: int, timeout: float):
+    raise TimeoutError(f"no game answers at {host}:{port}")
+
+
 @contextlib.contextmanager
 def patched(
     clock: SimulatedClock,
@@ -510,12 +525,15 @@ def patched(
     command_output: Callable[[str, list[str]], tuple[str, str, str]],
     completed_lifecycle_actions: list[dict],
     hooks: InvocationHooks | None = None,
+    game_answer: Callable | None = None,
 ) -> Iterator[None]:
+    """`game_answer(QueryResult, protocol, host, port, timeout)`: what the game answers a query (raise TimeoutError
+    for none)."""
     patches = _Patches()
     try:
         block_real_endpoints(patches)
         serialize_client_creation(patches)
-        run_handlers_in_process(patches, function_folder_of, clock, hooks or InvocationHooks())
+        run_handlers_in_process(patches, function_folder_of, clock, hooks or InvocationHooks(), game_answer or _silent_game)
         convert_sdk_parameter_names(patches)
         tasks_call_as_their_state_machine(patches)
         name_unnamed_executions(patches)

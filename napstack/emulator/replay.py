@@ -245,18 +245,26 @@ def _upsert(emulator: Emulator, value: str) -> None:
     )
 
 
+def _counts(check: dict) -> str:
+    """What a check counted: the players the game reported, or the connections (and why not the players)."""
+    if check["Result"] == "failed":
+        return f"error: {check['Error']}"
+    if check["Result"] == "gone":
+        return "instance gone"
+    if check.get("Counted") == "players":
+        names = f" ({', '.join(check['Names'])})" if check.get("Names") else ""
+        ssh = f" ssh={check['Ssh']}" if check.get("Ssh") else ""
+        return f"players={check['Players']}{names}{ssh}"
+    query = f"; query unanswered: {check['QueryError']}" if check.get("QueryError") else ""
+    return f"tcp={check['Tcp']} udp={check['UdpPackets']} ssh={check['Ssh']}{query}"
+
+
 def _detail(state: str, phase: str, data: dict) -> str:
     """The few values that matter for a state, from its input (entered) or output (exited)."""
     try:
         if phase == "exited" and state == "CountConnections":
             check, watch, settings = data["Check"], data["Watch"], data["Settings"]
-            counts = (
-                f"error: {check['Error']}"
-                if check["Result"] == "failed"
-                else f"tcp={check['Tcp']} udp={check['UdpPackets']} ssh={check['Ssh']}"
-                if check["Result"] != "gone"
-                else "instance gone"
-            )
+            counts = _counts(check)
             return (
                 f"check {check['Number']}: {check['Result']} ({counts}); idle {watch['IdleCount']}/"
                 f"{settings['IdleChecks']}, failed {watch['FailedCount']}/{settings['MaxFailedChecks']}"
@@ -267,6 +275,8 @@ def _detail(state: str, phase: str, data: dict) -> str:
                 f"check {data['Counted']['Checks']}: failed ({data['CheckError']['Error']}); "
                 f"failed {data['Counted']['FailedCount']}/{data['Settings']['MaxFailedChecks']}"
             )
+        if phase == "entered" and state in ("AlertScaledDown", "AlertAndKeepWatching"):
+            return data["Watch"]["Reason"]
         if phase == "entered" and state in ("ScaleDownUnwatched", "RestartWatchdog"):
             return data.get("Why", {}).get("Text", "") or f"after {data['detail']['name']} {data['detail']['status']}"
         if phase == "entered":

@@ -24,6 +24,14 @@ class CheckReport(BaseModel):
     running: bool = Field(default=True, description="the game container is running")
     listening: bool = Field(default=True, description="the game port is listening")
     error: str | None = Field(default=None, min_length=1, description="the SSM command fails with this error instead")
+    players: int | None = Field(
+        default=None, ge=0, le=100_000,
+        description="players the game answers its query with (Watchdog.Query); default: as many as `tcp`",
+    )
+    names: list[str] = Field(default_factory=list, description="their names, where the protocol gives names")
+    query: Literal["answers", "timeout"] = Field(
+        default="answers", description="timeout: the game does not answer its query (a game that is not up never does)"
+    )
     repeat: int = Field(default=1, ge=1, le=100_000, description="how many checks in a row report this")
 
 
@@ -60,10 +68,22 @@ class SimulatedHost:
         self._then = ACTIVE if scenario.then == "active" else IDLE
         self._udp_counter = 0
         self.checks_answered = 0
+        self._current: CheckReport | None = None
+        self.queries_answered = 0
+
+    def game_answer(self, result_type, protocol: str, host: str, port: int, timeout: float):
+        """What the game answers a query during the current check: `players` (default: `tcp`), or nothing."""
+        report = self._current
+        if report is None or report.query == "timeout" or not (report.running and report.listening):
+            raise TimeoutError(f"the game at {host}:{port} did not answer")
+        self.queries_answered += 1
+        players = report.players if report.players is not None else report.tcp
+        return result_type(protocol, players, max(20, players), list(report.names), "emulated", 12.0)
 
     def answer(self, instance_id: str, commands: list[str]) -> tuple[str, str, str]:
         """(status, stdout, stderr) of AWS-RunShellScript running count_connections.sh."""
         report = self._queue.pop(0) if self._queue else self._then
+        self._current = report
         self.checks_answered += 1
         if report.error:
             return "Failed", "", report.error

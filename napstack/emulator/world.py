@@ -161,6 +161,7 @@ class Emulator:
                     self.host.answer,
                     self.completed_lifecycle_actions,
                     _FaultHooks(self),
+                    self.host.game_answer,
                 )
             )
             setting_up.callback(self._patches.undo)

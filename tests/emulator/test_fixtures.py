@@ -115,7 +115,10 @@ def test_the_demo_session_scales_down_exactly_after_ten_idle_checks(config):
     assert (result.asg_desired, result.ecs_desired, result.dns_value) == (0, 0, UNAVAILABLE_IP)
     assert result.succeeded
     watchdog = next(e for e in result.executions if e.state_machine == "watchdog")
-    assert watchdog.output["Reason"] == "minecraft-java scaled down: idle for 10 checks of 60 s since 22:14 UTC."
+    assert watchdog.output["Reason"] == (
+        "minecraft-java scaled down: idle for 10 checks of 60 s since 22:14 UTC (the game reported no players). "
+        "Session: 2 h 25 min since 19:58 UTC, peak 2 players (Alex, Sam), about $0.14 at $0.057/h."
+    )
     assert result.ended_at.startswith("2026-11-20T22:23")  # simulated: two and a half hours in seconds
     assert_same_timeline("evening-session", result)
 

@@ -14,7 +14,9 @@ from napstack.settings import watchdog_settings
 from tests.conftest import ROOT
 
 CONFIG = load_config(ROOT / "examples" / "minecraft-java.yaml")
-QUICK = {"IdleChecks": 3, "MaxFailedChecks": 3, "StartupGraceMinutes": 0, "MaxUptimeHours": 1000}
+# Connections counted: no game query, unless a test asks for one (QUERY).
+QUICK = {"IdleChecks": 3, "MaxFailedChecks": 3, "StartupGraceMinutes": 0, "MaxUptimeHours": 1000, "Query": None}
+QUERY = {"Query": {"Protocol": "minecraft-java", "Port": 25565, "Transport": "tcp", "TimeoutSeconds": 2}}
 
 
 def watch(checks, then="idle", gone=False, max_hours=24, **overrides):
@@ -61,6 +63,13 @@ def c(**report):
         ("failed checks", [c(error="InvocationDoesNotExist", repeat=9)], {}, 3, "the last 3 checks failed (last error: CommandNotSuccessful: Failed InvocationDoesNotExist)"),
         ("failures do not count as idle", [c(tcp=0), c(tcp=0), c(error="x"), c(tcp=1)], {}, 7, "idle for 3 checks"),
         ("max uptime stop", [], {"MaxUptimeHours": 0.1, "MaxUptimeAction": "stop"}, 6, "up for 0.1 h (Watchdog.MaxUptime), players or not"),
+        # Watchdog.Query: the game's own player count decides when it answers.
+        ("players by query", [c(players=2, names=["Alex", "Sam"], repeat=4)], QUERY, 7, "peak 2 players (Alex, Sam)"),
+        ("open sockets but no players", [c(tcp=4, players=0, repeat=9)], QUERY, 3, "(the game reported no players)"),
+        ("a player on UDP, few packets", [c(udp_packets=2, players=1, repeat=4)], {**QUERY, "Protocol": "udp"}, 7, "peak 1 player, about"),
+        ("query unanswered: connections count", [c(tcp=2, query="timeout", repeat=4)], QUERY, 7, "idle for 3 checks"),
+        ("the host check fails, the game answers", [c(error="boom", players=1, repeat=5)], QUERY, 8, "peak 1 player"),
+        ("an ssh session with nobody in the game", [c(ssh=1, players=0, repeat=5)], QUERY, 8, "reported no players"),
     ],
 )
 def test_which_check_scales_down(name, checks, overrides, scaled_after, reason_has):
@@ -123,3 +132,24 @@ REPORTS = {"tcp": c(tcp=1), "ssh": c(ssh=1), "idle": c(), "fail": c(error="boom"
 def test_scales_down_exactly_when_the_rule_says_for_random_sessions(outcomes):
     result = watch([REPORTS[o] for o in outcomes])
     assert result.scaled_down_after_check == reference_scale_check(outcomes)
+
+
+def test_a_query_that_never_answers_while_connections_exist_is_a_config_hint_sent_once():
+    result = watch([c(tcp=1, query="timeout", repeat=5)], **QUERY)
+    assert result.notifications.count("minecraft-java: check the game's query") == 1
+    (hint,) = [row.detail for row in result.timeline if row.state == "AlertAndKeepWatching"]
+    assert "does not answer its minecraft-java query on 25565/tcp" in hint and "1 TCP connections" in hint
+    assert "query unanswered: no answer from" in next(row.detail for row in result.timeline if row.state == "CountConnections")
+    assert result.scaled_down_after_check == 8  # connections were counted meanwhile
+
+
+def test_a_query_that_answered_once_sends_no_hint_when_it_later_fails():
+    result = watch([c(tcp=1, players=1), c(tcp=1, query="timeout", repeat=4)], **QUERY)
+    assert "minecraft-java: check the game's query" not in result.notifications
+    assert result.scaled_down_after_check == 8
+
+
+def test_the_scaled_down_alert_summarizes_the_session():
+    result = watch([c(players=3, names=["Alex", "Sam", "Kim"], repeat=60)], HourlyUsd=0.06, **QUERY)
+    (text,) = [row.detail for row in result.timeline if row.state == "AlertScaledDown"]
+    assert text.endswith("Session: 1 h 03 min since 20:00 UTC, peak 3 players (Alex, Sam, Kim), about $0.06 at $0.060/h.")

@@ -42,7 +42,7 @@ def verdicts(steps):
 def test_scales_down_after_exactly_n_idle_checks():
     steps = run([report()] * 3)
     assert verdicts(steps) == ["Watching", "Watching", "ScaleDown"]
-    assert steps[-1][0].Reason == "mc scaled down: idle for 3 checks of 60 s since 20:10 UTC."
+    assert steps[-1][0].Reason == "mc scaled down: idle for 3 checks of 60 s since 20:10 UTC. Session: 12 min since 20:00 UTC."
 
 
 def test_a_player_resets_the_idle_count():
