@@ -104,12 +104,15 @@ def emulator(config_path: Path, runs: int) -> dict:
 
 
 def asset_bytes(function: str) -> int:
-    """The function's code zipped as CDK packages it (no __pycache__, no tests)."""
+    """The function's code zipped as CDK packages it (no __pycache__, no tests; bundled packages included)."""
+    from stacks.lambda_function import code_folder
+
+    folder = Path(code_folder(function))
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
-        for path in sorted((FUNCTIONS / function).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                zipped.write(path, path.relative_to(FUNCTIONS / function))
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc" and "tests" not in path.parts:
+                zipped.write(path, path.relative_to(folder))
     return len(archive.getvalue())
 
 
