@@ -67,6 +67,8 @@ def handler(event: CheckEvent, context: LambdaContext) -> dict:
         metrics.add_metric(name="SshSessions", unit=MetricUnit.Count, value=report.ssh)
     if players is not None:
         metrics.add_metric(name="Players", unit=MetricUnit.Count, value=players.Count)
+    elif event.Settings.Query is not None and in_service:  # connections were counted instead
+        metrics.add_metric(name="QueryUnanswered", unit=MetricUnit.Count, value=1)
     logger.info("check", extra={"check": check.model_dump(), "verdict": watch.Verdict, "idle_count": watch.IdleCount})
     return {
         "InstanceId": event.InstanceId,

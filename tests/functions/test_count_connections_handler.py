@@ -1,0 +1,56 @@
+"""The check handler's metrics: Players when the game answered, QueryUnanswered when connections were counted instead."""
+
+import importlib.util
+import json
+import types
+from datetime import datetime, timezone
+
+import pytest
+
+from tests.conftest import ROOT
+from watch_logic import HostReport, Players
+
+SETTINGS = {
+    "ServerName": "mc", "Protocol": "tcp", "Port": 25565, "UdpPacketThreshold": 10, "CountSsh": True,
+    "IntervalSeconds": 60, "IdleChecks": 3, "MaxFailedChecks": 3, "StartupGraceMinutes": 0, "MaxUptimeHours": 12,
+    "MaxUptimeAction": "alert",
+    "Query": {"Protocol": "minecraft-java", "Port": 25565, "Transport": "tcp", "TimeoutSeconds": 2},
+}
+
+
+@pytest.fixture
+def app(monkeypatch):
+    spec = importlib.util.spec_from_file_location("count_connections_app", ROOT / "functions" / "count_connections" / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "instance_in_service", lambda autoscaling, instance: True)
+    monkeypatch.setattr(module, "looked_up_since", lambda autoscaling, group, since: False)
+    monkeypatch.setattr(module, "run_host_check", lambda *args: HostReport(container_running=True, listening=True, tcp=3, udp_packets=0, ssh=0))
+    return module
+
+
+def check(app, capsys):
+    event = {"ExecutionName": "i-0abc", "Now": datetime(2026, 1, 1, 20, 5, tzinfo=timezone.utc).isoformat(),
+             "InstanceId": "i-0abc", "AutoScalingGroupName": "Napstack-Mc", "Settings": SETTINGS,
+             "Watch": {"LaunchedAt": "2026-01-01T20:00:00+00:00"}}
+    context = types.SimpleNamespace(function_name="count", memory_limit_in_mb=256, aws_request_id="1",
+                                    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:count",
+                                    get_remaining_time_in_millis=lambda: 50_000)
+    result = app.handler(event, context)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    emf = next(line for line in lines if "_aws" in line)
+    return result["Check"], emf
+
+
+def test_a_check_the_game_answered_reports_its_players(app, monkeypatch, capsys):
+    monkeypatch.setattr(app, "ask_players", lambda *args: (Players(Count=2, Max=20, Names=["alex", "steve"]), None))
+    result, emf = check(app, capsys)
+    assert (result["Counted"], result["Players"], result["Names"]) == ("players", 2, ["alex", "steve"])
+    assert emf["Players"] == [2.0] and emf["Connections"] == [3.0] and "QueryUnanswered" not in emf
+
+
+def test_a_check_the_game_did_not_answer_counts_connections_and_says_so(app, monkeypatch, capsys):
+    monkeypatch.setattr(app, "ask_players", lambda *args: (None, "no answer from 203.0.113.7:25565 within 2 s"))
+    result, emf = check(app, capsys)
+    assert (result["Counted"], result["Result"], result["QueryError"]) == ("connections", "active", "no answer from 203.0.113.7:25565 within 2 s")
+    assert emf["QueryUnanswered"] == [1.0] and "Players" not in emf
