@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from watch_logic import HostReport, Settings, Watch, next_watch, udp_delta
+from watch_logic import HostReport, Players, Settings, Watch, next_watch, udp_delta
 
 LAUNCH = datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)
 
@@ -177,3 +177,50 @@ def test_scales_down_iff_n_idle_in_a_row_after_grace_or_m_failures_in_a_row(outc
             expected = minute
             break
     assert expected is None or watch.Checks == expected
+
+
+# With Watchdog.Query: (host report or None for a failed host check, the game's answer or None for no answer).
+QUERY = {"Protocol": "minecraft-java", "Port": 25565, "Transport": "tcp", "TimeoutSeconds": 2}
+ANSWERED = {
+    "players": (report(), Players(Count=1)),
+    "sockets-no-players": (report(tcp=3), Players(Count=0)),
+    "unanswered-sockets": (report(tcp=1), None),
+    "unanswered-idle": (report(), None),
+    "down": (report(running=False, listening=False), None),
+    "host-failed-game-answered": (None, Players(Count=0)),
+    "fail": (None, None),
+}
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    outcomes=st.lists(st.sampled_from(sorted(ANSWERED)), max_size=40),
+    idle_checks=st.integers(1, 6),
+    failures=st.integers(1, 4),
+    grace_minutes=st.integers(0, 8),
+)
+def test_with_a_query_the_games_answer_decides_and_connections_only_stand_in(outcomes, idle_checks, failures, grace_minutes):
+    config = settings(IdleChecks=idle_checks, MaxFailedChecks=failures, StartupGraceMinutes=grace_minutes,
+                      MaxUptimeHours=1000, Query=QUERY)
+    watch, idle, failed, game_up, hints = Watch(LaunchedAt=LAUNCH), 0, 0, False, 0
+    for minute, outcome in enumerate(outcomes, start=1):
+        host, answer = ANSWERED[outcome]
+        # The reference: players decide when the game answers; connections when it does not; a failure only when
+        # neither the host nor the game said anything; grace until the game first listens, answers or has a player.
+        if host is None and answer is None:
+            failed += 1
+        else:
+            failed = 0
+            active = answer.Count > 0 if answer is not None else host.tcp > 0
+            game_up = game_up or answer is not None or host.listening or active
+            in_grace = not game_up and minute < grace_minutes
+            idle = 0 if active or in_grace else idle + 1
+        should_scale = failed >= failures or (outcome != "fail" and idle >= idle_checks)
+        watch, check = next_watch(config, watch, LAUNCH + timedelta(minutes=minute), host,
+                                  "boom" if host is None else None, players=answer, query_error=None if answer else "silent")
+        assert (watch.Verdict == "ScaleDown") == should_scale, (minute, outcomes[:minute])
+        assert check.Counted in (None, "players" if answer is not None else "connections")
+        hints += watch.Verdict == "AlertConfigHint"
+        if should_scale:
+            break
+    assert hints <= 1  # the config hint is sent once a session at most
