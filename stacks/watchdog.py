@@ -60,7 +60,6 @@ class Watchdog(NestedStack):
             iam.PolicyStatement(
                 actions=[
                     "ssm:GetCommandInvocation",
-                    "autoscaling:DescribeAutoScalingInstances",
                     "autoscaling:DescribeAutoScalingGroups",
                     *(["ec2:DescribeInstances"] if config.watchdog.query else []),
                 ],

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from host_check import GameContainer, HostCheckFailed, family_of, instance_in_service, looked_up_since, run_host_check
+from host_check import GameContainer, HostCheckFailed, family_of, read_group, run_host_check
 from player_check import ask_players
 from watch_logic import Settings, Watch, next_watch
 
@@ -40,7 +40,8 @@ def seconds_left_in(context: LambdaContext):
 def handler(event: CheckEvent, context: LambdaContext) -> dict:
     logger.set_correlation_id(event.ExecutionName)
     report, error, looked_up, players, query_error = None, None, False, None, None
-    in_service = instance_in_service(autoscaling, event.InstanceId)
+    group = read_group(autoscaling, event.AutoScalingGroupName, event.InstanceId)  # one call answers both
+    in_service = group.in_service
     if in_service:
         try:
             game = GameContainer(
@@ -55,7 +56,7 @@ def handler(event: CheckEvent, context: LambdaContext) -> dict:
         if event.Settings.Query is not None:
             players, query_error = ask_players(ec2, event.InstanceId, event.Settings.Query, seconds_left_in(context))
         since = event.Now - timedelta(seconds=event.Settings.IntervalSeconds)
-        looked_up = looked_up_since(autoscaling, event.AutoScalingGroupName, since)
+        looked_up = group.looked_up_since(since)
     watch, check = next_watch(
         event.Settings, event.Watch, event.Now, report, error, in_service, looked_up, players, query_error
     )

@@ -62,21 +62,32 @@ def parse_report(stdout: str) -> HostReport:
 LAST_LOOKUP_TAG = "napstack:last-lookup"  # written by start_server (napstack/settings.py has the tag contract)
 
 
-def looked_up_since(autoscaling, group_name: str, since: datetime) -> bool:
-    """Whether a player's DNS lookup reached start_server since `since`: someone is trying to connect."""
+@dataclass(frozen=True)
+class GroupView:
+    """What one DescribeAutoScalingGroups says for a check: is the instance still in service, and when did a
+    player's DNS lookup last reach start_server (its tag)."""
+
+    in_service: bool
+    last_lookup: datetime | None
+
+    def looked_up_since(self, since: datetime) -> bool:
+        return self.last_lookup is not None and self.last_lookup >= since
+
+
+def read_group(autoscaling, group_name: str, instance_id: str) -> GroupView:
     groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group_name])["AutoScalingGroups"]
-    for tag in groups[0].get("Tags", []) if groups else []:
+    group = groups[0] if groups else {}
+    in_service = any(
+        i["InstanceId"] == instance_id and i["LifecycleState"] == "InService" for i in group.get("Instances", [])
+    )
+    last_lookup = None
+    for tag in group.get("Tags", []):
         if tag["Key"] == LAST_LOOKUP_TAG:
             try:
-                return datetime.fromisoformat(tag["Value"].replace("Z", "+00:00")) >= since
+                last_lookup = datetime.fromisoformat(tag["Value"].replace("Z", "+00:00"))
             except ValueError:
-                return False
-    return False
-
-
-def instance_in_service(autoscaling, instance_id: str) -> bool:
-    instances = autoscaling.describe_auto_scaling_instances(InstanceIds=[instance_id])["AutoScalingInstances"]
-    return any(i["LifecycleState"] == "InService" for i in instances)
+                last_lookup = None
+    return GroupView(in_service, last_lookup)
 
 
 # Stop polling with this much of the function's time left: enough to fold the check and return, so a slow

@@ -8,6 +8,7 @@ and undoes them on exit.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as _datetime
 import functools
 import hashlib
@@ -442,6 +443,49 @@ def unwrap_indexed_paths(patches: _Patches) -> None:
     patches.set(json_path, "parse", _parsed_json_path)
 
 
+def parse_each_definition_once(patches: _Patches) -> None:
+    """Not a gap but a cost: moto parses a definition with ANTLR at every execution start (a third of a second for
+    the hook's), though the definition never changes. The syntax tree is kept per definition text; the evaluation
+    components are still built fresh from it for each execution, as moto does."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    original = AmazonStateLanguageParser.parse
+
+    def parse(definition: str):
+        if definition not in _SYNTAX_TREES:
+            _SYNTAX_TREES[definition] = original(definition)[1]  # raises for a definition with syntax errors
+        tree = _SYNTAX_TREES[definition]
+        return Preprocessor().visit(tree), tree
+
+    patches.set(AmazonStateLanguageParser, "parse", staticmethod(parse))
+
+
+_SYNTAX_TREES: dict[str, object] = {}  # definition text -> ANTLR tree, for the process's life
+
+
+def _json_copy(value):
+    """copy.deepcopy for the JSON values states pass around, several times faster; anything else is deep-copied."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_json_copy(item) for item in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
+def copy_json_values_quickly(patches: _Patches) -> None:
+    """Not a gap but a cost: the interpreter deep-copies every path's value and every state's input (a fifth of
+    a check's CPU with copy.deepcopy's generality). The copies stay copies, made for JSON's types."""
+    import moto.stepfunctions.parser.asl as asl
+
+    quick = types.SimpleNamespace(**{**vars(copy), "deepcopy": _json_copy})
+    for module in _modules_with(asl, lambda module: getattr(module, "copy", None) is copy):
+        patches.set(module, "copy", quick)
+
+
 @functools.lru_cache(maxsize=4096)
 def _parsed_json_path(path: str):
     from jsonpath_ng.ext import parse
@@ -455,20 +499,26 @@ def _is_list_at(path: str, data) -> bool:
     return len(matches) == 1 and isinstance(matches[0].value, list)
 
 
-def _modules_importing(module_name: str, attribute: str) -> list:
+def _modules_with(package, wanted: Callable) -> list:
+    """The modules of a moto package (its ANTLR, static-analysis and JSONata parts aside) for which `wanted` holds."""
     import importlib
     import pkgutil
 
-    import moto.stepfunctions.parser.asl as asl
-
     modules = []
-    for info in pkgutil.walk_packages(asl.__path__, asl.__name__ + "."):
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         if ".antlr" in info.name or ".static_analyser" in info.name or ".jsonata" in info.name:
             continue
         module = importlib.import_module(info.name)
-        if getattr(module, attribute, None) is getattr(sys.modules[module_name], attribute):
+        if wanted(module):
             modules.append(module)
     return modules
+
+
+def _modules_importing(module_name: str, attribute: str) -> list:
+    import moto.stepfunctions.parser.asl as asl
+
+    original = getattr(sys.modules[module_name], attribute)
+    return _modules_with(asl, lambda module: getattr(module, attribute, None) is original)
 
 
 # --- Gap: Route53 DELETE succeeds with any values the record ever had; AWS needs the current ones --------
@@ -541,6 +591,8 @@ def patched(
         simulated_clock_for_waits(patches, clock)
         injected_command_output(patches, command_output)
         unwrap_indexed_paths(patches)
+        parse_each_definition_once(patches)
+        copy_json_values_quickly(patches)
         route53_delete_needs_current_values(patches)
         yield
     finally:

@@ -148,8 +148,8 @@ CALLS = {
     "states:ListExecutions": "ThrottlingException",  # FindRunningWatchdogs
     "states:StopExecution": "ThrottlingException",  # StopOneWatchdog
     "sns:Publish": "Throttled",  # every alert
-    "autoscaling:DescribeAutoScalingGroups": "Throttling",  # IsReplacementComing; count_connections (lookups)
-    "autoscaling:DescribeAutoScalingInstances": "Throttling",  # count_connections; IsItsInstanceStillInService
+    "autoscaling:DescribeAutoScalingGroups": "Throttling",  # IsReplacementComing; count_connections
+    "autoscaling:DescribeAutoScalingInstances": "Throttling",  # IsItsInstanceStillInService
     "autoscaling:SetDesiredCapacity": "ResourceContention",  # ScaleDownToZero, ScaleDownUnwatched
     "autoscaling:CreateOrUpdateTags": "ResourceContention",  # RememberIdleStop
     "autoscaling:CompleteLifecycleAction": "Throttling",  # ContinueTermination

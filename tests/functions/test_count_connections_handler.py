@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.conftest import ROOT
+from host_check import GroupView
 from watch_logic import HostReport, Players
 
 SETTINGS = {
@@ -23,8 +24,7 @@ def app(monkeypatch):
     spec = importlib.util.spec_from_file_location("count_connections_app", ROOT / "functions" / "count_connections" / "app.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "instance_in_service", lambda autoscaling, instance: True)
-    monkeypatch.setattr(module, "looked_up_since", lambda autoscaling, group, since: False)
+    monkeypatch.setattr(module, "read_group", lambda autoscaling, group, instance: GroupView(True, None))
     monkeypatch.setattr(module, "run_host_check", lambda *args: HostReport(container_running=True, listening=True, tcp=3, udp_packets=0, ssh=0))
     return module
 

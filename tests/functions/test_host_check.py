@@ -60,3 +60,27 @@ def test_a_throttled_send_is_a_named_failed_check(monkeypatch):
         stubber.add_client_error("send_command", service_error_code="ThrottlingException", http_status_code=400)
         with pytest.raises(HostCheckFailed, match="SendCommandFailed: ThrottlingException"):
             run_host_check(ssm, "i-1", GAME, lambda: 60)
+
+
+@pytest.mark.parametrize("instances, tags, in_service, lookup", [
+    ([{"InstanceId": "i-1", "LifecycleState": "InService"}], [{"Key": "napstack:last-lookup", "Value": "2026-01-01T20:00:00Z"}],
+     True, "2026-01-01T20:00:00+00:00"),
+    ([{"InstanceId": "i-1", "LifecycleState": "Terminating:Wait"}], [], False, None),
+    ([{"InstanceId": "i-2", "LifecycleState": "InService"}], [{"Key": "napstack:last-lookup", "Value": "not a time"}], False, None),
+])
+def test_one_describe_call_tells_whether_the_instance_serves_and_when_a_player_looked_up(instances, tags, in_service, lookup):
+    from datetime import datetime
+
+    from host_check import read_group
+
+    autoscaling = boto3.client("autoscaling", region_name="us-east-1")
+    group = {"AutoScalingGroupName": "g", "MinSize": 0, "MaxSize": 1, "DesiredCapacity": 1, "DefaultCooldown": 300,
+             "AvailabilityZones": ["us-east-1a"], "HealthCheckType": "EC2", "CreatedTime": datetime(2026, 1, 1),
+             "Instances": [{**i, "AvailabilityZone": "us-east-1a", "HealthStatus": "Healthy", "ProtectedFromScaleIn": False}
+                           for i in instances],
+             "Tags": [{**t, "ResourceId": "g", "ResourceType": "auto-scaling-group", "PropagateAtLaunch": False} for t in tags]}
+    with Stubber(autoscaling) as stubber:
+        stubber.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": [group]}, {"AutoScalingGroupNames": ["g"]})
+        view = read_group(autoscaling, "g", "i-1")
+    assert view.in_service is in_service
+    assert (view.last_lookup.isoformat() if view.last_lookup else None) == lookup
