@@ -1,6 +1,9 @@
 """Shared fixtures. No test may reach AWS: fake credentials, no metadata lookups, one synth per example config."""
 
+import contextlib
+import io
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,6 +24,25 @@ for key, value in {
     os.environ[key] = value
 for key in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
     os.environ.pop(key, None)
+
+from napstack.cli import main  # noqa: E402 (after the environment above)
+
+def napstack_cli(*args: str) -> subprocess.CompletedProcess:
+    """`napstack ARGS` run in this process from the repository root (a fresh interpreter per call costs seconds of
+    imports and cold caches); exit code, stdout and stderr as a subprocess would give them. A traceback is not
+    caught: it fails the test."""
+    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
+    os.chdir(ROOT)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as stop:  # argparse
+                code = stop.code
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(["napstack", *args], code, out.getvalue(), err.getvalue())
+
 
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml") if p.name != "base.yaml")
 

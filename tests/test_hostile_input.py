@@ -2,8 +2,6 @@
 problem (or, where napstack can read it faithfully, accepted), and generated documents and command lines
 never end in a traceback."""
 
-import contextlib
-import io
 import json
 import string
 
@@ -11,21 +9,15 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from napstack.cli import main
 from napstack.config import load_config
-from tests.conftest import ROOT
+from tests.conftest import ROOT, napstack_cli
 
 HOSTILE = ROOT / "tests" / "hostile"
 
 
 def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as stop:  # argparse
-            code = stop.code
-    return code, out.getvalue(), err.getvalue()
+    result = napstack_cli(*args)
+    return result.returncode, result.stdout, result.stderr
 
 
 def problem_lines(err: str) -> list[str]:

@@ -198,10 +198,18 @@ def run_handlers_in_process(
 # --- Gap: aws-sdk task output keeps datetimes, which describe_execution cannot serialize ----------------
 
 
+_SESSION = botocore.session.get_session()
+
+
+@functools.lru_cache(maxsize=None)
+def service_model(service: str):
+    """Loading a service model reads and parses its JSON (a tenth of a second for EC2): once per process."""
+    return _SESSION.get_service_model(service)
+
+
 @functools.lru_cache(maxsize=None)
 def _operation_model(service: str, api_action: str):
-    """Loading a service model reads and parses its JSON: once per operation per process is enough."""
-    model = botocore.session.get_session().get_service_model(service)
+    model = service_model(service)
     names = {xform_name(name): name for name in model.operation_names}
     return model.operation_model(names[xform_name(api_action)])
 

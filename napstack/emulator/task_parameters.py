@@ -12,8 +12,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 
-import botocore.session
 from botocore.model import ListShape, StructureShape
+
+from napstack.emulator.moto_gaps import service_model
 
 SDK_SERVICES = {"sfn": "stepfunctions"}  # Step Functions' service names that botocore spells otherwise
 OPTIMIZED = {"lambda:invoke": ("lambda", "Invoke"), "sns:publish": ("sns", "Publish"),
@@ -22,7 +23,7 @@ OPTIMIZED = {"lambda:invoke": ("lambda", "Invoke"), "sns:publish": ("sns", "Publ
 
 @functools.lru_cache(maxsize=None)
 def _input_shape(service: str, operation: str):
-    model = botocore.session.get_session().get_service_model(service)
+    model = service_model(service)
     return model.operation_model(operation).input_shape if operation in model.operation_names else None
 
 

@@ -6,8 +6,6 @@ misspelt), never the repo's files, and replay it.
 
 import json
 import shutil
-import subprocess
-import sys
 
 import pytest
 
@@ -18,7 +16,7 @@ from napstack.emulator.scenario import CheckReport, Scenario
 from napstack.emulator.template import TemplateError
 from napstack.emulator.world import Emulator
 from napstack.synth import cached_assembly
-from tests.conftest import ROOT
+from tests.conftest import ROOT, napstack_cli
 
 CONFIG = load_config(ROOT / "examples" / "minecraft-java.yaml")
 LAUNCH = json.loads((ROOT / "events" / "asg-launch-successful.json").read_text())
@@ -97,11 +95,7 @@ def test_replay_says_which_templates_it_ran_and_their_digest_changes_with_them(a
 
 
 def test_replay_cli_replays_an_existing_assembly_and_names_it(assembly):
-    result = subprocess.run(
-        [sys.executable, "-m", "napstack", "replay", "events/asg-launch-successful.json", "--assembly", str(assembly),
-         "--max-hours", "1"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
+    result = napstack_cli("replay", "events/asg-launch-successful.json", "--assembly", str(assembly), "--max-hours", "1")
     assert result.returncode == 0
     assert f"templates {assembly_digest(load_assembly(assembly))} from {assembly}" in result.stdout
 
@@ -113,8 +107,7 @@ def test_replay_cli_replays_an_existing_assembly_and_names_it(assembly):
 ])
 def test_replay_cli_names_an_assembly_it_cannot_use(assembly, arguments, message):
     arguments = [str(assembly) if a == "ASSEMBLY" else a for a in arguments]
-    result = subprocess.run([sys.executable, "-m", "napstack", "replay", "events/asg-launch-successful.json", *arguments],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = napstack_cli("replay", "events/asg-launch-successful.json", *arguments)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
@@ -168,8 +161,7 @@ def test_a_misspelt_parameter_in_an_asl_file_fails_the_deploy_as_step_functions_
     with pytest.raises(TemplateError, match='SCHEMA_VALIDATION_FAILED: The field "DesiredCont" is not supported by '
                                             "Step Functions at /States/StartGameTask/Parameters"):
         replay(CONFIG, LAUNCH, max_hours=0.1, assembly=assembly)
-    result = subprocess.run([sys.executable, "-m", "napstack", "replay", "events/asg-launch-successful.json",
-                             "--assembly", str(assembly)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = napstack_cli("replay", "events/asg-launch-successful.json", "--assembly", str(assembly))
     assert result.returncode == 1 and "napstack: the assembly would not deploy:" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -15,7 +15,7 @@ from napstack.emulator.clock import SimulatedClock
 from napstack.emulator.moto_gaps import RealEndpointBlocked, _Patches, block_real_endpoints
 from napstack.emulator.scenario import Scenario
 from napstack.emulator.world import Emulator
-from tests.conftest import ROOT
+from tests.conftest import ROOT, napstack_cli
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -82,8 +82,7 @@ def test_every_execution_is_stopped_on_exit(config):
     assert not clock.busy
 
 
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "napstack", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+run_cli = napstack_cli
 
 
 def test_replay_json_output_has_what_scripts_need():

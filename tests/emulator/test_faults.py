@@ -12,8 +12,6 @@ The invariants, checked on the final state and the timeline of a whole session (
 
 import json
 import os
-import subprocess
-import sys
 from datetime import datetime
 
 import pytest
@@ -25,7 +23,7 @@ from napstack.emulator.faults import FaultError, load_faults
 from napstack.emulator.replay import replay
 from napstack.emulator.scenario import CheckReport, Scenario
 from napstack.settings import UNAVAILABLE_IP
-from tests.conftest import ROOT
+from tests.conftest import ROOT, napstack_cli
 from tests.test_config import GOOD, write_configs
 
 LAUNCH = json.loads((ROOT / "events" / "asg-launch-successful.json").read_text())
@@ -202,8 +200,7 @@ def test_a_fault_file_that_cannot_be_used_is_a_named_error(tmp_path, faults, mes
 
 def test_replay_cli_takes_faults_reports_them_and_exits_2_on_a_bad_file(tmp_path):
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "napstack", "replay", "events/asg-launch-successful.json", *args],
-                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+        return napstack_cli("replay", "events/asg-launch-successful.json", *args)
 
     good = cli("--faults", "events/faults/route53-busy.yaml", "--json")
     assert good.returncode == 0, good.stderr
