@@ -103,6 +103,63 @@ def emulator(config_path: Path, runs: int) -> dict:
     }
 
 
+def long_session(config_path: Path) -> dict:
+    """One session of 2,500 checks with players throughout (the watchdog continues as a new execution once)."""
+    from napstack.config import load_config
+    from napstack.emulator.replay import replay
+    from napstack.emulator.scenario import CheckReport, Scenario
+
+    config = load_config(config_path)
+    event = json.loads((ROOT / "events" / "asg-launch-successful.json").read_text())
+    scenario = Scenario(checks=[CheckReport(tcp=1, players=1, repeat=LONG_SESSION_CHECKS - config.leaf.watchdog.idle_checks)])
+    cpu_before, wall_before = time.process_time(), time.perf_counter()
+    checks = replay(config, event, scenario, max_hours=LONG_SESSION_CHECKS).watchdog_checks
+    return {"long_session_checks": checks, "long_session_seconds": round(time.perf_counter() - wall_before, 1),
+            "long_session_cpu_ms_per_check": round((time.process_time() - cpu_before) * 1000 / max(checks, 1), 1)}
+
+
+LONG_SESSION_CHECKS = 2500
+WARM_CHECK_SCRIPT = """
+import json, statistics, sys, time, types
+from datetime import datetime
+from botocore.stub import Stubber
+import app
+report = json.dumps({"container_running": True, "listening": True, "tcp": 1, "udp_packets": 0, "ssh": 0})
+group = {"AutoScalingGroupName": "g", "MinSize": 0, "MaxSize": 1, "DesiredCapacity": 1, "DefaultCooldown": 300,
+         "AvailabilityZones": ["us-east-1a"], "HealthCheckType": "EC2", "CreatedTime": datetime(2026, 1, 1),
+         "Instances": [{"InstanceId": "i-0abc", "AvailabilityZone": "us-east-1a", "LifecycleState": "InService",
+                        "HealthStatus": "Healthy", "ProtectedFromScaleIn": False}]}
+event = {"ExecutionName": "i-0abc", "Now": "2026-01-01T20:05:00+00:00", "InstanceId": "i-0abc",
+         "AutoScalingGroupName": "g", "Watch": {"LaunchedAt": "2026-01-01T20:00:00+00:00"},
+         "Settings": {"ServerName": "mc", "Protocol": "tcp", "Port": 25565, "UdpPacketThreshold": 10, "CountSsh": True,
+                      "IntervalSeconds": 60, "IdleChecks": 10, "MaxFailedChecks": 5, "StartupGraceMinutes": 10,
+                      "MaxUptimeHours": 12, "MaxUptimeAction": "alert"}}
+context = types.SimpleNamespace(function_name="count", memory_limit_in_mb=256, aws_request_id="1",
+                                invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:count",
+                                get_remaining_time_in_millis=lambda: 50_000)
+runs = int(sys.argv[1])
+with Stubber(app.autoscaling) as autoscaling, Stubber(app.ssm) as ssm:
+    for _ in range(runs + 1):
+        autoscaling.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": [group]})
+        ssm.add_response("send_command", {"Command": {"CommandId": "0b7c3d7e-1c43-4a8e-9a77-3d4f3b2f9a10"}})
+        ssm.add_response("get_command_invocation", {"Status": "Success", "StandardOutputContent": report})
+    samples = []
+    for _ in range(runs + 1):  # the first is the cold one
+        start = time.perf_counter()
+        app.handler(event, context)
+        samples.append(time.perf_counter() - start)
+print(statistics.median(samples[1:]) * 1000)
+"""
+
+
+def warm_check_ms(runs: int) -> float:
+    """A warm count_connections invocation whose AWS calls are answered at once (botocore's Stubber): handler time
+    with its clients created once, as in a reused Lambda environment."""
+    result = _run([sys.executable, "-c", WARM_CHECK_SCRIPT, str(max(runs, 20))], cwd=FUNCTIONS / "count_connections",
+                  env=LAMBDA_ENV)
+    return round(float(result.stdout.strip().splitlines()[-1]), 1)
+
+
 def asset_bytes(function: str) -> int:
     """The function's code zipped as CDK packages it (no __pycache__, no tests; bundled packages included)."""
     from stacks.lambda_function import code_folder
@@ -151,11 +208,14 @@ def measure(runs: int, config: Path, with_tests: bool) -> dict:
     results.update(synth(config, runs))
     _progress("emulator set-up and the evening session (145 checks)")
     results.update(emulator(config, runs))
+    _progress(f"a session of {LONG_SESSION_CHECKS:,} checks")
+    results.update(long_session(config))
     if with_tests:
         _progress(f"the whole test suite, {runs} runs (about 2 minutes each here)")
         results["test_suite_seconds"] = round(median_seconds([sys.executable, "-m", "pytest", "-q"], runs), 2)
     _progress("handler cold imports and asset sizes")
     results["handler_cold_import_ms"] = {name: handler_import_ms(name, runs) for name in functions}
+    results["warm_check_ms"] = warm_check_ms(runs)
     results["function_asset_bytes"] = {name: asset_bytes(name) for name in functions}
     _progress("state transitions per check, start and stop (one replay)")
     results.update(transitions(config))
@@ -175,10 +235,18 @@ def render(results: dict, runs: int, config: Path) -> str:
         f"  evening replay                     {results['evening_replay_seconds']:.2f} s wall for "
         f"{results['evening_replay_checks']} checks, {results['cpu_ms_per_simulated_check']:.1f} ms of CPU per check"
     )
+    lines.append(
+        f"  long session                       {results['long_session_seconds']:.1f} s wall for "
+        f"{results['long_session_checks']:,} checks, {results['long_session_cpu_ms_per_check']:.1f} ms of CPU per check"
+    )
     if "test_suite_seconds" in results:
         lines.append(f"  test suite (pytest, every core)    {results['test_suite_seconds']:.2f} s")
     for name, ms in results["handler_cold_import_ms"].items():
         lines.append(f"  cold import {name:<22} {ms:.1f} ms ({ms / python_ms:.1f}x bare python; Powertools, clients)")
+    lines.append(
+        f"  warm check (count_connections)     {results['warm_check_ms']:.1f} ms of handler time, AWS answering at once "
+        f"({results['warm_check_ms'] / python_ms:.2f}x bare python)"
+    )
     for name, size in results["function_asset_bytes"].items():
         lines.append(f"  asset {name:<28} {size:,} bytes")
     lines.append(

@@ -18,3 +18,8 @@ def test_cold_imports_work_without_a_configured_region(monkeypatch):
     for key in ("AWS_DEFAULT_REGION", "AWS_REGION"):
         monkeypatch.delenv(key, raising=False)
     assert bench.handler_import_ms("count_connections", runs=1) > 0
+
+
+def test_a_warm_check_is_timed_with_aws_answering_at_once():
+    """The stubbed responses must be what the handler asks for: a mismatch raises in the subprocess, not a figure."""
+    assert 0 < bench.warm_check_ms(runs=3) < 1000
