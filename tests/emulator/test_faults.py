@@ -38,7 +38,7 @@ def config(tmp_path_factory):
     leaf = {
         **GOOD,
         "Watchdog": {"IdleChecks": IDLE_CHECKS, "MaxFailedChecks": MAX_FAILED, "IntervalSeconds": INTERVAL,
-                     "StartupGraceMinutes": 0},
+                     "StartupGraceMinutes": 0, "Query": {"Protocol": "minecraft-java", "Port": 8080}},
     }
     return load_config(write_configs(tmp_path_factory.mktemp("faults"), leaf))
 
@@ -84,6 +84,15 @@ def test_the_issue_examples_fire_and_the_server_still_ends_stopped(tmp_path):
     injected = [r.detail for r in result.timeline if r.state_machine == "fault"]
     assert any("PriorRequestNotComplete" in d for d in injected) and any("stopped by hand" in d for d in injected)
     assert any(s.endswith("watchdog restarted") for s in result.notifications)
+    assert_invariants(result, faults)
+
+
+def test_a_check_that_cannot_read_the_games_address_counts_connections_and_the_server_still_stops(config, tmp_path):
+    faults = [{"call": "ec2:DescribeInstances", "error": "UnauthorizedOperation", "times": 1000}]
+    result = run(config, tmp_path, faults)
+    checks = [r.detail for r in result.timeline if r.state == "CountConnections"]
+    assert checks and all("query unanswered: the instance's address is unknown" in c for c in checks)
+    assert any(c.startswith("check 1: active (tcp=1") for c in checks)  # the player still counted, by connection
     assert_invariants(result, faults)
 
 
@@ -140,7 +149,7 @@ def test_a_watchdog_stopped_twice_by_hand_scales_the_server_down(config, tmp_pat
 # Every task of both state machines and both watchdog-side handlers, by the AWS call it makes.
 CALLS = {
     "ecs:UpdateService": "ServerException",  # StartGameTask, StopGameTask
-    "ec2:DescribeInstances": "RequestLimitExceeded",  # FindPublicIp
+    "ec2:DescribeInstances": "RequestLimitExceeded",  # FindPublicIp; count_connections (the game's address)
     "route53:ChangeResourceRecordSets": "PriorRequestNotComplete",  # PointDnsAtServer, PointDnsAtNothing
     "states:StartExecution": "ThrottlingException",  # StartWatchdog, RestartWatchdog, ContinueAsNewExecution
     "states:ListExecutions": "ThrottlingException",  # FindRunningWatchdogs
