@@ -457,8 +457,17 @@ def parse_each_definition_once(patches: _Patches) -> None:
     components are still built fresh from it for each execution, as moto does."""
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     original = AmazonStateLanguageParser.parse
+    original_validation = StepFunctionsParserBackend._validate_definition
+
+    def validate_definition(definition: str):  # a definition valid once is valid: each emulator creates the same
+        if definition not in _VALID_DEFINITIONS:
+            original_validation(definition)
+            _VALID_DEFINITIONS.add(definition)
+
+    patches.set(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_definition))
 
     def parse(definition: str):
         if definition not in _SYNTAX_TREES:
@@ -470,6 +479,7 @@ def parse_each_definition_once(patches: _Patches) -> None:
 
 
 _SYNTAX_TREES: dict[str, object] = {}  # definition text -> ANTLR tree, for the process's life
+_VALID_DEFINITIONS: set[str] = set()
 
 
 def _json_copy(value):
@@ -507,19 +517,21 @@ def _is_list_at(path: str, data) -> bool:
     return len(matches) == 1 and isinstance(matches[0].value, list)
 
 
-def _modules_with(package, wanted: Callable) -> list:
-    """The modules of a moto package (its ANTLR, static-analysis and JSONata parts aside) for which `wanted` holds."""
+@functools.lru_cache(maxsize=None)
+def _package_modules(package_name: str) -> tuple:
+    """Every module of a moto package (its ANTLR, static-analysis and JSONata parts aside), imported; walked once."""
     import importlib
     import pkgutil
 
-    modules = []
-    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        if ".antlr" in info.name or ".static_analyser" in info.name or ".jsonata" in info.name:
-            continue
-        module = importlib.import_module(info.name)
-        if wanted(module):
-            modules.append(module)
-    return modules
+    package = importlib.import_module(package_name)
+    names = [info.name for info in pkgutil.walk_packages(package.__path__, package_name + ".")]
+    skipped = (".antlr", ".static_analyser", ".jsonata")
+    return tuple(importlib.import_module(name) for name in names if not any(part in name for part in skipped))
+
+
+def _modules_with(package, wanted: Callable) -> list:
+    """The modules of a moto package for which `wanted` holds."""
+    return [module for module in _package_modules(package.__name__) if wanted(module)]
 
 
 def _modules_importing(module_name: str, attribute: str) -> list:

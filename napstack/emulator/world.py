@@ -1,7 +1,9 @@
-"""An in-process AWS holding what a deployed leaf stack holds, with the real state machines and handlers.
+"""An in-process AWS holding what the synthesized assembly deploys, with the real state machines and handlers.
 
 `Emulator(config)` is a context manager: inside it, moto plays AWS (fake credentials, no endpoint can be
-reached), the ASG emits the EventBridge events AWS would, and the hook rule starts the hook state machine.
+reached) with every resource napstack runs created from the templates (napstack/emulator/deploy.py), every
+call a task, handler or rule makes validated and authorized with its role's policies (napstack/emulator/iam.py),
+the ASG emitting the EventBridge events AWS would, and the rules starting their targets.
 On exit every execution still running is stopped and waited for.
 """
 
