@@ -15,6 +15,7 @@ from napstack.cli import main
 from napstack.query import QueryFailed, query
 
 TIMEOUT = 1.0
+WRONG_ANSWER_TIMEOUT = 0.3  # a wrong or missing answer: nothing to wait for but the timeout itself
 
 
 def varint(value: int) -> bytes:
@@ -175,7 +176,7 @@ def test_a2s_info_and_players_through_the_challenge():
 def test_wrong_or_no_udp_answers_are_a_failed_query(protocol, answer):
     with udp_responder(answer) as port:
         with pytest.raises(QueryFailed, match=f"127.0.0.1:{port}"):
-            query(protocol, "127.0.0.1", port, TIMEOUT)
+            query(protocol, "127.0.0.1", port, WRONG_ANSWER_TIMEOUT)
 
 
 @pytest.mark.parametrize(
@@ -188,7 +189,7 @@ def test_wrong_or_no_udp_answers_are_a_failed_query(protocol, answer):
 def test_wrong_or_no_minecraft_java_answers_are_a_failed_query(answer):
     with tcp_responder(answer) as port:
         with pytest.raises(QueryFailed):
-            query("minecraft-java", "127.0.0.1", port, TIMEOUT)
+            query("minecraft-java", "127.0.0.1", port, WRONG_ANSWER_TIMEOUT)
 
 
 def cli(*args):

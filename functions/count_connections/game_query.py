@@ -53,7 +53,7 @@ def _minecraft_java(host: str, port: int, timeout: float) -> QueryResult:
 def _minecraft_bedrock(host: str, port: int, timeout: float) -> QueryResult:
     from mcstatus import BedrockServer
 
-    status = BedrockServer(host, port, timeout=timeout).status()
+    status = BedrockServer(host, port, timeout=timeout).status(tries=1)  # one wait of `timeout`, not three
     return QueryResult(
         "minecraft-bedrock",
         int(status.players.online),
