@@ -109,7 +109,6 @@ RESOURCES: dict[tuple[str, str], Callable[[str, dict], list[Target]]] = {
     ("autoscaling", "CreateOrUpdateTags"): lambda r, p: [_group(r, t["ResourceId"]) for t in p["Tags"]],
     ("ec2", "DescribeInstances"): ANY,
     ("ecs", "UpdateService"): lambda r, p: [_service(r, p.get("cluster", ""), p["service"])],
-    ("ecs", "DescribeServices"): lambda r, p: [_service(r, p.get("cluster", ""), s) for s in p["services"]],
     ("route53", "ChangeResourceRecordSets"): lambda r, p: [_record_changes(p)],
     ("route53", "ListResourceRecordSets"): lambda r, p: [Target(f"arn:aws:route53:::hostedzone/{p['HostedZoneId'].rsplit('/', 1)[-1]}")],
     ("ssm", "SendCommand"): lambda r, p: [_document(r, p["DocumentName"])] + [_instance(r, i) for i in p.get("InstanceIds", [])],
@@ -117,7 +116,6 @@ RESOURCES: dict[tuple[str, str], Callable[[str, dict], list[Target]]] = {
     ("stepfunctions", "StartExecution"): lambda r, p: [Target(p["stateMachineArn"])],
     ("stepfunctions", "ListExecutions"): lambda r, p: [Target(p["stateMachineArn"])],
     ("stepfunctions", "StopExecution"): lambda r, p: [Target(p["executionArn"])],
-    ("stepfunctions", "DescribeExecution"): lambda r, p: [Target(p["executionArn"])],
     ("sns", "Publish"): lambda r, p: [Target(p.get("TopicArn") or p.get("TargetArn", ""))],
     ("lambda", "Invoke"): lambda r, p: [_function(r, p["FunctionName"])],
 }
