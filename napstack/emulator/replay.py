@@ -304,6 +304,7 @@ def _report(emulator: Emulator, execution: dict) -> tuple[ExecutionReport, list[
     history = emulator.history(execution["executionArn"])
     stopped_by = emulator.stop_causes.get(execution["executionArn"])
     rows, states = [], []
+    failure, failed_with, attempts = None, "", 0  # the last task failure shown, to fold its retries into one row
     for event in history:
         stamp = event["timestamp"].astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
         kind = event["type"]
@@ -317,12 +318,12 @@ def _report(emulator: Emulator, execution: dict) -> tuple[ExecutionReport, list[
             details = event["taskFailedEventDetails"]
             cause = re.sub(r", Request ID: [^)]*", "", str(details.get("cause")))  # retries differ only there
             text = f"failed: {details.get('error')}: {cause}"
-            previous = rows[-1] if rows else None
-            if previous and previous.state == states[-1] and previous.detail.split(" (attempt")[0] == text:
-                attempt = int(previous.detail.rsplit("(attempt ", 1)[-1].rstrip(")")) if "(attempt " in previous.detail else 1
-                previous.detail = f"{text} (attempt {attempt + 1})"
+            if failure is not None and rows and rows[-1] is failure and failed_with == text:  # the same, retried
+                attempts += 1
+                failure.detail = f"{text} (attempt {attempts})"
             else:
-                rows.append(TimelineRow(stamp, short, execution["name"], states[-1], text))
+                failure, failed_with, attempts = TimelineRow(stamp, short, execution["name"], states[-1], text), text, 1
+                rows.append(failure)
         elif kind.endswith("StateExited") and event["stateExitedEventDetails"]["name"] == "CountConnections":
             details = event["stateExitedEventDetails"]
             text = _detail(details["name"], "exited", json.loads(details.get("output") or "{}"))
