@@ -46,7 +46,6 @@ def _backend(module: str, region: str):
 def _tag_context(prefix: str, tags: dict[str, str]) -> dict[str, list[str]]:
     context = {f"aws:ResourceTag/{key}": [value] for key, value in tags.items()}
     context.update({f"{prefix}:ResourceTag/{key}": [value] for key, value in tags.items()})
-    context.update({f"{prefix}:resourceTag/{key}": [value] for key, value in tags.items()})
     return context
 
 
@@ -134,6 +133,7 @@ _OPERATORS: dict[str, Callable[[str, str], bool]] = {
 
 
 def _condition_holds(condition: dict, context: dict[str, list[str]]) -> bool:
+    context = {key.lower(): values for key, values in context.items()}  # IAM's condition key names ignore case
     for operator, keys in condition.items():
         qualifier, _, name = operator.rpartition(":")
         compare = _OPERATORS.get(name)
@@ -141,9 +141,9 @@ def _condition_holds(condition: dict, context: dict[str, list[str]]) -> bool:
             raise Unevaluable(f"condition operator {operator}")
         for key, expected in keys.items():
             expected = expected if isinstance(expected, list) else [expected]
-            if key not in context:
+            if key.lower() not in context:
                 raise Unevaluable(f"condition key {key}")
-            matches = [any(compare(value, wanted) for wanted in expected) for value in context[key]]
+            matches = [any(compare(value, wanted) for wanted in expected) for value in context[key.lower()]]
             if not (all(matches) if qualifier == "ForAllValues" else any(matches)):
                 return False
     return True

@@ -136,3 +136,10 @@ def test_policies_decide_as_iam_does(documents, action, target, expected):
 def test_a_condition_the_emulator_cannot_evaluate_is_reported_not_ignored(condition, what):
     with pytest.raises(Unevaluable, match=what):
         _decision([allow("sns:Publish", "*", condition)], "sns:Publish", Target("arn:aws:sns:us-east-1:123456789012:t"))
+
+
+def test_condition_key_names_match_whatever_their_case_as_in_iam():
+    """CDK writes `ssm:resourceTag/...`; IAM ignores the case of condition key names."""
+    statement = allow("ssm:SendCommand", "*", {"StringEquals": {"ssm:resourceTag/aws:autoscaling:groupName": "Napstack-X"}})
+    target = Target("arn:aws:ec2:us-east-1:123456789012:instance/i-1", {"ssm:ResourceTag/aws:autoscaling:groupName": ["Napstack-X"]})
+    assert _decision([statement], "ssm:SendCommand", target) == PermissionResult.PERMITTED
