@@ -1,6 +1,7 @@
 """A napstack Lambda: code from functions/<name>/, Powertools from its public layer, logs with retention."""
 
 import atexit
+import functools
 import shutil
 import tempfile
 from importlib.metadata import distribution, version
@@ -45,10 +46,11 @@ def _distributions(names: list[str]) -> list:
     return list(found.values())
 
 
+@functools.lru_cache(maxsize=None)
 def code_folder(name: str) -> str:
     """functions/<name>; with a requirements.txt, a copy with those packages beside the code, copied from this
     environment (constraints.txt pins them: the versions the tests ran). Pure Python only: no Docker here to build
-    a native package for Lambda's platform."""
+    a native package for Lambda's platform. Built once per process: every synth in it packages the same files."""
     source = FUNCTIONS_DIR / name
     requirements = source / "requirements.txt"
     if not requirements.is_file():
