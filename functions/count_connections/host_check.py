@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shlex
 import time
@@ -45,7 +46,13 @@ def script_commands(game: GameContainer) -> list[str]:
         "NAPSTACK_TASK_FAMILY": game.task_family,
         "NAPSTACK_CONTAINER_NAME": game.container_name,
     }
-    return ["export " + " ".join(f"{key}={shlex.quote(value)}" for key, value in exports.items()), SCRIPT.read_text()]
+    return ["export " + " ".join(f"{key}={shlex.quote(value)}" for key, value in exports.items()), _script()]
+
+
+@functools.lru_cache(maxsize=1)
+def _script() -> str:
+    """The script, read once per Lambda environment (the code package does not change under it)."""
+    return SCRIPT.read_text()
 
 
 def parse_report(stdout: str) -> HostReport:

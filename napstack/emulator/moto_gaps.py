@@ -447,8 +447,12 @@ def unwrap_indexed_paths(patches: _Patches) -> None:
 
     for module in _modules_importing(json_path.__name__, "extract_json"):
         patches.set(module, "extract_json", extract_json)
-    # Not a gap but a cost: moto builds a JSONPath parser (PLY tables, files read) for every path it evaluates.
+    # Not a gap but a cost: moto builds a JSONPath parser (PLY tables, files read) for every path it evaluates,
+    # and again for every ResultPath it applies.
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+
     patches.set(json_path, "parse", _parsed_json_path)
+    patches.set(result_path, "parse", _parsed_result_path)
 
 
 def parse_each_definition_once(patches: _Patches) -> None:
@@ -507,6 +511,13 @@ def copy_json_values_quickly(patches: _Patches) -> None:
 @functools.lru_cache(maxsize=4096)
 def _parsed_json_path(path: str):
     from jsonpath_ng.ext import parse
+
+    return parse(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_result_path(path: str):
+    from jsonpath_ng import parse
 
     return parse(path)
 

@@ -24,12 +24,14 @@ from datetime import datetime, timedelta, timezone
 import boto3
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.validate import validate_parameters
+import moto.core.responses
 from moto import mock_aws
 from moto.events.models import EventPattern
 
 from napstack.assembly import assembly_digest, load_assembly
 from napstack.config import NapstackConfig
 from napstack.emulator import events as asg_events
+from napstack.emulator import in_process_calls
 from napstack.emulator.clock import SimulatedClock
 from napstack.emulator.deploy import EmulatedDeployment
 from napstack.emulator.faults import FaultPlan
@@ -405,9 +407,12 @@ class Emulator:
                         "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
                     }
                     raise client.exceptions.from_code(code)(response, operation_name)
+            if in_process_calls.answers(client, operation_name):
+                return in_process_calls.answer(client, operation_name, api_params)
             return original(client, operation_name, api_params)
 
         self._patches.set(BaseClient, "_make_api_call", make_api_call)
+        self._patches.set(moto.core.responses, "method_names_from_class", in_process_calls.method_names_once)
 
     def stop_watchdog_by_hand(self, execution_name: str) -> None:
         """What a person does with "Stop execution" in the Step Functions console."""
