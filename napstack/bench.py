@@ -269,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    os.environ.update(QUIET_ENV)  # also for this process: measuring asset sizes imports the stacks, and jsii starts node
     results = measure(args.runs, args.config, not args.no_tests)
     print(json.dumps({"runs": args.runs, **results}) if args.json else render(results, args.runs, args.config))
     return 0

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import io
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 from botocore.awsrequest import HeadersDict
 from botocore.response import StreamingBody
@@ -89,10 +89,14 @@ def _responder_for(client, operation_name: str, request: dict):
     headers = Headers(request["headers"])
     responder.is_werkzeug_request = False
     responder.normalized_request = None
-    responder.body = responder.raw_body = body if responder.use_raw_body else text
+    responder.raw_body = body
+    responder.body = body if responder.use_raw_body else text
     responder.form_data = form
     responder.querystring = responder.data = {key: [value] for key, value in values.items()}
-    responder.uri = responder.path = responder.raw_path = request["url_path"]
+    query = urlencode(request["query_string"])
+    responder.uri = client.meta.endpoint_url + request["url_path"] + (f"?{query}" if query else "")
+    responder.parsed_url = urlparse(responder.uri)
+    responder.path = responder.raw_path = responder.parsed_url.path
     responder.method = request["method"]
     responder.region = client.meta.region_name
     responder.partition = get_partition(responder.region)

@@ -17,9 +17,10 @@ LOOKUP_TAG = {"ResourceId": GROUP, "ResourceType": "auto-scaling-group", "Key": 
               "Value": "2026-11-26T20:00:00Z", "PropagateAtLaunch": False}
 
 
-@pytest.fixture
-def world(monkeypatch):
-    """A group with one instance, and a function whose invocation echoes its event (moto would start Docker)."""
+@pytest.fixture(scope="module")
+def world():
+    """A group with one instance, and a function whose invocation echoes its event (moto would start Docker); one
+    world for the module, which the cases only read or add a command to."""
     from moto.awslambda.models import LambdaFunction
 
     def echo(self, event=None):
@@ -27,8 +28,8 @@ def world(monkeypatch):
             return json.dumps({"errorType": "RuntimeError", "errorMessage": "asked to fail"}), True, ""
         return json.dumps({"echo": event}), False, ""
 
-    monkeypatch.setattr(LambdaFunction, "_invoke_lambda", echo)
-    with mock_aws():
+    with pytest.MonkeyPatch.context() as monkeypatch, mock_aws():
+        monkeypatch.setattr(LambdaFunction, "_invoke_lambda", echo)
         clients = {name: boto3.client(name, region_name="us-east-1") for name in ("autoscaling", "ec2", "ssm", "lambda")}
         clients["ec2"].create_launch_template(
             LaunchTemplateName="game", LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro"})
@@ -117,10 +118,9 @@ def test_a_command_sent_in_process_is_in_the_world_and_answers_as_over_http(worl
     ssm = clients["ssm"]
     sent = in_process(ssm, "send_command", InstanceIds=[instance], DocumentName="AWS-RunShellScript",
                       Parameters={"commands": ["echo hi"]})["Command"]
-    listed = ssm.list_commands()["Commands"]
-    assert [command["CommandId"] for command in listed] == [sent["CommandId"]]
+    (listed,) = ssm.list_commands(CommandId=sent["CommandId"])["Commands"]
     assert {key: value for key, value in sent.items() if key != "ExpectedTimeout"} == {
-        key: value for key, value in listed[0].items() if key != "ExpectedTimeout"}
+        key: value for key, value in listed.items() if key != "ExpectedTimeout"}
     over_http, answered = both_ways(ssm, "get_command_invocation", CommandId=sent["CommandId"], InstanceId=instance)
     assert answered == over_http and answered["Status"] == "Success"
 
