@@ -230,17 +230,25 @@ def render(results: dict, runs: int, config: Path) -> str:
         f"  full synth (cdk CLI)               {results['synth_seconds']:.2f} s ({results['synth_seconds'] / cdk_s:.1f}x the empty "
         f"app), peak {results['synth_peak_mib']} MiB"
     )
-    lines.append(f"  emulator world set-up              {results['emulator_setup_seconds']:.2f} s")
+    def python_x(seconds: float) -> str:
+        return f"{seconds * 1000 / python_ms:.1f}x bare python"
+
+    setup, evening, long = (results[key] for key in ("emulator_setup_seconds", "evening_replay_seconds", "long_session_seconds"))
+    evening_check, long_check = results["cpu_ms_per_simulated_check"], results["long_session_cpu_ms_per_check"]
+    lines.append(f"  emulator world set-up              {setup:.2f} s ({python_x(setup)})")
     lines.append(
-        f"  evening replay                     {results['evening_replay_seconds']:.2f} s wall for "
-        f"{results['evening_replay_checks']} checks, {results['cpu_ms_per_simulated_check']:.1f} ms of CPU per check"
+        f"  evening replay                     {evening:.2f} s wall ({python_x(evening)}) for {results['evening_replay_checks']} "
+        f"checks, {evening_check:.1f} ms of CPU per check ({python_x(evening_check / 1000)})"
     )
     lines.append(
-        f"  long session                       {results['long_session_seconds']:.1f} s wall for "
-        f"{results['long_session_checks']:,} checks, {results['long_session_cpu_ms_per_check']:.1f} ms of CPU per check"
+        f"  long session                       {long:.1f} s wall ({python_x(long)}) for {results['long_session_checks']:,} "
+        f"checks, {long_check:.1f} ms of CPU per check ({python_x(long_check / 1000)})"
     )
     if "test_suite_seconds" in results:
-        lines.append(f"  test suite (pytest, every core)    {results['test_suite_seconds']:.2f} s")
+        lines.append(
+            f"  test suite (pytest, every core)    {results['test_suite_seconds']:.2f} s "
+            f"({results['test_suite_seconds'] / cdk_s:.1f}x the empty CDK app)"
+        )
     for name, ms in results["handler_cold_import_ms"].items():
         lines.append(f"  cold import {name:<22} {ms:.1f} ms ({ms / python_ms:.1f}x bare python; Powertools, clients)")
     lines.append(

@@ -384,7 +384,8 @@ class Emulator:
 
     def _enforce_iam_and_inject_faults(self) -> None:
         """Every AWS call napstack makes is authorized with its role's policies, then asks the fault plan; a denial
-        or a fault raises what botocore would raise."""
+        or a fault raises what botocore would raise. A call that passes goes to moto: in-process for the services
+        a check calls (in_process_calls), over botocore's HTTP path for the others."""
         from botocore.client import BaseClient
 
         original = BaseClient._make_api_call
