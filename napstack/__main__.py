@@ -1,3 +1,3 @@
-from napstack.cli import main
+from napstack.cli import run
 
-raise SystemExit(main())
+run()

@@ -29,6 +29,7 @@ from typing import Callable, Iterator
 from unittest import mock
 
 import botocore.httpsession
+import botocore.loaders
 import botocore.session
 from botocore import xform_name
 
@@ -403,6 +404,24 @@ def serialize_client_creation(patches: _Patches) -> None:
     patches.set(botocore.session.Session, "create_client", create_client)
 
 
+# --- Not a gap but a cost: each botocore session, and moto for each model it reads, parse the same JSON anew ----
+
+
+@functools.lru_cache(maxsize=None)
+def _shared_loader(search_path_string=None):
+    return botocore.loaders.create_loader(search_path_string)
+
+
+def one_data_loader(patches: _Patches) -> None:
+    """moto makes a botocore session for every backend it creates (to list the service's regions) and a loader for
+    every model it reads; each new loader parses the service's JSON again (a tenth of a second for EC2's), a
+    second of a first replay. One loader per data path serves them all: a loaded model is the same for each."""
+    import moto.core.utils
+
+    patches.set(botocore.session, "create_loader", _shared_loader)
+    patches.set(moto.core.utils, "create_loader", _shared_loader)
+
+
 # --- Gap: SSM send_command always succeeds with empty stdout --------------------------------------------
 
 
@@ -612,6 +631,7 @@ def patched(
     for none)."""
     patches = _Patches()
     try:
+        one_data_loader(patches)
         block_real_endpoints(patches)
         serialize_client_creation(patches)
         run_handlers_in_process(patches, function_folder_of, clock, hooks or InvocationHooks(), game_answer or _silent_game)
