@@ -24,7 +24,6 @@ from datetime import datetime, timedelta, timezone
 import boto3
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.validate import validate_parameters
-import moto.core.responses
 from moto import mock_aws
 from moto.events.models import EventPattern
 
@@ -384,8 +383,9 @@ class Emulator:
 
     def _enforce_iam_and_inject_faults(self) -> None:
         """Every AWS call napstack makes is authorized with its role's policies, then asks the fault plan; a denial
-        or a fault raises what botocore would raise. A call that passes goes to moto: in-process for the services
-        a check calls (in_process_calls), over botocore's HTTP path for the others."""
+        or a fault raises what botocore would raise. A call that passes reaches moto in-process for the services a
+        check calls (in_process_calls: botocore's round trip replaced, the rest of botocore kept), over HTTP for
+        the others."""
         from botocore.client import BaseClient
 
         original = BaseClient._make_api_call
@@ -408,12 +408,10 @@ class Emulator:
                         "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
                     }
                     raise client.exceptions.from_code(code)(response, operation_name)
-            if in_process_calls.answers(client, operation_name):
-                return in_process_calls.answer(client, operation_name, api_params)
             return original(client, operation_name, api_params)
 
         self._patches.set(BaseClient, "_make_api_call", make_api_call)
-        self._patches.set(moto.core.responses, "method_names_from_class", in_process_calls.method_names_once)
+        in_process_calls.take_calls_in_process(self._patches)
 
     def stop_watchdog_by_hand(self, execution_name: str) -> None:
         """What a person does with "Stop execution" in the Step Functions console."""

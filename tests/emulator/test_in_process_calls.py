@@ -4,6 +4,7 @@ HTTP: the same responses, the same errors, the same effect on the world. Each ca
 import io
 import json
 import zipfile
+from unittest import mock
 
 import boto3
 import pytest
@@ -11,6 +12,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from moto import mock_aws
 
 from napstack.emulator import in_process_calls
+from napstack.emulator.moto_gaps import _Patches
 
 GROUP = "napstack-group"
 LOOKUP_TAG = {"ResourceId": GROUP, "ResourceType": "auto-scaling-group", "Key": "napstack:last-lookup",
@@ -47,7 +49,16 @@ def world():
 
 
 def in_process(client, method: str, **params):
-    return in_process_calls.answer(client, client.meta.method_to_api_mapping[method], params)
+    """The call made as in the emulator, asserting that it never reached moto's HTTP interception."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    patches = _Patches()
+    try:
+        in_process_calls.take_calls_in_process(patches)
+        with mock.patch.object(BotocoreStubber, "process_request", side_effect=AssertionError("went over HTTP")):
+            return getattr(client, method)(**params)
+    finally:
+        patches.undo()
 
 
 def comparable(response: dict) -> dict:
