@@ -389,4 +389,4 @@ def run() -> None:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe or stream: the reader has gone
             pass
-    os._exit(code)
+    os._exit(code or 0)
