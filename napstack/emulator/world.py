@@ -169,6 +169,8 @@ class Emulator:
             )
             setting_up.callback(self._patches.undo)
             self._enforce_iam_and_inject_faults()
+            # Not a gap but a cost: the calls a check makes reach moto without botocore's HTTP round trip.
+            in_process_calls.take_calls_in_process(self._patches)
             self.stack = self._deploy()
             self._observe_the_group()
             self._observe_the_executions()
@@ -383,9 +385,7 @@ class Emulator:
 
     def _enforce_iam_and_inject_faults(self) -> None:
         """Every AWS call napstack makes is authorized with its role's policies, then asks the fault plan; a denial
-        or a fault raises what botocore would raise. A call that passes reaches moto in-process for the services a
-        check calls (in_process_calls: botocore's round trip replaced, the rest of botocore kept), over HTTP for
-        the others."""
+        or a fault raises what botocore would raise."""
         from botocore.client import BaseClient
 
         original = BaseClient._make_api_call
@@ -411,7 +411,6 @@ class Emulator:
             return original(client, operation_name, api_params)
 
         self._patches.set(BaseClient, "_make_api_call", make_api_call)
-        in_process_calls.take_calls_in_process(self._patches)
 
     def stop_watchdog_by_hand(self, execution_name: str) -> None:
         """What a person does with "Stop execution" in the Step Functions console."""
