@@ -248,6 +248,34 @@ def convert_sdk_parameter_names(patches: _Patches) -> None:
     patches.set(StateTaskServiceAwsSdk, "_normalise_response", normalise_response)
 
 
+# --- Gap: aws-sdk task errors carry the ARN's lower-case service name (sns.NotFoundException); AWS writes it in
+# PascalCase (Sns.NotFoundException, AutoScaling.AutoScalingException, Route53.PriorRequestNotCompleteException) ---
+
+
+def pascal_case_sdk_error_names(patches: _Patches) -> None:
+    """The error name and the cause's "Service:" of a failed aws-sdk task, as the Step Functions console shows them."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import StateTaskService
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
+        StateTaskServiceAwsSdk,
+    )
+
+    to_boto = StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
+
+    def normalise_service_error_name(service_name: str) -> str:
+        return sdk_error_service_name(to_boto.get(service_name.lower(), service_name.lower()))
+
+    patches.set(StateTaskServiceAwsSdk, "_normalise_service_error_name", staticmethod(normalise_service_error_name))
+
+
+@functools.lru_cache(maxsize=None)
+def sdk_error_service_name(service: str) -> str:
+    """A service as Step Functions names it in aws-sdk errors: its service id in PascalCase, as the AWS SDK for
+    Java 2.x names its clients ("Auto Scaling" -> AutoScaling, "ECS" -> Ecs, "ACM PCA" -> AcmPca, "DynamoDB" ->
+    DynamoDb, "Route 53" -> Route53)."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|\d+", service_model(service).service_id)
+    return "".join(word[0].upper() + word[1:].lower() for word in words)
+
+
 # --- Gap: task integrations call with parameter validation off, as nobody in particular ----------------------
 
 _TASK_CLIENTS: dict[tuple[str, str], object] = {}
@@ -636,6 +664,7 @@ def patched(
         serialize_client_creation(patches)
         run_handlers_in_process(patches, function_folder_of, clock, hooks or InvocationHooks(), game_answer or _silent_game)
         convert_sdk_parameter_names(patches)
+        pascal_case_sdk_error_names(patches)
         tasks_call_as_their_state_machine(patches)
         name_unnamed_executions(patches)
         complete_lifecycle_actions(patches, completed_lifecycle_actions)

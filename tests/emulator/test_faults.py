@@ -125,6 +125,9 @@ def test_dns_that_cannot_be_updated_still_starts_the_watchdog_and_alerts(config,
     result = run(config, tmp_path, faults)
     assert any(s.endswith("server starting, with problems") for s in result.notifications)
     assert [e.state_machine for e in result.executions].count("watchdog") == 1
+    # As the Step Functions console names the error: the service in PascalCase, in the name and in the cause.
+    (failed,) = [r for r in result.timeline if r.state == "PointDnsAtServer" and "failed" in r.detail]
+    assert "failed: Route53.PriorRequestNotCompleteException: " in failed.detail and "(Service: Route53," in failed.detail
     assert_invariants(result, faults)
 
 

@@ -46,6 +46,25 @@ def test_plain_moto_cannot_run_an_ecs_sdk_task_with_pascal_case_parameters():
         assert run_to_end(sfn, arn)["status"] == "FAILED"
 
 
+def test_plain_moto_names_an_sdk_task_error_after_the_lower_case_service():
+    with mock_aws(config=SFN_CONFIG):
+        sfn = boto3.client("stepfunctions", "us-east-1")
+        arn = machine(sfn, {"Tell": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sns:publish", "End": True,
+                                     "Parameters": {"TopicArn": "arn:aws:sns:us-east-1:123456789012:none", "Message": "x"}}}, "Tell")
+        failed = run_to_end(sfn, arn)
+        assert failed["error"] == "sns.NotFoundException" and "(Service: sns," in failed["cause"]  # AWS: Sns.NotFoundException
+
+
+@pytest.mark.parametrize("service, name", [
+    ("acm-pca", "AcmPca"), ("s3", "S3"), ("dynamodb", "DynamoDb"),  # the examples of AWS's aws-sdk integration guide
+    ("autoscaling", "AutoScaling"), ("ecs", "Ecs"), ("route53", "Route53"), ("sns", "Sns"), ("stepfunctions", "Sfn"),
+])
+def test_sdk_errors_name_the_service_as_step_functions_does(service, name):
+    from napstack.emulator.moto_gaps import sdk_error_service_name
+
+    assert sdk_error_service_name(service) == name
+
+
 def test_plain_moto_names_an_unnamed_execution_none():
     with mock_aws(config=SFN_CONFIG):
         sfn = boto3.client("stepfunctions", "us-east-1")
