@@ -10,6 +10,7 @@ from constructs import Construct
 from napstack.settings import DNS_RECORD, UNAVAILABLE_IP, function_environment
 from stacks.acknowledge import acknowledge, acknowledge_managed_policies, acknowledge_wildcards
 from stacks.lambda_function import napstack_function
+from stacks.log_group import napstack_log_group
 
 RESOURCE_TYPE = "Custom::NapstackDnsRecord"
 
@@ -44,7 +45,11 @@ class DnsRecord(Construct):
         function.add_to_role_policy(
             iam.PolicyStatement(actions=["route53:ListResourceRecordSets"], resources=[hosted_zone_arn(self, hosted_zone_id)])
         )
-        provider = cr.Provider(self, "Provider", on_event_handler=function)
+        # The framework's own function logs to a group of this stack's too: otherwise Lambda creates one on first
+        # use, kept forever, and destroy leaves it behind.
+        provider = cr.Provider(
+            self, "Provider", on_event_handler=function, log_group=napstack_log_group(self, "ProviderLogs")
+        )
         acknowledge(provider, "AwsSolutions-L1", "CDK's provider framework picks its own Node.js runtime.")
         acknowledge_managed_policies(
             provider,

@@ -59,7 +59,6 @@ class Efs(NestedStack):
             security_group=sg_efs_traffic,
             encrypted=True,
             allow_anonymous_access=False,
-            enable_automatic_backups=False,  # AWS Backup below, when the config asks for it
             lifecycle_policy=lifecycle_policy(storage.infrequent_access_after_days),
             transition_to_archive_policy=lifecycle_policy(storage.archive_after_days),
             out_of_infrequent_access_policy=(
@@ -68,6 +67,11 @@ class Efs(NestedStack):
             throughput_mode=efs.ThroughputMode.ELASTIC if storage.archive_after_days else efs.ThroughputMode.BURSTING,
             removal_policy=RemovalPolicy.RETAIN if keep else RemovalPolicy.DESTROY,
         )
+        # EFS turns automatic backups on by default for One Zone file systems (CreateFileSystem reference) and CDK
+        # writes no policy unless they are on: a second, 35-day plan napstack does not own would run beside its own
+        # (AWS Backup below, when the config asks for it), even with Backups: false, and outlive destroy.
+        file_system_resource: efs.CfnFileSystem = self.efs_file_system.node.default_child
+        file_system_resource.backup_policy = efs.CfnFileSystem.BackupPolicyProperty(status="DISABLED")
         # The host sees the whole file system (SFTP, manual restores); the task sees only its volumes.
         self.host_access_point = self.efs_file_system.add_access_point(
             "Host", path="/", posix_user=efs.PosixUser(uid="0", gid="0")

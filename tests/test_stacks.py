@@ -319,6 +319,23 @@ def test_a_graviton_type_boots_the_arm64_ecs_image(tmp_path, synthesized):
     assert data["InstanceType"] == "t4g.medium"
 
 
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_every_function_logs_to_a_group_its_stack_owns_with_retention(synthesized, example):
+    """CDK's provider framework included: a function without one logs to a group Lambda creates on first use, kept
+    forever and left behind by destroy. Logs are not game data: deleted with the stack."""
+    from napstack.assembly import load_assembly
+
+    functions = [(stack, logical_id, resource) for stack in every_stack(load_assembly(synthesized(example)))
+                 for logical_id, resource in stack.resources.items() if resource["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) >= 4  # count_connections, dns_record, the provider framework's, start_server
+    for stack, logical_id, function in functions:
+        group_ref = function["Properties"].get("LoggingConfig", {}).get("LogGroup", {})
+        assert set(group_ref) == {"Ref"}, f"{stack.name}/{logical_id} logs to {group_ref or 'a group Lambda makes'}"
+        group = stack.resources[group_ref["Ref"]]
+        assert group["Type"] == "AWS::Logs::LogGroup" and group["Properties"]["RetentionInDays"] > 0
+        assert group.get("DeletionPolicy", "Delete") == "Delete", f"{stack.name}/{logical_id}: its logs outlive destroy"
+
+
 def test_state_machines_log_under_the_vended_logs_prefix(leaf):
     """Any other name adds to the account's CloudWatch Logs resource policy, which fills up after a few games."""
     for nested in ("Watchdog", "AsgStateChangeHook"):
@@ -426,6 +443,11 @@ def test_the_world_cools_to_infrequent_access_and_warms_back_on_access(leaf):
     assert rule["Lifecycle"] == {"DeleteAfterDays": 35} and rule["ScheduleExpression"] == "cron(0 5 * * ? *)"
 
 
+def test_efs_automatic_backups_are_off_so_only_napstacks_own_plan_runs(leaf):
+    """EFS turns automatic backups on by default for One Zone file systems: the policy is written on every one."""
+    assert one(leaf.nested["Efs"], "AWS::EFS::FileSystem")["Properties"]["BackupPolicy"] == {"Status": "DISABLED"}
+
+
 def test_one_zone_puts_the_file_system_and_the_server_in_the_same_zone(tmp_path, synthesized):
     from napstack.assembly import load_assembly
     from tests.test_config import GOOD, write_configs
@@ -435,6 +457,7 @@ def test_one_zone_puts_the_file_system_and_the_server_in_the_same_zone(tmp_path,
                                                  "BackupRetentionDays": 14}})
     leaf_stack = load_assembly(synthesized(leaf_file))["Napstack-TestGame"]
     file_system = one(leaf_stack.nested["Efs"], "AWS::EFS::FileSystem")["Properties"]
+    assert file_system["BackupPolicy"] == {"Status": "DISABLED"}  # EFS's One Zone default is on
     assert file_system["AvailabilityZoneName"] == {"Fn::Select": [0, {"Fn::GetAZs": ""}]}
     (mount,) = resources_of(leaf_stack.nested["Efs"], "AWS::EFS::MountTarget")
     asg = one(leaf_stack.nested["EcsAsg"], "AWS::AutoScaling::AutoScalingGroup")["Properties"]
