@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -35,11 +36,11 @@ PATTERN_HINTS = {
     r"^[A-Za-z_][A-Za-z0-9_]*$": "an environment variable name: letters, digits and _, not starting with a digit",
     r"^[a-z][a-z0-9-]*\.[a-z0-9]+$": "an EC2 instance type such as t3.medium",
     r"^/[A-Za-z0-9._/-]*$": "an absolute path such as /data",
-    r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$": "one DNS label: lowercase letters, digits and inner hyphens, such as mc",
+    r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$": "one DNS label of at most 63 lowercase letters, digits and inner hyphens, such as mc",
     r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "an e-mail address",
     r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$": "2-24 lowercase letters, digits and hyphens, starting with a letter, such as minecraft-java",
     r"^[A-Za-z0-9_.-]{1,255}$": "a key pair name: letters, digits, _ . and -",
-    r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$": "a lowercase domain name such as example.com",
+    r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$": "a lowercase domain name such as example.com, each label at most 63 characters",
     r"^Z[A-Z0-9]{4,31}$": "a hosted zone id such as Z0123456789ABCDEFGHIJ (Route53 console, Hosted zones)",
 }
 
@@ -311,7 +312,31 @@ class DnsConfig(_Model):
     cooldown_lookups: int = Field(default=3, ge=1, le=1000, description="...unless repeated this many times.")
 
 
-EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+MAX_DNS_NAME = 253  # RFC 1035: a name of at most 253 characters (written without its final dot)
+DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")  # at most 63 characters
+EMAIL_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")  # RFC 5322 dot-atom
+
+
+def _email_address(value: str) -> str:
+    """An address SNS can deliver to: a dot-atom local part of at most 64 characters at a DNS name."""
+    local, _, domain = value.rpartition("@")
+    labels = domain.lower().split(".")
+    if not (len(local) <= 64 and EMAIL_LOCAL_PART.fullmatch(local) and len(domain) <= MAX_DNS_NAME and len(labels) > 1
+            and all(DNS_LABEL.fullmatch(label) for label in labels) and labels[-1].isalpha()):
+        raise ValueError(f"{value[:80]!r} is not an e-mail address such as admin@example.com")
+    return value
+
+
+def _one_each(emails: list[str]) -> list[str]:
+    """Each address once, whatever its case: SNS would subscribe it twice and send every alert twice."""
+    kept: dict[str, str] = {}
+    for email in emails:
+        kept.setdefault(email.lower(), email)
+    return list(kept.values())
+
+
+EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), AfterValidator(_email_address)]
+EmailAddresses = Annotated[list[EmailAddress], AfterValidator(_one_each)]
 
 
 class SshConfig(_Model):
@@ -344,7 +369,7 @@ class LeafConfig(_Model):
     efs: EfsConfig = Field(default_factory=EfsConfig, description="Storage classes, zone and backups of the volumes' file system.")
     watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig)
     dns: DnsConfig
-    alert_emails: list[EmailAddress] = Field(default_factory=list, description="Extra alert e-mails for this server.")
+    alert_emails: EmailAddresses = Field(default_factory=list, description="Extra alert e-mails for this server.")
     ssh: SshConfig = Field(default_factory=SshConfig)
 
     @field_validator("name")
@@ -481,7 +506,7 @@ class BaseConfig(_Model):
     )
     hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{4,31}$", description="Route53 public hosted zone id.")
     max_azs: int = Field(default=2, ge=1, le=6, description="Availability zones for the public subnets.")
-    alert_emails: list[EmailAddress] = Field(default_factory=list, description="Who gets alerts from every server.")
+    alert_emails: EmailAddresses = Field(default_factory=list, description="Who gets alerts from every server.")
     ssh_key_pair: SshKeyPairConfig | None = Field(default=None, description="Create an EC2 key pair for SSH access.")
     start_on_lookup: bool = Field(
         default=True,
@@ -492,6 +517,13 @@ class BaseConfig(_Model):
         pattern=r"^[a-z]{2}(-[a-z]+)+-\d$",
         description="Region the base and leaf stacks are deployed to; start_server (in us-east-1) starts leaves there.",
     )
+
+    @field_validator("domain_name")
+    @classmethod
+    def _short_enough(cls, value: str) -> str:
+        if len(value) > MAX_DNS_NAME:
+            raise ValueError(f"{value[:40]}... is {len(value)} characters; a DNS name has at most {MAX_DNS_NAME}")
+        return value
 
 
 class NapstackConfig(BaseModel):
@@ -507,6 +539,11 @@ class NapstackConfig(BaseModel):
         return f"{self.leaf.dns.sub_domain}.{self.base.domain_name}"
 
 
+def _shortened(value, limit: int = 80):
+    """A value quoted in an error, cut so that one problem stays one line."""
+    return value[:limit] + "..." if isinstance(value, str) and len(value) > limit else value
+
+
 def _format_error(file: Path, error: dict) -> str:
     path = ".".join(str(part) for part in error["loc"] if part not in ("function-after", "function-before"))
     message = error["msg"].removeprefix("Value error, ")
@@ -516,7 +553,7 @@ def _format_error(file: Path, error: dict) -> str:
         message = "required key is missing"
     elif error["type"] == "string_pattern_mismatch":
         pattern = error["ctx"]["pattern"]
-        message = f"{error['input']!r} is not allowed: expected {PATTERN_HINTS.get(pattern, pattern)}"
+        message = f"{_shortened(error['input'])!r} is not allowed: expected {PATTERN_HINTS.get(pattern, pattern)}"
     return f"{file}: {path or '(top level)'}: {message}"
 
 
@@ -574,6 +611,9 @@ def load_config(leaf_file: str | Path) -> NapstackConfig:
             models[key] = _validate(model, path, data())
         except ConfigError as error:
             problems.extend(error.problems)
+    if not problems and len(dns_name := f"{models['leaf'].dns.sub_domain}.{models['base'].domain_name}") > MAX_DNS_NAME:
+        problems.append(f"{leaf_path}: Dns.SubDomain: {dns_name[:40]}... is {len(dns_name)} characters; a DNS name has "
+                        f"at most {MAX_DNS_NAME}: shorten SubDomain or the base's DomainName")
     if problems:
         raise ConfigError(problems)
     return NapstackConfig(base=models["base"], leaf=models["leaf"], source=str(leaf_path))

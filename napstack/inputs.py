@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import codecs
 import json
+import stat
 from pathlib import Path
 
 import yaml
 
 MAX_NESTING = 50  # deeper than any config, event or scenario napstack reads
+# Larger than any config, scenario or fault file, and than any event AWS delivers (EventBridge: 256 KB; a
+# CloudWatch Logs delivery to Lambda: at most 1 MB of log events before compression).
+MAX_FILE_BYTES = 1024 ** 2
+MAX_VALUES = 1_000_000  # keys, values and list items, aliases expanded: more than a file of MAX_FILE_BYTES holds
 
 
 class InputError(Exception):
@@ -24,12 +29,29 @@ class InputError(Exception):
 BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
-def read_text(path: str | Path) -> str:
-    path = Path(path)
+def _read_bytes(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of a regular file. A device (/dev/zero), a FIFO or a socket is refused before it is
+    opened (opening a FIFO waits for a writer; reading /dev/zero never ends), and nothing larger than any file
+    napstack reads is held in memory."""
     try:
-        data = path.read_bytes()
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(f"{path}: is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+            raise InputError(f"{path}: is {kind}, not a file: save what it holds to a file and give that")
+        with path.open("rb") as file:
+            data = file.read(limit + 1)  # a regular file may still grow, or lie about its size (/proc)
     except OSError as error:
         raise InputError(f"{path}: cannot read the file ({error.strerror or error})") from None
+    if len(data) > limit:
+        raise InputError(f"{path}: larger than {limit // 1024 ** 2} MiB, more than any napstack file holds: is it the right file?")
+    return data
+
+
+def read_text(path: str | Path, limit: int = MAX_FILE_BYTES) -> str:
+    path = Path(path)
+    data = _read_bytes(path, limit)
     encoding = next((name for bom, name in BOMS if data.startswith(bom)), "utf-8")
     try:
         text = data.decode(encoding)
@@ -59,13 +81,18 @@ class StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
-def _depth(node, limit: int) -> int:
-    stack, deepest = [(node, 1)], 0
+def _depth(node, limit: int, path: Path) -> int:
+    """How deeply `node` nests; an InputError when its aliases expand it beyond any file napstack reads (a
+    "billion laughs" of anchors referring to anchors is a few lines that expand to billions of values)."""
+    stack, deepest, values = [(node, 1)], 0, 0
     while stack:
         current, depth = stack.pop()
-        deepest = max(deepest, depth)
+        deepest, values = max(deepest, depth), values + 1
         if deepest > limit:
             return deepest
+        if values > MAX_VALUES:
+            raise InputError(f"{path}: holds more than {MAX_VALUES:,} values once its aliases (*name) are expanded; "
+                             "that is not a napstack file")
         if isinstance(current, yaml.MappingNode):
             stack.extend((child, depth + 1) for pair in current.value for child in pair)
         elif isinstance(current, yaml.SequenceNode):
@@ -78,7 +105,7 @@ def load_yaml(path: str | Path) -> tuple[object, yaml.Node | None]:
     text = read_text(path)
     try:
         node = yaml.compose(text, Loader=StrictLoader)
-        if node is not None and _depth(node, MAX_NESTING) > MAX_NESTING:
+        if node is not None and _depth(node, MAX_NESTING, path) > MAX_NESTING:
             raise InputError(f"{path}: nested more than {MAX_NESTING} levels deep; that is not a napstack file")
         loader = StrictLoader(text)
         try:

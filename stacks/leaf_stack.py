@@ -28,7 +28,9 @@ class LeafStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         leaf = config.leaf
         # The state machines tag every alert with its server; this game's own recipients get only its alerts.
-        for index, email in enumerate(leaf.alert_emails):
+        # An address the base already subscribes gets every alert: a second subscription would send each twice.
+        everyone = {email.lower() for email in config.base.alert_emails}
+        for index, email in enumerate(e for e in leaf.alert_emails if e.lower() not in everyone):
             sns.Subscription(
                 self,
                 f"AlertEmail{index}",

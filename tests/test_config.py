@@ -91,6 +91,12 @@ BAD_CONFIGS = [
     ("volumes disagree", with_changes(Volumes=[{"ContainerPath": "/a"}, {"ContainerPath": "/b", "Backups": False}]), "Volumes: Backups must be the same for every volume"),
     ("relative volume path", with_changes(Volumes=[{"ContainerPath": "data"}]), "Volumes.0.ContainerPath: 'data' is not allowed: expected an absolute path"),
     ("not a mapping", ["just", "a", "list"], "expected a mapping of keys"),
+    ("e-mail without a domain", with_changes(AlertEmails=["ops@localhost"]), "AlertEmails.0: 'ops@localhost' is not allowed: expected an e-mail address"),
+    ("e-mail with two @", with_changes(AlertEmails=["a@b@example.com"]), "AlertEmails.0: 'a@b@example.com' is not"),
+    ("e-mail with a bad label", with_changes(AlertEmails=["ops@-x.example.com"]), "AlertEmails.0: 'ops@-x.example.com' is not an e-mail"),
+    ("e-mail local part too long", with_changes(AlertEmails=[f"{'a' * 65}@example.com"]), "@example.com' is not an e-mail"),
+    ("e-mail with a dot too many", with_changes(AlertEmails=["ops..team@example.com"]), "'ops..team@example.com' is not an e-mail"),
+    ("sub-domain label over 63", with_changes(Dns__SubDomain="a" * 64), "expected one DNS label of at most 63"),
 ]
 
 
@@ -152,3 +158,31 @@ def test_schema_and_reference_are_current():
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_examples_point_editors_at_the_schema(example):
     assert example.read_text().startswith("# yaml-language-server: $schema=napstack.schema.json")
+
+
+def test_alert_emails_are_kept_once_whatever_their_case(tmp_path):
+    leaf = with_changes(AlertEmails=["Ops@Example.com", "ops@example.com", "sam@example.com", "OPS@EXAMPLE.COM"])
+    config = load_config(write_configs(tmp_path, leaf, base={"DomainName": "example.org", "HostedZoneId": "Z1234567890",
+                                                             "AlertEmails": ["a@example.org", "A@example.ORG"]}))
+    assert config.leaf.alert_emails == ["Ops@Example.com", "sam@example.com"]
+    assert config.base.alert_emails == ["a@example.org"]
+
+
+@pytest.mark.parametrize("domain", [".".join(["a" * 63] * 4), ".".join(["b" * 61] * 4) + ".com"])
+def test_a_dns_name_over_253_characters_is_refused(tmp_path, domain):
+    leaf_file = write_configs(tmp_path, GOOD, base={"DomainName": domain, "HostedZoneId": "Z1234567890"})
+    with pytest.raises(ConfigError) as caught:
+        load_config(leaf_file)
+    (problem,) = caught.value.problems
+    assert "characters; a DNS name has at most 253" in problem and len(problem) < 300
+
+
+def test_a_domain_with_a_label_over_63_characters_is_refused(tmp_path):
+    leaf_file = write_configs(tmp_path, GOOD, base={"DomainName": "a" * 64 + ".com", "HostedZoneId": "Z1234567890"})
+    with pytest.raises(ConfigError, match="DomainName: .* each label at most 63 characters"):
+        load_config(leaf_file)
+
+
+def test_the_valheim_example_names_its_own_address():
+    config = load_config(ROOT / "examples" / "valheim.yaml")
+    assert f'"{config.dns_name}:{config.leaf.container.ports[0].port}"' in (ROOT / "examples" / "valheim.yaml").read_text()

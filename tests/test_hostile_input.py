@@ -3,6 +3,7 @@ problem (or, where napstack can read it faithfully, accepted), and generated doc
 never end in a traceback."""
 
 import json
+import os
 import string
 
 import pytest
@@ -10,6 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from napstack.config import load_config
+from napstack.inputs import MAX_FILE_BYTES
 from tests.conftest import ROOT, napstack_cli
 
 HOSTILE = ROOT / "tests" / "hostile"
@@ -106,6 +108,66 @@ BAD_SCENARIOS = {
 def test_a_bad_scenario_is_one_named_line_and_exit_2(name):
     args = ["replay", "events/asg-launch-successful.json", "--scenario", str(HOSTILE / "scenarios" / name)]
     assert_refused_in_one_line(args, name, BAD_SCENARIOS[name])
+
+
+def _special_file(tmp_path, kind: str) -> str:
+    if kind == "device":
+        return "/dev/zero"  # read to its end, it never ends
+    path = tmp_path / f"input-{kind}"
+    if kind == "fifo":
+        os.mkfifo(path)  # opened, it waits for a writer that never comes
+    elif kind == "folder":
+        path.mkdir()
+    else:  # a regular file larger than any napstack file, whose every line is valid YAML
+        path.write_text("# padding\n" * (MAX_FILE_BYTES // 10 + 1))
+    return str(path)
+
+
+ROLES = {
+    "config": lambda f: ["check", f],
+    "cost config": lambda f: ["cost", f],
+    "event": lambda f: ["replay", f],
+    "scenario": lambda f: ["replay", "events/asg-launch-successful.json", "--scenario", f],
+    "faults": lambda f: ["replay", "events/asg-launch-successful.json", "--faults", f],
+}
+KINDS = {"device": "is a device, not a file", "fifo": "is a FIFO, not a file", "folder": "is a folder, not a file",
+         "huge": "larger than 1 MiB"}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_a_device_a_fifo_a_folder_or_a_huge_file_is_one_named_line_and_exit_2(tmp_path, role, kind):
+    path = _special_file(tmp_path, kind)
+    assert_refused_in_one_line(ROLES[role](path), path, KINDS[kind])
+
+
+def test_aliases_that_expand_to_billions_of_values_are_refused(tmp_path):
+    lines = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(10)]
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    for role in ("config", "scenario"):
+        assert_refused_in_one_line(ROLES[role](str(path)), "laughs.yaml", "values once its aliases (*name) are expanded")
+
+
+@pytest.mark.parametrize("check", ["{tcp: true}", "{tcp: '3'}", "{udp_packets: 1.0e+26}", "{ssh: 2.0}",
+                                   "{udp_packets: 100000000000000000000000000}", "{running: 'no'}", "{repeat: yes}",
+                                   "{players: '4'}", "{tcp: -1}"])
+def test_scenario_counts_that_are_not_whole_numbers_are_refused_not_coerced(tmp_path, check):
+    path = tmp_path / "scenario.yaml"
+    path.write_text(f"checks:\n  - {check}\n")
+    key = check.strip("{}").split(":")[0]
+    assert_refused_in_one_line(ROLES["scenario"](str(path)), "scenario.yaml", f"checks.0.{key}: ")
+
+
+@pytest.mark.parametrize("fault", ["{call: ssm:SendCommand, error: X, times: true}",
+                                   "{call: ssm:SendCommand, error: X, times: '2'}",
+                                   "{execution: watchdog, abort_at_check: 1.0e+26}",
+                                   "{call: lambda:Invoke, function: count_connections, error: X, at_check: 2.0}"])
+def test_fault_counts_that_are_not_whole_numbers_are_refused_not_coerced(tmp_path, fault):
+    path = tmp_path / "faults.yaml"
+    path.write_text(f"- {fault}\n")
+    assert_refused_in_one_line(ROLES["faults"](str(path)), "faults.yaml", "fault 1: ")
 
 
 def test_a_scenario_saved_as_utf16_is_read():

@@ -43,6 +43,16 @@ def test_alert_emails_subscribe_to_the_topic(minecraft):
     assert subscription["Protocol"] == "email" and subscription["Endpoint"] == "admin@example.com"
 
 
+def test_an_address_the_base_subscribes_is_not_subscribed_again_by_the_leaf(tmp_path, synthesized):
+    from napstack.assembly import load_assembly
+    from tests.test_config import write_configs, with_changes
+
+    base = {"DomainName": "example.org", "HostedZoneId": "Z1234567890", "AlertEmails": ["ops@example.org"]}
+    leaf_file = write_configs(tmp_path, with_changes(AlertEmails=["OPS@example.org", "sam@example.org"]), base)
+    leaf = load_assembly(synthesized(leaf_file))["Napstack-TestGame"]
+    assert [s["Properties"]["Endpoint"] for s in resources_of(leaf, "AWS::SNS::Subscription")] == ["sam@example.org"]
+
+
 def test_launch_template_requires_imdsv2_and_encrypts_the_root_volume(leaf):
     data = one(leaf.nested["EcsAsg"], "AWS::EC2::LaunchTemplate")["Properties"]["LaunchTemplateData"]
     assert data["MetadataOptions"]["HttpTokens"] == "required"

@@ -14,6 +14,7 @@ makes them (a state machine task or a handler), never the emulator's own set-up 
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from napstack.inputs import InputError, load_yaml, pydantic_problems
 BOTOCORE_SERVICE = {"states": "stepfunctions"}
 FUNCTIONS = ("count_connections", "start_server", "dns_record")
 EVENT_ACTIONS = ("duplicate", "lost")
+MAX_CHECK = 1_000_000  # more checks than a year of one a minute
 
 
 class FaultError(Exception):
@@ -41,9 +43,9 @@ class _Entry(BaseModel):
 class CallFault(_Entry):
     call: str = Field(description="service:Operation as in IAM, e.g. route53:ChangeResourceRecordSets")
     error: str = Field(min_length=1, description="the error code AWS returns, e.g. Throttling")
-    times: int = Field(default=1, ge=1, le=100_000, description="how many calls in a row fail")
+    times: int = Field(default=1, ge=1, le=100_000, strict=True, description="how many calls in a row fail")
     function: Literal[FUNCTIONS] | None = Field(default=None, description="with lambda:Invoke: which function")
-    at_check: int | None = Field(default=None, ge=1, description="with lambda:Invoke of count_connections: that check")
+    at_check: int | None = Field(default=None, ge=1, le=MAX_CHECK, strict=True, description="with lambda:Invoke of count_connections: that check")
 
     @model_validator(mode="after")
     def _names_a_real_call(self):
@@ -63,7 +65,7 @@ class CallFault(_Entry):
 
 class AbortFault(_Entry):
     execution: Literal["watchdog"] = Field(description="the state machine whose running execution is stopped")
-    abort_at_check: int = Field(ge=1, description="stopped right after this check, as a person in the console would")
+    abort_at_check: int = Field(ge=1, le=MAX_CHECK, strict=True, description="stopped right after this check, as a person in the console would")
 
 
 class EventFault(_Entry):
@@ -71,11 +73,18 @@ class EventFault(_Entry):
     detail_type: str | None = Field(default=None, description="only the next event of this detail-type")
 
 
-def _operations(service: str) -> set[str]:
+@functools.lru_cache(maxsize=None)
+def _operations(service: str) -> frozenset[str]:
+    """Each service's model is loaded once: a file of thousands of faults is read in moments, not minutes."""
     try:
-        return set(botocore.session.get_session().get_service_model(service).operation_names)
+        return frozenset(_botocore_session().get_service_model(service).operation_names)
     except Exception:  # an unknown service name
-        return set()
+        return frozenset()
+
+
+@functools.lru_cache(maxsize=1)
+def _botocore_session():
+    return botocore.session.get_session()
 
 
 def _entry(data) -> _Entry:
@@ -108,6 +117,24 @@ def load_faults(path: str | Path | None) -> "FaultPlan":
     return FaultPlan(faults)
 
 
+def _described(fault: _Entry) -> str:
+    if isinstance(fault, CallFault):
+        target = f" {fault.function}" if fault.function else ""
+        at = f" at check {fault.at_check}" if fault.at_check is not None else ""
+        return f"{fault.call}{target}{at} fails with {fault.error}"
+    if isinstance(fault, AbortFault):
+        return f"the watchdog stopped by hand after check {fault.abort_at_check}"
+    return f"EventBridge {'delivers twice' if fault.event == 'duplicate' else 'loses'}: {fault.detail_type or 'the next event'}"
+
+
+def _why_not(fault: _Entry) -> str:
+    if isinstance(fault, AbortFault) or getattr(fault, "at_check", None) is not None:
+        return "the watchdog never made that check"
+    if isinstance(fault, EventFault):
+        return "no such event was delivered"
+    return "napstack did not make the call that often"
+
+
 @dataclass
 class Fired:
     time: str
@@ -125,6 +152,18 @@ class FaultPlan:
 
     def __post_init__(self) -> None:
         self._left = {i: getattr(f, "times", 1) for i, f in enumerate(self.faults)}
+
+    def not_fired(self) -> list[str]:
+        """Each fault that did not fire as often as the file says (a call never made, a check past the end)."""
+        missed = []
+        for index, fault in enumerate(self.faults):
+            planned = getattr(fault, "times", 1)
+            if not self._left[index]:
+                continue
+            fired = planned - self._left[index]
+            how_often = f"fired {fired} of {planned} times" if fired else "never fired"
+            missed.append(f"fault {index + 1} ({_described(fault)}) {how_often}: {_why_not(fault)}")
+        return missed
 
     def _fire(self, index: int, moment, description: str) -> None:
         self._left[index] -= 1

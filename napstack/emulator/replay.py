@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from napstack.config import NapstackConfig
 from napstack.control import a_record_value
+from napstack.emulator.event_shapes import wrong_type
 from napstack.emulator.faults import FaultPlan
 from napstack.emulator.log_payload import decoded_lines
 from napstack.emulator.scenario import Scenario
@@ -77,6 +78,7 @@ class ReplayResult:
     rule_matched: bool = field(default=False)
     function_errors: list[str] = field(default_factory=list)
     faults_injected: int = 0
+    faults_not_fired: list[str] = field(default_factory=list)  # a call never made, a check past the end
     deployment: dict = field(default_factory=dict)  # what was replayed: stacks, templates' digest, where from
 
     @property
@@ -147,11 +149,9 @@ def validate_event(event) -> dict:
         )
     if _nesting(event) > MAX_EVENT_NESTING:
         raise EventError(f"nested more than {MAX_EVENT_NESTING} levels deep; no AWS event is")
-    for key in ("source", "detail-type", "time", "id"):
-        if key in event and not isinstance(event[key], str):
-            raise EventError(f"'{key}' is {type(event[key]).__name__}, but AWS sends it as a string")
-    if "detail" in event and not isinstance(event["detail"], dict):
-        raise EventError(f"'detail' is {type(event['detail']).__name__}, but AWS sends an object")
+    problem = wrong_type(event)
+    if problem:
+        raise EventError(problem)
     if "awslogs" in event and not (isinstance(event["awslogs"], dict) and isinstance(event["awslogs"].get("data"), str)):
         raise EventError("'awslogs' must be an object with 'data' (base64 of gzipped JSON), as CloudWatch Logs sends it")
     if "time" in event:
@@ -418,6 +418,7 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
         rule_matched=rule_matched,
         function_errors=function_errors,
         faults_injected=len(emulator.faults.fired),
+        faults_not_fired=emulator.faults.not_fired(),
         deployment=emulator.deployment_summary(),
     )
 

@@ -36,17 +36,19 @@ def render(result: ReplayResult) -> str:
         machine = f"{row.state_machine}:{row.execution}"[:34]
         lines.append(f"{row.time}  {machine:<34}  {row.state:<{width}}  {row.detail}".rstrip())
     lines += ["", "final state:"]
-    lines.append(f"  ASG desired capacity   {result.asg_desired}")
-    lines.append(f"  ECS desired count      {result.ecs_desired}")
-    lines.append(f"  DNS {result.dns_name:<18} {result.dns_value or '(no record)'}")
-    lines.append(f"  watchdog checks        {result.watchdog_checks}")
-    lines.append(
-        "  scaled down after      "
-        + (f"check {result.scaled_down_after_check}" if result.scaled_down_after_check else "(did not scale down)")
-    )
-    lines.append(f"  lifecycle completed    {result.lifecycle_actions_completed}")
-    if result.faults_injected:
-        lines.append(f"  faults injected        {result.faults_injected}")
+    # A fixed label column: a long DNS name or count never pushes the values out of line.
+    lines += [f"  {label:<22} {value}" for label, value in (
+        ("ASG desired capacity", result.asg_desired),
+        ("ECS desired count", result.ecs_desired),
+        ("DNS name", result.dns_name),
+        ("DNS value", result.dns_value or "(no record)"),
+        ("watchdog checks", result.watchdog_checks),
+        ("scaled down after", f"check {result.scaled_down_after_check}" if result.scaled_down_after_check
+         else "(did not scale down)"),
+        ("lifecycle completed", result.lifecycle_actions_completed),
+        *((("faults injected", result.faults_injected),) if result.faults_injected else ()),
+        *(("fault not fired", missed) for missed in result.faults_not_fired),
+    )]
     lines.append("  executions:")
     for execution in result.executions:
         failure = f"  {execution.error}: {execution.cause}" if execution.error else ""

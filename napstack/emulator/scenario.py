@@ -15,24 +15,29 @@ class ScenarioError(Exception):
     """A scenario file that cannot be used; the message names the file and the problem."""
 
 
+# Counts are whole numbers as written: YAML's `true`, "3" or 1.0e+26 is a mistake to name, not a number to coerce.
+MAX_COUNT = 1_000_000  # connections or sessions on one host
+MAX_PACKETS = 1_000_000_000  # UDP datagrams in one check interval
+
+
 class CheckReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tcp: int = Field(default=0, ge=0, description="established TCP connections on the game port")
-    udp_packets: int = Field(default=0, ge=0, description="UDP datagrams received since the previous check")
-    ssh: int = Field(default=0, ge=0, description="SSH/SFTP sessions on the host")
-    running: bool = Field(default=True, description="the game container is running")
-    listening: bool = Field(default=True, description="the game port is listening")
+    tcp: int = Field(default=0, ge=0, le=MAX_COUNT, strict=True, description="established TCP connections on the game port")
+    udp_packets: int = Field(default=0, ge=0, le=MAX_PACKETS, strict=True, description="UDP datagrams received since the previous check")
+    ssh: int = Field(default=0, ge=0, le=MAX_COUNT, strict=True, description="SSH/SFTP sessions on the host")
+    running: bool = Field(default=True, strict=True, description="the game container is running")
+    listening: bool = Field(default=True, strict=True, description="the game port is listening")
     error: str | None = Field(default=None, min_length=1, description="the SSM command fails with this error instead")
     players: int | None = Field(
-        default=None, ge=0, le=100_000,
+        default=None, ge=0, le=100_000, strict=True,
         description="players the game answers its query with (Watchdog.Query); default: as many as `tcp`",
     )
-    names: list[str] = Field(default_factory=list, description="their names, where the protocol gives names")
+    names: list[str] = Field(default_factory=list, max_length=100_000, description="their names, where the protocol gives names")
     query: Literal["answers", "timeout"] = Field(
         default="answers", description="timeout: the game does not answer its query (a game that is not up never does)"
     )
-    repeat: int = Field(default=1, ge=1, le=100_000, description="how many checks in a row report this")
+    repeat: int = Field(default=1, ge=1, le=100_000, strict=True, description="how many checks in a row report this")
 
 
 ACTIVE = CheckReport(tcp=1, udp_packets=10_000)

@@ -149,6 +149,30 @@ def test_a_watchdog_stopped_twice_by_hand_scales_the_server_down(config, tmp_pat
     assert_invariants(result, faults)
 
 
+def test_a_fault_that_never_fired_is_said_in_the_output_and_in_json(tmp_path):
+    faults = [{"call": "route53:ChangeResourceRecordSets", "error": "PriorRequestNotComplete", "times": 2},
+              {"call": "lambda:Invoke", "function": "count_connections", "error": "Sandbox.Timedout", "at_check": 500},
+              {"call": "ecs:DescribeClusters", "error": "ServerException"},
+              {"call": "autoscaling:DescribeAutoScalingGroups", "error": "Throttling", "times": 100_000}]
+    result = napstack_cli("replay", "events/asg-launch-successful.json", "--faults", write_faults(tmp_path, faults), "--json")
+    missed = json.loads(result.stdout)["faults_not_fired"]
+    assert [line.split(" (")[0] for line in missed] == ["fault 2", "fault 3", "fault 4"], missed
+    assert "at check 500 fails with Sandbox.Timedout) never fired: the watchdog never made that check" in missed[0]
+    assert "ecs:DescribeClusters fails with ServerException) never fired" in missed[1]
+    assert " of 100000 times" in missed[2] and "fired 0" not in missed[2]
+    text = napstack_cli("replay", "events/asg-launch-successful.json", "--faults", write_faults(tmp_path, faults)).stdout
+    assert sum(line.lstrip().startswith("fault not fired") for line in text.splitlines()) == 3
+
+
+def test_a_file_of_thousands_of_faults_loads_each_service_model_once(tmp_path):
+    from napstack.emulator import faults as module
+
+    module._operations.cache_clear()
+    calls = ["ssm:SendCommand", "route53:ChangeResourceRecordSets", "sns:Publish", "ec2:DescribeInstances"]
+    plan = load_faults(write_faults(tmp_path, [{"call": calls[i % 4], "error": "Throttling"} for i in range(5000)]))
+    assert len(plan.faults) == 5000 and module._operations.cache_info().misses == 4
+
+
 # Every task of both state machines and both watchdog-side handlers, by the AWS call it makes.
 CALLS = {
     "ecs:UpdateService": "ServerException",  # StartGameTask, StopGameTask
