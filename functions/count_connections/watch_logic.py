@@ -55,6 +55,7 @@ class Watch(_Model):
     Checks: int = 0
     ChecksThisExecution: int = 0
     Generation: int = 1
+    Restarts: int = 0  # times the hook's safety net restarted this watchdog; carried on by continue-as-new
     UdpPacketsSeen: int | None = None
     MaxUptimeAlerted: bool = False
     GameUp: bool = False  # the game has listened on its port (or had a player): the startup grace is over

@@ -28,7 +28,8 @@ LAUNCH, LAUNCH_FAILED, TERMINATING = (
 QUIET_STATES = {
     "WaitForNextCheck", "CountConnections", "IdleLongEnough", "LoadSettings", "ReadSettings", "WhichEvent",
     "ReplacementComing", "CountFailedCheck", "TooManyFailedChecks", "ExplainFailedChecks", "UseExplanation",
-    "StartedCleanly", "StillInService", "WatchedBefore", "ReadEndedWatchdog",
+    "StartedCleanly", "StillInService", "WatchedBefore", "ReadEndedWatchdog", "HowDidItEnd", "EndedWithErrorAndCause",
+    "EndedWithError", "EndedWithCause", "EndedWithoutReason",
 }
 
 
@@ -278,7 +279,8 @@ def _detail(state: str, phase: str, data: dict) -> str:
         if phase == "entered" and state in ("AlertScaledDown", "AlertAndKeepWatching"):
             return data["Watch"]["Reason"]
         if phase == "entered" and state in ("ScaleDownUnwatched", "RestartWatchdog"):
-            return data.get("Why", {}).get("Text", "") or f"after {data['detail']['name']} {data['detail']['status']}"
+            how = data.get("HowItEnded", {}).get("Text") or data["detail"]["status"]
+            return data.get("Why", {}).get("Text", "") or f"after {data['detail']['name']} {how}"
         if phase == "entered":
             return {
                 "StartGameTask": "ECS desired count -> 1",

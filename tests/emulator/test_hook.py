@@ -273,3 +273,82 @@ def test_a_replacement_stops_the_old_instances_continued_watchdog_and_keeps_its_
         assert sfn.describe_execution(executionArn=replacement)["status"] == "RUNNING"
         assert ecs_desired(emulator) == 1 and _dns_value(emulator) not in (None, UNAVAILABLE_IP)
         assert [a["InstanceId"] for a in emulator.completed_lifecycle_actions] == [old]
+
+
+def sns_messages(emulator):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    topic = sns_backends[DEFAULT_ACCOUNT_ID][emulator.stack.topic_arn.split(":")[3]].topics[emulator.stack.topic_arn]
+    return [message for _, message, _, _, _ in topic.sent_notifications]
+
+
+def watchdog_ended(emulator, instance, status, error, cause, watch=None):
+    """The "Execution Status Change" Step Functions sends for a watchdog of `instance` that ended."""
+    from napstack.settings import watchdog_settings
+
+    watched = {"InstanceId": instance, "AutoScalingGroupName": emulator.stack.asg_name,
+               "Settings": watchdog_settings(emulator.config),
+               "Watch": watch or {"LaunchedAt": "2026-01-01T20:00:00Z", "Checks": 0, "ChecksThisExecution": 0, "FailedCount": 0}}
+    arn = emulator.stack.watchdog_arn.replace(":stateMachine:", ":execution:") + f":{instance}"
+    return {"version": "0", "id": "7bb3d1c2-0000-4000-8000-000000000001", "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states", "account": "123456789012", "time": "2026-01-01T20:05:00Z", "region": emulator.region,
+            "resources": [arn],
+            "detail": {"executionArn": arn, "stateMachineArn": emulator.stack.watchdog_arn, "name": instance, "status": status,
+                       "startDate": 1767297600000, "stopDate": 1767297900000, "input": json.dumps(watched),
+                       "inputDetails": {"included": True}, "output": None, "outputDetails": None, "error": error, "cause": cause}}
+
+
+@pytest.mark.parametrize(
+    "error,cause,says",
+    [
+        (None, None, "ended (ABORTED, no error or cause given)"),  # "Stop execution" in the console, no reason typed
+        (None, "stopped by Sam", "ended (ABORTED: stopped by Sam)"),
+        ("States.Runtime", None, "ended (ABORTED: States.Runtime)"),
+        ("States.Runtime", "a path was missing", "ended (ABORTED: States.Runtime: a path was missing)"),
+    ],
+)
+def test_the_safety_net_says_only_what_step_functions_gave_when_error_or_cause_is_null(config, error, cause, says):
+    """States.Format writes a JSON null as the word `null`: before, the alert read "(ABORTED: null null)"."""
+    with Emulator(config, Scenario(then="active")) as emulator:
+        instance = running_instance(emulator)
+        emulator.deliver(watchdog_ended(emulator, instance, "ABORTED", error, cause))
+        emulator.run_until_settled(timedelta(minutes=3), stop_at_limit=False)
+        (restarted,) = [m for m in sns_messages(emulator) if "A new watchdog watches it now" in m]
+        assert says in restarted and "null" not in restarted
+        assert statuses(emulator)[0] == "SUCCEEDED"
+
+
+def test_the_scale_down_after_a_second_end_also_says_only_what_was_given(config):
+    with Emulator(config, Scenario(then="active")) as emulator:
+        instance = running_instance(emulator)
+        watch = {"LaunchedAt": "2026-01-01T20:00:00Z", "Checks": 4, "ChecksThisExecution": 0, "FailedCount": 0, "Restarts": 1}
+        emulator.deliver(watchdog_ended(emulator, instance, "TIMED_OUT", None, None, watch))
+        emulator.run_until_settled(timedelta(minutes=3))
+        (why,) = [m for m in sns_messages(emulator) if "ended again after a restart" in m]
+        assert "(TIMED_OUT, no error or cause given)" in why and "null" not in why
+        assert subjects(emulator)[0] == "scaled down, could not be watched"
+
+
+def test_a_restarted_watchdogs_continued_successor_is_not_restarted_again(config):
+    """The restart mark travels with the watch state through continue-as-new: a chain is restarted once."""
+    from napstack.emulator.faults import AbortFault, FaultPlan
+    from napstack.settings import watchdog_settings
+
+    aborts = FaultPlan([AbortFault(execution="watchdog", abort_at_check=1), AbortFault(execution="watchdog", abort_at_check=4)])
+    with Emulator(config, Scenario(then="active"), faults=aborts) as emulator:
+        instance = running_instance(emulator)
+        emulator.client("stepfunctions").start_execution(
+            stateMachineArn=emulator.stack.watchdog_arn, name=instance,
+            input=json.dumps({"InstanceId": instance, "AutoScalingGroupName": emulator.stack.asg_name,
+                              "Settings": {**watchdog_settings(config), "ChecksPerExecution": 2},
+                              "Watch": {"LaunchedAt": "2026-01-01T20:00:00Z", "Checks": 0, "ChecksThisExecution": 0,
+                                        "FailedCount": 0}}),
+        )
+        emulator.run_until_settled(timedelta(hours=1))
+        chain = [(e["name"], e["status"]) for e in emulator.executions() if e["stateMachineArn"] == emulator.stack.watchdog_arn]
+        # stopped after check 1; restarted; checks 1-2, continued as <id>-2; checks 3-4, stopped: the chain ends there
+        assert [status for _, status in chain] == ["ABORTED", "SUCCEEDED", "ABORTED"]
+        assert chain[1][0].startswith(f"{instance}-restart-") and chain[2][0] == f"{instance}-2"
+        assert subjects(emulator).count("watchdog restarted") == 1
+        assert "scaled down, could not be watched" in subjects(emulator)

@@ -19,22 +19,24 @@ QUICK = {"IdleChecks": 3, "MaxFailedChecks": 3, "StartupGraceMinutes": 0, "MaxUp
 QUERY = {"Query": {"Protocol": "minecraft-java", "Port": 25565, "Transport": "tcp", "TimeoutSeconds": 2}}
 
 
-def watch(checks, then="idle", gone=False, max_hours=24, **overrides):
+def watch(checks, then="idle", gone=False, max_hours=24, faults=None, **overrides):
     """Start a watchdog for the instance (as the hook does) and run it to its end."""
-    with Emulator(CONFIG, Scenario(checks=checks, then=then)) as emulator:
+    with Emulator(CONFIG, Scenario(checks=checks, then=then), faults=faults) as emulator:
         emulator.set_desired_capacity(1, quietly=True)
         instance = "i-0123456789abcdef0" if gone else emulator.instance_ids()[0]
         execution_input = {
             "InstanceId": instance,
             "AutoScalingGroupName": emulator.stack.asg_name,
             "Settings": {**watchdog_settings(CONFIG), **QUICK, **overrides},
-            "Watch": {"LaunchedAt": emulator.clock.now().isoformat()},
+            "Watch": {"LaunchedAt": emulator.clock.now().isoformat(), "Checks": 0, "ChecksThisExecution": 0, "FailedCount": 0},
         }
         emulator.client("stepfunctions").start_execution(
             stateMachineArn=emulator.stack.watchdog_arn, name=instance, input=json.dumps(execution_input)
         )
         emulator.run_until_settled(timedelta(hours=max_hours))
-        return collect(emulator, [], emulator.clock.now(), True)
+        result = collect(emulator, [], emulator.clock.now(), True)
+        result.history_events = {e["name"]: len(emulator.history(e["executionArn"])) for e in emulator.executions()}
+        return result
 
 
 def watchdogs(result):
@@ -153,3 +155,26 @@ def test_the_scaled_down_alert_summarizes_the_session():
     result = watch([c(players=3, names=["Alex", "Sam", "Kim"], repeat=60)], HourlyUsd=0.06, **QUERY)
     (text,) = [row.detail for row in result.timeline if row.state == "AlertScaledDown"]
     assert text.endswith("Session: 1 h 03 min since 20:00 UTC, peak 3 players (Alex, Sam, Kim), about $0.06 at $0.060/h.")
+
+
+def failed_checks(*numbers, error="Lambda.ServiceException"):
+    """Checks that fail as the state machine sees them (the function errs), each with all its retries."""
+    from napstack.emulator.faults import CallFault, FaultPlan
+
+    return FaultPlan([CallFault(call="lambda:Invoke", function="count_connections", error=error, times=4, at_check=n)
+                      for n in numbers])
+
+
+def test_failed_checks_count_toward_continue_as_new_so_no_execution_outgrows_its_history_budget():
+    """Checks that fail through the Catch path write more history than a check that works (its retries, three
+    more states): they count three toward ChecksPerExecution, so an execution hands over before its history
+    outgrows what ChecksPerExecution checks would write (and so stays under the 25,000-event limit)."""
+    per_execution = 6
+    result = watch([c(tcp=1, repeat=40)], faults=failed_checks(*range(2, 40, 2)), ChecksPerExecution=per_execution)
+    chain = watchdogs(result)
+    assert len(chain) > 2 and all(e.status == "SUCCEEDED" for e in chain)
+    # A check that works writes 9 events (Wait, Task scheduled/started/succeeded, Choice, entered and exited); one
+    # that fails with every retry 22, fewer than 3 x 9. The hand-over comes at the first working check at or past the
+    # budget, at most 3 over it; starting and continuing write 7 more. At the default 2,000: 18,034 of 25,000.
+    bound = (per_execution + 3) * 9 + 7
+    assert max(result.history_events[e.name] for e in chain) <= bound, result.history_events
