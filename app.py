@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from napstack.app_builder import build_app
 from napstack.cli import report_config_error
 from napstack.config import ConfigError, load_config
+from napstack.synth import synth_app
 
 
 def main() -> int:
@@ -21,7 +22,7 @@ def main() -> int:
     except ConfigError as error:
         return report_config_error(error)
     build_app(config, app)
-    app.synth()
+    synth_app(config, app)  # the templates, and beside them the config they were made from
     return 0
 
 

@@ -86,10 +86,13 @@ def load_assembly(cdk_out: str | Path) -> dict[str, StackTemplate]:
             region = str(artifact.get("environment", "")).rsplit("/", 1)[-1]
             template = cdk_out / artifact["properties"]["templateFile"]
             stacks[name] = _load(cdk_out, name, template, _assets(cdk_out, name), region)
+        missing = sorted({str(path.relative_to(cdk_out)) for stack in stacks.values() for path in stack.assets.values()
+                          if not path.exists()})
+        if missing:
+            raise FileNotFoundError(f"its manifests name {missing[0]}, which is not there")
         return stacks
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:  # JSON errors are ValueErrors
-        raise AssemblyError(f"{cdk_out} is not a cloud assembly napstack can read ({type(error).__name__}: {error}); "
-                            "synthesize it again with `make synth`") from None
+        raise AssemblyError(f"{cdk_out} is not a cloud assembly napstack can read ({type(error).__name__}: {error})") from None
 
 
 def assembly_digest(stacks: dict[str, StackTemplate]) -> str:

@@ -58,6 +58,7 @@ def _replay(args: argparse.Namespace) -> int:
     from napstack.emulator.report import render
     from napstack.emulator.faults import FaultError, load_faults
     from napstack.emulator.scenario import ScenarioError, load_scenario
+    from napstack.synth import SynthError
 
     config = load_config(args.config)
     try:
@@ -80,6 +81,9 @@ def _replay(args: argparse.Namespace) -> int:
     except AssemblyError as error:
         print(f"napstack: {error}", file=sys.stderr)
         return 2
+    except SynthError as error:  # a full disk
+        print(f"napstack: {error}", file=sys.stderr)
+        return 1
     except TemplateError as error:  # what CloudFormation or Step Functions would refuse at deploy
         print(f"napstack: the assembly would not deploy: {error}", file=sys.stderr)
         return 1
@@ -101,13 +105,23 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _assembly(folder: str, config) -> Path:
-    """A cdk.out that holds the config's leaf stack, or an AssemblyError that says what to do."""
+    """A cdk.out synthesized from the config, or an AssemblyError that says what differs and what to do."""
     from napstack.assembly import load_assembly
+    from napstack.synth import config_differences
 
-    stacks = load_assembly(folder)
+    again = f"synthesize it again (make synth CONFIG={config.source})"
+    try:
+        stacks = load_assembly(folder)
+    except AssemblyError as error:
+        raise AssemblyError(f"{error}; {again}") from None
     if config.leaf.stack_name not in stacks:
         raise AssemblyError(f"{folder} holds no stack {config.leaf.stack_name} (it holds {', '.join(stacks) or 'none'}): "
-                            f"synthesize it from {config.leaf.name}'s config (make synth CONFIG=...)")
+                            f"{again}")
+    source, differences = config_differences(Path(folder), config)
+    if differences:
+        shown = ", ".join(differences[:5]) + (f" and {len(differences) - 5} more" if len(differences) > 5 else "")
+        raise AssemblyError(f"{folder} was synthesized from {source}, and --config {config.source} differs from it in "
+                            f"{shown}: replay with --config {source}, or {again}")
     return Path(folder)
 
 

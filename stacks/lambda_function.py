@@ -63,6 +63,8 @@ def code_folder(name: str) -> str:
         for file in dist.files or []:
             if file.parts[0] == ".." or "__pycache__" in file.parts or file.suffix == ".pyc":
                 continue  # console scripts, byte code
+            if file.parts[0].endswith(".dist-info") and file.name in INSTALL_RECORDS:
+                continue
             if file.suffix in (".so", ".pyd"):
                 raise ValueError(f"{dist.metadata['Name']} is not pure Python ({file}): it cannot be bundled for Lambda here")
             target = staging / file
@@ -72,6 +74,10 @@ def code_folder(name: str) -> str:
 
 
 EXCLUDED = ["__pycache__", "*.pyc", "tests"]
+# What pip wrote about one install, not the package: RECORD hashes the console scripts, whose shebang names the
+# venv, and REQUESTED/direct_url.json say how it was asked for. Copied, they made the asset's hash (and the
+# deployment's) depend on where the venv lives.
+INSTALL_RECORDS = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 
 
 def napstack_function(

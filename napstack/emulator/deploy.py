@@ -21,7 +21,7 @@ from typing import Callable
 
 from botocore.model import ListShape, MapShape, StructureShape
 
-from napstack.assembly import StackTemplate
+from napstack.assembly import AssemblyError, StackTemplate
 from napstack.asl import substitute
 from napstack.emulator.task_parameters import parameter_problems
 from napstack.emulator.template import ACCOUNT_ID, Resolver, TemplateError
@@ -134,12 +134,22 @@ def _depends_on(resource: dict) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _function_folder(code_asset: Path | None) -> str | None:
-    """Which functions/<folder> the asset is a copy of (its app.py is the same file), if any."""
+def _function_folder(code_asset: Path | None) -> tuple[str | None, list[str]]:
+    """Which functions/<folder> the asset was packaged from, and which of that folder's modules differ from the
+    asset's copies (edited since the synth). The folder is the one whose app.py is the asset's, or else the one
+    whose modules the asset holds (module names are unique across folders); none for code that is not napstack's."""
     if code_asset is None or not (code_asset / "app.py").is_file():
-        return None
+        return None, []
+    folders = sorted(f.parent for f in FUNCTIONS_DIR.glob("*/app.py"))
     code = (code_asset / "app.py").read_bytes()
-    return next((f.parent.name for f in sorted(FUNCTIONS_DIR.glob("*/app.py")) if f.read_bytes() == code), None)
+    folder = next((f for f in folders if (f / "app.py").read_bytes() == code), None) or next(
+        (f for f in sorted(folders, key=lambda f: -len(list(f.glob("*.py"))))
+         if all((code_asset / module.name).is_file() for module in f.glob("*.py"))), None)
+    if folder is None:
+        return None, []
+    edited = [f"functions/{folder.name}/{module.name}" for module in sorted(folder.glob("*.py"))
+              if (code_asset / module.name).read_bytes() != module.read_bytes()]
+    return folder.name, edited
 
 
 class EmulatedDeployment:
@@ -159,6 +169,7 @@ class EmulatedDeployment:
         self.permissions: list[dict] = []  # Lambda resource policies: FunctionName, Principal, SourceArn
         self.custom_resources: list[CustomResource] = []
         self.hooks: dict[str, list[dict]] = {}  # group name -> its lifecycle hooks
+        self.edited_since_synth: list[str] = []  # functions/* modules that differ from the assembly's copies
 
     def deploy(self) -> None:
         for top in self.stacks.values():
@@ -342,7 +353,12 @@ class EmulatedDeployment:
         role_arn = self._resolve(stack, properties["Role"])
         environment = self._resolve(stack, properties.get("Environment", {}).get("Variables", {}))
         code = properties.get("Code", {})
-        folder = _function_folder(stack.assets.get(code.get("S3Key", ""))) if "S3Key" in code else None
+        asset = stack.assets.get(code.get("S3Key", "")) if "S3Key" in code else None
+        folder, edited = _function_folder(asset)
+        if folder is None and asset is not None and (asset / "app.py").is_file():  # napstack's kind, not CDK's
+            raise AssemblyError(f"{stack.path}: {logical_id}'s code is none of this checkout's functions/* (renamed or "
+                                "removed since the synth?): replay an assembly synthesized from this checkout")
+        self.edited_since_synth.extend(edited)
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as zipped:
             zipped.writestr("app.py", f"# the emulator runs functions/{folder} in-process\n")

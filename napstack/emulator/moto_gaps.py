@@ -551,7 +551,7 @@ def copy_json_values_quickly(patches: _Patches) -> None:
     import moto.stepfunctions.parser.asl as asl
 
     quick = types.SimpleNamespace(**{**vars(copy), "deepcopy": _json_copy})
-    for module in _modules_with(asl, lambda module: getattr(module, "copy", None) is copy):
+    for module in _modules_with(asl, "import copy", lambda module: getattr(module, "copy", None) is copy):
         patches.set(module, "copy", quick)
 
 
@@ -576,27 +576,34 @@ def _is_list_at(path: str, data) -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def _package_modules(package_name: str) -> tuple:
-    """Every module of a moto package (its ANTLR, static-analysis and JSONata parts aside), imported; walked once."""
+def _package_modules(package_name: str, mentioning: str) -> tuple:
+    """The modules of a moto package whose source mentions `mentioning` (its ANTLR, static-analysis and JSONata
+    parts aside), imported. Not a gap but a cost: importing all ~300 modules of the interpreter to find the few
+    that hold a name took a second of a replay's start; reading their sources takes milliseconds."""
     import importlib
-    import pkgutil
 
     package = importlib.import_module(package_name)
-    names = [info.name for info in pkgutil.walk_packages(package.__path__, package_name + ".")]
-    skipped = (".antlr", ".static_analyser", ".jsonata")
-    return tuple(importlib.import_module(name) for name in names if not any(part in name for part in skipped))
+    root = Path(package.__path__[0])
+    skipped = ("antlr", "static_analyser", "jsonata")
+    names = []
+    for file in sorted(root.rglob("*.py")):
+        parts = file.relative_to(root).with_suffix("").parts
+        if any(part in skipped for part in parts) or mentioning not in file.read_text(encoding="utf-8"):
+            continue
+        names.append(".".join((package_name, *(parts[:-1] if parts[-1] == "__init__" else parts))))
+    return tuple(importlib.import_module(name) for name in names)
 
 
-def _modules_with(package, wanted: Callable) -> list:
-    """The modules of a moto package for which `wanted` holds."""
-    return [module for module in _package_modules(package.__name__) if wanted(module)]
+def _modules_with(package, mentioning: str, wanted: Callable) -> list:
+    """The modules of a moto package whose source mentions `mentioning` and for which `wanted` holds."""
+    return [module for module in _package_modules(package.__name__, mentioning) if wanted(module)]
 
 
 def _modules_importing(module_name: str, attribute: str) -> list:
     import moto.stepfunctions.parser.asl as asl
 
     original = getattr(sys.modules[module_name], attribute)
-    return _modules_with(asl, lambda module: getattr(module, attribute, None) is original)
+    return _modules_with(asl, attribute, lambda module: getattr(module, attribute, None) is original)
 
 
 # --- Gap: Route53 DELETE succeeds with any values the record ever had; AWS needs the current ones --------

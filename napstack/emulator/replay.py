@@ -439,6 +439,10 @@ def replay(
     start = _event_time(event) or datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc)
     notes: list[str] = []
     with Emulator(config, scenario, start=start, faults=faults, assembly=assembly) as emulator:
+        edited = sorted(set(emulator.deployment.edited_since_synth))
+        if edited:
+            notes.append(f"{', '.join(edited)} differ from the assembly's copies (edited since the synth): the replay "
+                         "runs this checkout's code; synthesize again to replay what deploys")
         event = _bind(emulator, event, notes)
         started = emulator.deliver(event)
         if not started and "awslogs" in event and not config.base.start_on_lookup:

@@ -27,7 +27,7 @@ from botocore.validate import validate_parameters
 from moto import mock_aws
 from moto.events.models import EventPattern
 
-from napstack.assembly import assembly_digest, load_assembly
+from napstack.assembly import AssemblyError, assembly_digest, load_assembly
 from napstack.config import NapstackConfig
 from napstack.emulator import events as asg_events
 from napstack.emulator import in_process_calls
@@ -223,6 +223,10 @@ class Emulator:
         record = next(c for c in self.deployment.custom_resources if c.type == DNS_RECORD_TYPE)
         machines = {stack.name: arn for arn, (stack, _) in self.deployment.state_machines.items()}
         functions = {f.folder: f.name for f in self.deployment.functions.values() if f.folder}
+        unknown = [name for name in (COUNT_CONNECTIONS, DNS_RECORD) if name not in functions]
+        if unknown:
+            raise AssemblyError(f"the assembly's {' and '.join(unknown)} code is none of this checkout's functions/* "
+                                "(renamed or removed since the synth?): replay an assembly synthesized from this checkout")
         cluster = one(leaf, "AWS::ECS::Cluster")
         service = one(leaf, "AWS::ECS::Service")
         return EmulatedStack(
