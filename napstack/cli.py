@@ -291,13 +291,18 @@ def _query(args: argparse.Namespace) -> int:
     try:
         result = query(args.protocol, args.host, args.port, args.timeout)
     except QueryFailed as error:
-        print(f"napstack: {error}", file=sys.stderr)
+        if args.json:  # what a script reads: an object saying why, never an empty stdout
+            print(json_module.dumps({"protocol": args.protocol, "host": args.host, "port": args.port,
+                                     "error": str(error)}, indent=2))
+        else:
+            print(f"napstack: {error}", file=sys.stderr)
         return 1
     if args.json:
         print(json_module.dumps(result.as_json(), indent=2))
-    else:
+    else:  # the server's text arrives cleaned (game_query.clean): no escape sequence reaches the terminal
         names = f" ({', '.join(result.names)})" if result.names else ""
-        print(f"{args.host}:{args.port} {result.protocol}: {result.players}/{result.max_players} players{names}, "
+        motd = f" \"{result.motd}\"" if result.motd else ""
+        print(f"{args.host}:{args.port} {result.protocol}{motd}: {result.players}/{result.max_players} players{names}, "
               f"version {result.version or 'unknown'}, {result.latency_ms:g} ms")
     return 0
 

@@ -496,7 +496,9 @@ def test_the_check_function_carries_the_query_libraries_and_they_import_from_the
     code = one(watchdog, "AWS::Lambda::Function")["Properties"]["Code"]["S3Key"]
     folder = watchdog.assets[code]
     assert {"mcstatus", "a2s", "dns", "asyncio_dgram", "game_query.py", "app.py"} <= {p.name for p in folder.iterdir()}
-    probe = "import sys; sys.path.insert(0, sys.argv[1]); import game_query, mcstatus, a2s; print(game_query.PROTOCOLS)"
+    probe = ("import sys; sys.path.insert(0, sys.argv[1]); import game_query, mcstatus, a2s; "  # and what game_query uses
+             "import mcstatus._protocol.java_client, mcstatus._protocol.bedrock_client, mcstatus._protocol.io.connection, "
+             "mcstatus._net.address, a2s.a2s_sync, a2s.info, a2s.players; print(game_query.PROTOCOLS)")
     result = subprocess.run([sys.executable, "-S", "-c", probe, str(folder)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "minecraft-java" in result.stdout

@@ -8,7 +8,7 @@ from typing import Callable
 from botocore.exceptions import BotoCoreError, ClientError
 
 from game_query import QueryFailed, query
-from watch_logic import MAX_NAMES, Players, QuerySettings
+from watch_logic import Players, QuerySettings
 
 SECONDS_KEPT_FOR_THE_REST = 3  # of the function's time: a slow game is a failed query, never a Lambda timeout
 _addresses: dict[str, str] = {}  # instance id -> public IP, for this execution environment's life
@@ -26,7 +26,8 @@ def public_address(ec2, instance_id: str) -> str:
 
 
 def ask_players(ec2, instance_id: str, settings: QuerySettings, seconds_left: Callable[[], float]):
-    """(Players, None) when the game answered, (None, why not) when it did not: the check then counts connections."""
+    """(Players, None) when the game answered, (None, why not) when it did not: the check then counts connections.
+    The query never outlasts its timeout, whatever the game sends, and its counts and names are already checked."""
     timeout = min(settings.TimeoutSeconds, seconds_left() - SECONDS_KEPT_FOR_THE_REST)
     if timeout <= 0:
         return None, "no time left in the check to ask the game"
@@ -36,4 +37,4 @@ def ask_players(ec2, instance_id: str, settings: QuerySettings, seconds_left: Ca
         return None, str(failed)
     except (ClientError, BotoCoreError) as failed:  # DescribeInstances refused or unreachable: ask next check
         return None, f"the instance's address is unknown ({failed})"
-    return Players(Count=answer.players, Max=answer.max_players, Names=answer.names[:MAX_NAMES]), None
+    return Players(Count=answer.players, Max=answer.max_players, Names=answer.names), None

@@ -1,13 +1,16 @@
 """ask_players: the check asks the game at the instance's public address, with the real protocol clients, against
 byte-exact responders on 127.0.0.1; anything but an answer is a reason to count connections, never a crash."""
 
+import time
+
 import boto3
 import pytest
 from botocore.stub import Stubber
 
 import player_check
 from player_check import ask_players
-from tests.test_query import a2s_server, minecraft_java, tcp_responder, udp_responder
+from tests.test_query import (SMALL, a2s_server, dripping, java_status, minecraft_java, status_packet, tcp_responder,
+                              tcp_server, udp_responder)
 from watch_logic import QuerySettings
 
 
@@ -62,3 +65,22 @@ def test_an_instance_without_a_public_address_or_a_refused_describe_is_a_reason(
         assert ask_players(ec2, "i-0abc", settings("a2s", 27015), lambda: 50) == (None, "i-0abc has no public IP address to ask")
         players, error = ask_players(ec2, "i-0abc", settings("a2s", 27015), lambda: 50)
     assert players is None and "UnauthorizedOperation" in error
+
+
+@pytest.mark.parametrize("timeout,seconds_left,budget", [(0.5, 50, 0.5), (30, 3.4, 0.4)],
+                         ids=["its-timeout", "the-function-deadline"])
+def test_a_game_dripping_its_answer_never_keeps_the_check_past_its_budget(ec2_at_localhost, timeout, seconds_left, budget):
+    """The budget is the configured timeout, or what the function has left (less 3 s), whichever is smaller."""
+    with tcp_server(dripping(status_packet(SMALL), 0.025)) as port:  # 2 s of valid bytes
+        started = time.monotonic()
+        players, error = ask_players(ec2_at_localhost, "i-0abc", settings("minecraft-java", port, "tcp", timeout),
+                                     lambda: seconds_left)
+        took = time.monotonic() - started
+    assert players is None and f"within {budget:g} s" in error and took < budget + 0.3
+
+
+def test_an_impossible_player_count_is_a_reason_and_connections_decide(ec2_at_localhost):
+    status = {"version": {"name": "1.21", "protocol": 767}, "players": {"online": -3, "max": -5}}
+    with tcp_responder(java_status(status)) as port:
+        players, error = ask_players(ec2_at_localhost, "i-0abc", settings("minecraft-java", port, "tcp"), lambda: 50)
+    assert players is None and error == f"127.0.0.1:{port} answered its minecraft-java query with an impossible player count (-3)"
