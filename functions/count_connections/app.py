@@ -66,6 +66,8 @@ def handler(event: CheckEvent, context: LambdaContext) -> dict:
         metrics.add_metric(name="Connections", unit=MetricUnit.Count, value=report.tcp)
         metrics.add_metric(name="UdpPackets", unit=MetricUnit.Count, value=check.UdpPackets or 0)
         metrics.add_metric(name="SshSessions", unit=MetricUnit.Count, value=report.ssh)
+    if error is not None:  # also when the game's answer decided the check: a broken SSM path must show
+        metrics.add_metric(name="HostCheckFailed", unit=MetricUnit.Count, value=1)
     if players is not None:
         metrics.add_metric(name="Players", unit=MetricUnit.Count, value=players.Count)
     elif event.Settings.Query is not None and in_service:  # connections were counted instead

@@ -255,7 +255,8 @@ def _counts(check: dict) -> str:
     if check.get("Counted") == "players":
         names = f" ({', '.join(check['Names'])})" if check.get("Names") else ""
         ssh = f" ssh={check['Ssh']}" if check.get("Ssh") else ""
-        return f"players={check['Players']}{names}{ssh}"
+        host = f"; host check failed: {check['Error']}" if check.get("Error") else ""  # the game's answer decided
+        return f"players={check['Players']}{names}{ssh}{host}"
     query = f"; query unanswered: {check['QueryError']}" if check.get("QueryError") else ""
     return f"tcp={check['Tcp']} udp={check['UdpPackets']} ssh={check['Ssh']}{query}"
 

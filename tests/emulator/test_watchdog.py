@@ -178,3 +178,11 @@ def test_failed_checks_count_toward_continue_as_new_so_no_execution_outgrows_its
     # budget, at most 3 over it; starting and continuing write 7 more. At the default 2,000: 18,034 of 25,000.
     bound = (per_execution + 3) * 9 + 7
     assert max(result.history_events[e.name] for e in chain) <= bound, result.history_events
+
+
+def test_a_failed_host_check_shows_in_the_timeline_when_the_game_answered():
+    result = watch([c(error="InvocationDoesNotExist", players=0, repeat=2), c(players=0)], **QUERY)
+    rows = [row.detail for row in result.timeline if row.state == "CountConnections"]
+    failed = "players=0; host check failed: CommandNotSuccessful: Failed InvocationDoesNotExist"
+    assert [failed in row for row in rows[:3]] == [True, True, False]
+    assert result.scaled_down_after_check == 3  # the game's answer decided: nobody played

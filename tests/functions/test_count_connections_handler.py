@@ -1,4 +1,5 @@
-"""The check handler's metrics: Players when the game answered, QueryUnanswered when connections were counted instead."""
+"""The check handler's metrics: Players when the game answered, QueryUnanswered when connections were counted instead,
+HostCheckFailed whenever the host check failed, even when the game's answer decided the check."""
 
 import importlib.util
 import json
@@ -8,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.conftest import ROOT
-from host_check import GroupView
+from host_check import GroupView, HostCheckFailed
 from watch_logic import HostReport, Players
 
 SETTINGS = {
@@ -29,9 +30,9 @@ def app(monkeypatch):
     return module
 
 
-def check(app, capsys):
+def check(app, capsys, settings=SETTINGS):
     event = {"ExecutionName": "i-0abc", "Now": datetime(2026, 1, 1, 20, 5, tzinfo=timezone.utc).isoformat(),
-             "InstanceId": "i-0abc", "AutoScalingGroupName": "Napstack-Mc", "Settings": SETTINGS,
+             "InstanceId": "i-0abc", "AutoScalingGroupName": "Napstack-Mc", "Settings": settings,
              "Watch": {"LaunchedAt": "2026-01-01T20:00:00+00:00"}}
     context = types.SimpleNamespace(function_name="count", memory_limit_in_mb=256, aws_request_id="1",
                                     invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:count",
@@ -54,3 +55,24 @@ def test_a_check_the_game_did_not_answer_counts_connections_and_says_so(app, mon
     result, emf = check(app, capsys)
     assert (result["Counted"], result["Result"], result["QueryError"]) == ("connections", "active", "no answer from 203.0.113.7:25565 within 2 s")
     assert emf["QueryUnanswered"] == [1.0] and "Players" not in emf
+
+
+def test_a_failed_host_check_shows_even_when_the_game_answered(app, monkeypatch, capsys):
+    def refused(*args):
+        raise HostCheckFailed("SendCommandFailed: AccessDeniedException: not authorized to perform: ssm:SendCommand")
+
+    monkeypatch.setattr(app, "run_host_check", refused)
+    monkeypatch.setattr(app, "ask_players", lambda *args: (Players(Count=0, Max=20), None))
+    result, emf = check(app, capsys)
+    assert (result["Counted"], result["Result"], result["Players"]) == ("players", "idle", 0)
+    assert result["Error"].startswith("SendCommandFailed: AccessDeniedException")
+    assert emf["HostCheckFailed"] == [1.0] and emf["Players"] == [0.0] and "Connections" not in emf
+
+
+def test_a_failed_host_check_without_a_query_is_counted_too(app, monkeypatch, capsys):
+    def throttled(*args):
+        raise HostCheckFailed("CommandNotFinished: InProgress")
+
+    monkeypatch.setattr(app, "run_host_check", throttled)
+    result, emf = check(app, capsys, {**SETTINGS, "Query": None})
+    assert result["Result"] == "failed" and emf["HostCheckFailed"] == [1.0]
