@@ -4,6 +4,8 @@ A plain AWS::Route53::RecordSet cannot be: the hook rewrites its value at run ti
 record only given its current value, so CloudFormation's delete would fail or leave the record behind.
 """
 
+import hashlib
+
 from aws_cdk import CustomResource, Duration, Stack, aws_iam as iam, custom_resources as cr
 from constructs import Construct
 
@@ -41,9 +43,20 @@ class DnsRecord(Construct):
         function = napstack_function(
             self, "Function", name=DNS_RECORD, environment=function_environment(DNS_RECORD), timeout=Duration.seconds(60)
         )
-        function.add_to_role_policy(own_record_changes(self, hosted_zone_id, record_name))
-        function.add_to_role_policy(
-            iam.PolicyStatement(actions=["route53:ListResourceRecordSets"], resources=[hosted_zone_arn(self, hosted_zone_id)])
+        # The function's grant on the record is a policy of its own, named after the record's zone and name, that the
+        # record depends on: when either changes, CloudFormation grants the new record first, then in its clean-up
+        # deletes the old record (a new physical id) before the old grant, so the old zone's record is not left behind.
+        identity = hashlib.sha256(f"{hosted_zone_id}/{record_name.rstrip('.').lower()}".encode()).hexdigest()[:8]
+        grant = iam.Policy(
+            self,
+            f"RecordGrant{identity}",
+            roles=[function.role],
+            statements=[
+                own_record_changes(self, hosted_zone_id, record_name),
+                iam.PolicyStatement(
+                    actions=["route53:ListResourceRecordSets"], resources=[hosted_zone_arn(self, hosted_zone_id)]
+                ),
+            ],
         )
         # The framework's own function logs to a group of this stack's too: otherwise Lambda creates one on first
         # use, kept forever, and destroy leaves it behind.
@@ -68,3 +81,4 @@ class DnsRecord(Construct):
             resource_type=RESOURCE_TYPE,
             properties={"HostedZoneId": hosted_zone_id, "RecordName": record_name, "Ttl": ttl, "AsleepIp": UNAVAILABLE_IP},
         )
+        self.resource.node.add_dependency(grant)

@@ -291,6 +291,27 @@ def test_the_record_function_may_change_only_the_servers_own_record(leaf):
         assert condition["route53:ChangeResourceRecordSetsRecordTypes"] == ["A"]
 
 
+def record_grant(hook):
+    """The record function's grant on the record, which the record depends on."""
+    (record,) = [r for r in hook.resources.values() if r["Type"] == "Custom::NapstackDnsRecord"]
+    (grant_id,) = [d for d in as_list(record.get("DependsOn", [])) if hook.resources[d]["Type"] == "AWS::IAM::Policy"]
+    return grant_id, hook.resources[grant_id]["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_a_new_hosted_zone_is_a_new_grant_so_the_old_record_is_deleted_before_its_grant(leaf, tmp_path, synthesized):
+    """CloudFormation deletes the replaced record in its clean-up: the old zone's grant, a resource of its own that
+    the record depends on, must outlive it there (a grant rewritten in place would name only the new zone)."""
+    from napstack.assembly import load_assembly
+    from tests.test_config import GOOD, write_configs
+
+    grant_id, statements_ = record_grant(leaf.nested["AsgStateChangeHook"])
+    assert "hostedzone/Z0123456789ABCDEFGHIJ" in json.dumps(statements_)
+    same_name = write_configs(tmp_path, {**GOOD, "Dns": {"SubDomain": "mc"}},
+                              base={"DomainName": "example.com", "HostedZoneId": "Z9999999999"})
+    moved_id, moved_statements = record_grant(load_assembly(synthesized(same_name))["Napstack-TestGame"].nested["AsgStateChangeHook"])
+    assert moved_id != grant_id and "hostedzone/Z9999999999" in json.dumps(moved_statements)
+
+
 def test_base_and_leaf_deploy_to_the_leaf_region(tmp_path, synthesized):
     from napstack.assembly import load_assembly
     from tests.test_config import GOOD, write_configs

@@ -30,6 +30,16 @@ def _fqdn(name: str) -> str:
     return name.rstrip(".").lower() + "."
 
 
+def record_id(spec: RecordSpec) -> str:
+    """The record's identity for CloudFormation: its zone and its name. Another zone or name is another record, and
+    a new physical id is what makes CloudFormation delete the old one once the update is done."""
+    return f"{spec.hosted_zone_id}/{_fqdn(spec.name)}"
+
+
+def same_record(old: RecordSpec, new: RecordSpec) -> bool:
+    return record_id(old) == record_id(new)
+
+
 def current_record(route53, spec: RecordSpec) -> dict | None:
     """The A record set of `spec.name` as Route53 holds it, or None."""
     found = route53.list_resource_record_sets(
@@ -63,7 +73,7 @@ def create_record(route53, spec: RecordSpec) -> str:
 def update_record(route53, old: RecordSpec, new: RecordSpec) -> str:
     """A new name or zone is a new record (CloudFormation deletes the old one); the same name keeps the value
     it has now, which may be a running server's address, and takes the new TTL."""
-    if (_fqdn(old.name), old.hosted_zone_id) != (_fqdn(new.name), new.hosted_zone_id):
+    if not same_record(old, new):
         return create_record(route53, new)
     record = current_record(route53, new)
     if record is None or "ResourceRecords" not in record:

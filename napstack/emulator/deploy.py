@@ -170,6 +170,7 @@ class EmulatedDeployment:
         self.custom_resources: list[CustomResource] = []
         self.hooks: dict[str, list[dict]] = {}  # group name -> its lifecycle hooks
         self.edited_since_synth: list[str] = []  # functions/* modules that differ from the assembly's copies
+        self._grants: dict[tuple[str, str], list[tuple[str, dict]]] = {}  # a policy resource -> (role ARN, document)
 
     def deploy(self) -> None:
         for top in self.stacks.values():
@@ -177,6 +178,43 @@ class EmulatedDeployment:
                 for logical_id, resource in stack.resources.items():
                     if resource["Type"] in DEPLOYED_TYPES or resource["Type"].startswith("Custom::"):
                         self._get(stack, logical_id)
+
+    def update(self, stacks: dict[str, StackTemplate]) -> None:
+        """A stack update, for what napstack changes in place (grants and custom resources), in CloudFormation's
+        order: the new template's policies first; each custom resource whose properties changed gets an Update,
+        and one answered with a new physical id was replaced, so in the clean-up the old one gets a Delete with its
+        old properties; only then do the policies the new template dropped go."""
+        dropped = [key for key in self._grants if not any(
+            stack.path == key[0] and key[1] in stack.resources for top in stacks.values() for stack in top.walk())]
+        self.stacks, self.resolver = stacks, Resolver(stacks, self)
+        for top in stacks.values():
+            for stack in top.walk():
+                for logical_id, resource in stack.resources.items():
+                    if resource["Type"] == "AWS::IAM::Policy":  # a policy kept is rewritten in place
+                        if (stack.path, logical_id) in self._grants:
+                            self._revoke((stack.path, logical_id))
+                        self._get(stack, logical_id)
+        replaced = []
+        for custom in self.custom_resources:
+            stack = next(s for top in stacks.values() for s in top.walk() if s.path == custom.stack.path)
+            properties = _as_custom_resource_properties(self._resolve(stack, stack.resources[custom.logical_id]["Properties"]))
+            if properties == custom.properties:
+                continue
+            old = CustomResource(custom.stack, custom.logical_id, custom.type, custom.function_name, custom.properties,
+                                 custom.physical_id)
+            custom.stack, custom.properties = stack, properties
+            custom.physical_id = self.send(custom, "Update", old_properties=old.properties).get("PhysicalResourceId") or old.physical_id
+            if custom.physical_id != old.physical_id:
+                replaced.append(old)
+        for old in replaced:
+            self.send(old, "Delete")
+        for key in dropped:
+            self._revoke(key)
+
+    def _revoke(self, policy: tuple[str, str]) -> None:
+        for role_arn, document in self._grants.pop(policy):
+            self.policies[role_arn].remove(document)
+        del self._physical[policy]
 
     def single(self, within: StackTemplate | None, kind: str) -> Physical:
         """The one resource of `kind` in `within` and its nested stacks (None: in every stack), created."""
@@ -264,9 +302,11 @@ class EmulatedDeployment:
 
     def _policy(self, stack, logical_id, properties) -> Physical:
         document = self._resolve(stack, properties["PolicyDocument"])
+        granted = self._grants.setdefault((stack.path, logical_id), [])
         for role in properties.get("Roles", []):
-            role_name = self._resolve(stack, role)
-            self.policies[f"arn:aws:iam::{ACCOUNT_ID}:role/{role_name}"].append(document)
+            role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{self._resolve(stack, role)}"
+            self.policies[role_arn].append(document)
+            granted.append((role_arn, document))
         return Physical(properties["PolicyName"])
 
     def _topic(self, stack, logical_id, properties) -> Physical:
@@ -450,7 +490,7 @@ class EmulatedDeployment:
         self.custom_resources.append(custom)
         return Physical(custom.physical_id)
 
-    def send(self, custom: CustomResource, request_type: str) -> dict:
+    def send(self, custom: CustomResource, request_type: str, old_properties: dict | None = None) -> dict:
         """Invoke the custom resource's function with a CloudFormation request; its answer, or an error."""
         request = {
             "RequestType": request_type,
@@ -462,6 +502,7 @@ class EmulatedDeployment:
             "ResourceType": custom.type,
             "ResourceProperties": custom.properties,
             **({"PhysicalResourceId": custom.physical_id} if request_type != "Create" else {}),
+            **({"OldResourceProperties": old_properties} if request_type == "Update" else {}),
         }
         response = self.client("lambda", custom.stack.region).invoke(
             FunctionName=custom.function_name, Payload=json.dumps(request)

@@ -245,16 +245,19 @@ class Emulator:
         )
 
     def _create_hosted_zone(self) -> None:
-        """The config's public zone, which exists before napstack (moto makes up zone ids: this one has the config's)."""
+        """The config's public zone, which exists before napstack."""
+        self.create_hosted_zone(self.config.base.domain_name, self.config.base.hosted_zone_id)
+
+    def create_hosted_zone(self, domain_name: str, zone_id: str) -> None:
+        """A public zone with the id a config names (moto makes up zone ids)."""
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.route53.models import route53_backends
 
-        base = self.config.base
-        zone = self.client("route53").create_hosted_zone(Name=base.domain_name, CallerReference=str(uuid.uuid4()))
+        zone = self.client("route53").create_hosted_zone(Name=domain_name, CallerReference=str(uuid.uuid4()))
         made_up = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
         backend = route53_backends[DEFAULT_ACCOUNT_ID]["aws"]
-        backend.zones[base.hosted_zone_id] = backend.zones.pop(made_up)
-        backend.zones[base.hosted_zone_id].resource_id = base.hosted_zone_id
+        backend.zones[zone_id] = backend.zones.pop(made_up)
+        backend.zones[zone_id].resource_id = zone_id
 
     def delete_record(self) -> dict:
         """What `cdk destroy` does to the record once the hook's rules and state machine are gone."""

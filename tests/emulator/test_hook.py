@@ -208,6 +208,28 @@ def test_destroy_while_a_server_runs_leaves_no_record_behind(config):
         assert a_records(emulator) == []
 
 
+def test_a_deploy_naming_another_hosted_zone_moves_the_record_and_the_old_zone_keeps_none(config, tmp_path, synthesized):
+    """The same game redeployed with its base naming another zone: CloudFormation's update, then its clean-up,
+    with the grants of both templates as IAM holds them at each step."""
+    import shutil
+
+    from napstack.assembly import load_assembly
+
+    shutil.copy(ROOT / "examples" / "minecraft-java.yaml", tmp_path)
+    base = (ROOT / "examples" / "base.yaml").read_text()
+    (tmp_path / "base.yaml").write_text(base.replace(config.base.hosted_zone_id, "Z9999999999"))
+    with Emulator(config, Scenario(then="active")) as emulator:
+        emulator.set_desired_capacity(1)
+        emulator.run_until_settled(timedelta(minutes=5), stop_at_limit=False)
+        server_ip = _dns_value(emulator)
+        emulator.create_hosted_zone(config.base.domain_name, "Z9999999999")
+        emulator.deployment.update(load_assembly(synthesized(tmp_path / "minecraft-java.yaml")))
+        assert a_records(emulator) == []  # the old zone's record, deleted whatever it pointed at
+        (moved,) = [r for r in emulator.client("route53").list_resource_record_sets(HostedZoneId="Z9999999999")[
+            "ResourceRecordSets"] if r["Type"] == "A"]
+        assert server_ip != UNAVAILABLE_IP and moved["ResourceRecords"] == [{"Value": UNAVAILABLE_IP}]
+
+
 def test_a_scale_in_raises_one_event_per_hook_and_only_napstacks_is_handled(config):
     with Emulator(config) as emulator:
         instance = running_instance(emulator)

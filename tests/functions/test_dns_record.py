@@ -111,26 +111,79 @@ def load_handler():
     return module.handler
 
 
-def cloudformation_request(request_type, zone, name=NAME, old_name=None, ttl="30"):
-    properties = {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:x", "HostedZoneId": zone,
-                  "RecordName": name, "Ttl": ttl, "AsleepIp": UNAVAILABLE_IP}
-    request = {"RequestType": request_type, "ServiceToken": properties["ServiceToken"],
+def properties(zone, name=NAME, ttl="30"):
+    return {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:x", "HostedZoneId": zone,
+            "RecordName": name, "Ttl": ttl, "AsleepIp": UNAVAILABLE_IP}
+
+
+def cloudformation_request(request_type, new, old=None, physical_id=None):
+    request = {"RequestType": request_type, "ServiceToken": new["ServiceToken"],
                "ResponseURL": "https://example.invalid/", "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1",
                "RequestId": "1", "LogicalResourceId": "DnsRecord", "ResourceType": "Custom::NapstackDnsRecord",
-               "ResourceProperties": properties}
+               "ResourceProperties": new}
     if request_type != "Create":
-        request["PhysicalResourceId"] = old_name or name
+        request["PhysicalResourceId"] = physical_id
     if request_type == "Update":
-        request["OldResourceProperties"] = {**properties, "RecordName": old_name or name}
+        request["OldResourceProperties"] = old
     return request
 
 
-def test_handler_answers_cloudformation_with_the_record_name_as_its_identity(route53):
-    handler, context = load_handler(), types.SimpleNamespace(function_name="dns_record", aws_request_id="1")
-    zone = zone_of(route53)
-    assert handler(cloudformation_request("Create", zone), context)["PhysicalResourceId"] == NAME
-    renamed = handler(cloudformation_request("Update", zone, name="minecraft.example.com", old_name=NAME), context)
-    assert renamed["PhysicalResourceId"] == "minecraft.example.com"  # a new id: CloudFormation deletes the old
-    handler(cloudformation_request("Delete", zone, name=NAME), context)
-    handler(cloudformation_request("Delete", zone, name="minecraft.example.com"), context)
-    assert a_records(route53) == {}
+class CloudFormation:
+    """The custom resource's life as CloudFormation drives it: an Update answered with a new physical id is a
+    replacement, and the old resource gets a Delete with its own properties once the update is done."""
+
+    def __init__(self):
+        self.handler = load_handler()
+        self.context = types.SimpleNamespace(function_name="dns_record", aws_request_id="1")
+        self.properties, self.physical_id = None, None
+
+    def create(self, new):
+        self.properties = new
+        self.physical_id = self.handler(cloudformation_request("Create", new), self.context)["PhysicalResourceId"]
+
+    def update(self, new):
+        request = cloudformation_request("Update", new, self.properties, self.physical_id)
+        answered = self.handler(request, self.context)["PhysicalResourceId"]
+        if answered != self.physical_id:
+            self.handler(cloudformation_request("Delete", self.properties, physical_id=self.physical_id), self.context)
+        self.properties, self.physical_id = new, answered
+
+    def delete(self):
+        self.handler(cloudformation_request("Delete", self.properties, physical_id=self.physical_id), self.context)
+
+
+def records_in(route53, zone):
+    sets = route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+    return {s["Name"]: [r["Value"] for r in s["ResourceRecords"]] for s in sets if s["Type"] == "A"}
+
+
+def test_a_new_name_replaces_the_record_and_the_old_name_is_deleted(route53):
+    cloudformation, zone = CloudFormation(), zone_of(route53)
+    cloudformation.create(properties(zone))
+    cloudformation.update(properties(zone, name="minecraft.example.com"))
+    assert records_in(route53, zone) == {"minecraft.example.com.": [UNAVAILABLE_IP]}
+    cloudformation.delete()
+    assert records_in(route53, zone) == {}
+
+
+def test_a_new_hosted_zone_replaces_the_record_and_the_old_zones_record_is_deleted(route53):
+    """The id carries the zone: a HostedZoneId change alone is a new record, and the old zone keeps none."""
+    old_zone = zone_of(route53)
+    new_zone = route53.create_hosted_zone(Name="example.com", CallerReference="second")["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    cloudformation = CloudFormation()
+    cloudformation.create(properties(old_zone))
+    point_at_server(route53, spec(route53))
+    cloudformation.update(properties(new_zone))
+    assert records_in(route53, old_zone) == {}
+    assert records_in(route53, new_zone) == {f"{NAME}.": [UNAVAILABLE_IP]}
+
+
+def test_a_ttl_change_keeps_the_record_and_its_id_even_in_the_form_of_an_older_deploy(route53):
+    """A new id for the same record would make CloudFormation delete the record it just updated."""
+    cloudformation, zone = CloudFormation(), zone_of(route53)
+    cloudformation.create(properties(zone))
+    cloudformation.physical_id = NAME  # what napstack answered before the id carried the zone
+    point_at_server(route53, spec(route53))
+    cloudformation.update(properties(zone, ttl="60"))
+    assert cloudformation.physical_id == NAME
+    assert a_records(route53) == {f"{NAME}.": (60, [SERVER_IP])}
