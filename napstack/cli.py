@@ -311,6 +311,21 @@ def _port(text: str) -> int:
     return _whole(text, 1, 65535, "a port number")
 
 
+def _host(text: str) -> str:
+    """--host: an IP address or a DNS name, refused as a bad command line rather than asked as a query that fails."""
+    import ipaddress
+
+    from napstack.config import DNS_LABEL, MAX_DNS_NAME
+
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        name = text.lower().removesuffix(".")
+    if len(name) <= MAX_DNS_NAME and all(DNS_LABEL.fullmatch(label) for label in name.split(".")):
+        return text
+    raise argparse.ArgumentTypeError(f"{text[:80]!r} is not an IP address or a DNS name such as mc.example.com")
+
+
 def _timeout(text: str) -> float:
     return _above_zero(text, 60, "a timeout in seconds")
 
@@ -360,7 +375,7 @@ def parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser("query", help="ask a running game server how many players are online (exit 1: no answer)")
     ask.add_argument("--protocol", required=True, choices=PROTOCOLS, help="the game's query protocol")
-    ask.add_argument("--host", required=True, help="the server's address, e.g. mc.example.com")
+    ask.add_argument("--host", required=True, type=_host, help="the server's address, e.g. mc.example.com")
     ask.add_argument("--port", required=True, type=_port, help="the query port (often the game port)")
     ask.add_argument("--timeout", type=_timeout, default=3.0, help="seconds to wait for an answer (default 3)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")

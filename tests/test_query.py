@@ -193,8 +193,10 @@ def test_a2s_info_and_players_through_the_challenge():
         ("a2s", lambda d: [A2S + b"I\x11Valh"]),  # truncated info
         ("a2s", lambda d: [b"\x00\x01garbage"]),  # malformed
         ("a2s", lambda d: []),  # silent
+        ("a2s", lambda d: [A2S + b"A" + bytes(4)]),  # challenges for ever
     ],
-    ids=["bedrock-malformed", "bedrock-truncated", "bedrock-silent", "a2s-truncated", "a2s-malformed", "a2s-silent"],
+    ids=["bedrock-malformed", "bedrock-truncated", "bedrock-silent", "a2s-truncated", "a2s-malformed", "a2s-silent",
+         "a2s-endless-challenges"],
 )
 def test_wrong_or_no_udp_answers_are_a_failed_query(protocol, answer):
     with udp_responder(answer) as port:
@@ -206,8 +208,9 @@ def test_wrong_or_no_udp_answers_are_a_failed_query(protocol, answer):
     "answer",
     [lambda body: packet(b"\x00" + varint(5) + b"{nope") if body == b"\x00" else None,  # not JSON
      lambda body: b"\x05\x00\x03" if body == b"\x00" else None,  # truncated packet
-     lambda body: None],  # silent
-    ids=["not-json", "truncated", "silent"],
+     lambda body: None,  # silent
+     lambda body: packet(b"\x00" + varint(60000) + b"[" * 60000) if body == b"\x00" else None],  # nested past recursion
+    ids=["not-json", "truncated", "silent", "nested"],
 )
 def test_wrong_or_no_minecraft_java_answers_are_a_failed_query(answer):
     with tcp_responder(answer) as port:
@@ -397,12 +400,21 @@ def test_query_cli_prints_json_and_exits_1_without_an_answer():
     assert code == 1 and ("no answer" in err or "did not answer" in err)
 
 
-@pytest.mark.parametrize("args", [["--port", "0"], ["--port", "70000"], ["--timeout", "nan"], ["--protocol", "quake"]])
+@pytest.mark.parametrize("args", [["--port", "0"], ["--port", "70000"], ["--timeout", "nan"], ["--protocol", "quake"],
+                                  ["--host", ""], ["--host", "a" * 64 + ".example.com"], ["--host", "mc.example.com" * 20],
+                                  ["--host", "mc example.com"], ["--host", "\x1b[2Jmc.example.com"]])
 def test_query_cli_bad_arguments_exit_2(args):
     base = {"--protocol": "a2s", "--host": "127.0.0.1", "--port": "27015"}
     base.update(dict(zip(args[::2], args[1::2])))
     code, _, err = cli("query", *[item for pair in base.items() for item in pair])
-    assert code == 2 and "Traceback" not in err
+    assert code == 2 and "Traceback" not in err and "\x1b" not in err
+
+
+@pytest.mark.parametrize("host", ["localhost", "LocalHost", "127.0.0.1"])
+def test_query_cli_takes_a_name_or_an_address(host):
+    with udp_responder(a2s_server) as port:
+        code, out, _ = cli("query", "--protocol", "a2s", "--host", host, "--port", str(port), "--json")
+    assert code == 0 and json.loads(out)["players"] == 3
 
 
 def test_query_cli_json_says_why_when_the_game_does_not_answer():
