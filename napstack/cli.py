@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import math
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from napstack import __version__
@@ -77,7 +80,13 @@ def _replay(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario)
         faults = load_faults(args.faults)
         assembly = _assembly(args.assembly, config) if args.assembly else None
-        result = replay(config, event, scenario, max_hours=args.max_hours, faults=faults, assembly=assembly)
+        progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+        try:
+            result = replay(config, event, scenario, max_hours=args.max_hours, faults=faults, assembly=assembly,
+                            progress=progress)
+        finally:
+            if progress:
+                progress.clear()
     except AssemblyError as error:
         print(f"napstack: {error}", file=sys.stderr)
         return 2
@@ -102,6 +111,32 @@ def _replay(args: argparse.Namespace) -> int:
         for error in result.function_errors:
             print(f"napstack: {error}", file=sys.stderr)
     return 0 if result.succeeded else 1
+
+
+class _Progress:
+    """A long replay's progress on the terminal: one line on stderr, rewritten in place a few times a second and
+    cleared at the end, so that nothing of it stays in what the replay prints."""
+
+    EVERY_SECONDS = 0.25
+
+    def __init__(self, stream):
+        self.stream, self.shown, self.next_at = stream, False, 0.0
+
+    def __call__(self, simulated, checks: int) -> None:
+        import time
+
+        if time.monotonic() < self.next_at:
+            return
+        self.next_at = time.monotonic() + self.EVERY_SECONDS
+        hours, rest = divmod(int(simulated.total_seconds()), 3600)
+        self.stream.write(f"\r\x1b[Kreplaying: {hours}:{rest // 60:02d} simulated, {checks} watchdog checks")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 def _assembly(folder: str, config) -> Path:
@@ -191,6 +226,8 @@ def _cost(args: argparse.Namespace) -> int:
     return 0
 
 
+# The example the README replays, found from any folder: not `examples/...` under the current one.
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "minecraft-java.yaml"
 HOURS_IN_A_MONTH = 744  # 31 days
 DEFAULT_MAX_HOURS = 72
 
@@ -338,7 +375,7 @@ def _diagram(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="python -m napstack", description="napstack: containers on AWS only while someone plays")
+    root = argparse.ArgumentParser(prog="napstack", description="napstack: containers on AWS only while someone plays")
     root.add_argument("--version", action="version", version=f"napstack {__version__}")
     commands = root.add_subparsers(dest="command", required=True)
     schema = commands.add_parser("schema", help="write the JSON Schemas (examples/) and CONFIG.md from the config model")
@@ -350,7 +387,7 @@ def parser() -> argparse.ArgumentParser:
     summary.add_argument("cdk_out", nargs="?", default="cdk.out")
     summary.set_defaults(run=_summary)
     event = commands.add_parser("dns-lookup-event", help="print a query-log delivery of one lookup of a config's name")
-    event.add_argument("--config", default="examples/minecraft-java.yaml", help="game config (default: %(default)s)")
+    event.add_argument("--config", default=str(DEFAULT_CONFIG), help="game config (default: napstack's minecraft-java example)")
     event.add_argument("--type", default="A", choices=["A", "AAAA", "TXT", "MX", "HTTPS", "SRV"], help="query type")
     event.set_defaults(run=_event)
     cost = commands.add_parser("cost", help="monthly cost of a config, line by line (no AWS calls)")
@@ -386,7 +423,7 @@ def parser() -> argparse.ArgumentParser:
         "replay", help="send an event through the emulated stack and print every state it causes (no AWS account)"
     )
     replay.add_argument("event", help="an event JSON file, as EventBridge delivers it (see events/)")
-    replay.add_argument("--config", default="examples/minecraft-java.yaml", help="game config (default: %(default)s)")
+    replay.add_argument("--config", default=str(DEFAULT_CONFIG), help="game config (default: napstack's minecraft-java example)")
     replay.add_argument("--scenario", help="YAML: what the instance reports at each watchdog check")
     replay.add_argument("--faults", help="YAML: faults the emulated AWS produces (see events/faults/)")
     replay.add_argument("--json", action="store_true", help="print one JSON object instead of the timeline")
@@ -401,15 +438,61 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+class Interrupted(BaseException):
+    """Ctrl-C (SIGINT) or SIGTERM. A BaseException, as KeyboardInterrupt is, so that no `except Exception` on the
+    way takes it for an error; every `finally` and `with` on the way still removes what it made."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+SIGNAL_NAMES = {signal.SIGINT: "interrupted (Ctrl-C)", signal.SIGTERM: "terminated (SIGTERM)"}
+
+
+def _stop(signum, frame) -> None:
+    for each in SIGNAL_NAMES:  # one signal is enough: a second one must not cut the clean-up short
+        signal.signal(each, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _signals_stop_cleanly():
+    """Within: SIGINT and SIGTERM raise Interrupted in the main thread. Outside, the caller's handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {each: signal.signal(each, _stop) for each in SIGNAL_NAMES}
+    try:
+        yield
+    finally:
+        for each, handler in previous.items():
+            signal.signal(each, handler)
+
+
+def _interrupted(signum: int) -> int:
+    print(f"napstack: {SIGNAL_NAMES[signum]}: stopped; nothing half-written is left behind", file=sys.stderr)
+    return 128 + signum  # as a shell reports a command a signal ended: 130, 143
+
+
 def main(argv: list[str] | None = None) -> int:
+    from napstack.leftovers import sweep
+    from napstack.synth import cache_folder
+
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        with _signals_stop_cleanly():
+            sweep(cache_folder())  # what a run killed outright (SIGKILL) could not remove
+            return args.run(args)
     except ConfigError as error:  # every command that reads a config reports its problems the same way
         return report_config_error(error)
     except BrokenPipeError:  # `napstack replay ... | head`: the reader has what it wanted
         sys.stderr.close()
         return 0
+    except Interrupted as stop:
+        return _interrupted(stop.signum)
+    except KeyboardInterrupt:  # a SIGINT that arrived before the handler was in place, or after it was removed
+        return _interrupted(signal.SIGINT)
 
 
 def run() -> None:
@@ -417,6 +500,10 @@ def run() -> None:
     (a second after a replay, whose emulated world is hundreds of thousands of objects). Exit handlers still run
     (temporary folders, logging) and the output is flushed first: nothing written is lost."""
     code = main()
+    if code in {128 + signum for signum in SIGNAL_NAMES}:
+        # A Ctrl-C at a terminal reaches the whole process group: CDK's node process is gone already, and jsii's
+        # exit handler, failing to close its pipe, would print a traceback after the one line that says why.
+        sys.unraisablehook = lambda unraisable: None
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

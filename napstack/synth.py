@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 from napstack.config import NapstackConfig
+from napstack.leftovers import owned_prefix
 
 ROOT = Path(__file__).resolve().parent.parent
 # Everything the templates and assets are made from: the stacks, the state machines, the functions' code, the
@@ -162,7 +163,7 @@ def _for_this_run(config: NapstackConfig, key: str, why: OSError) -> Path:
         if not _FOR_THIS_RUN:
             print(f"napstack: cannot keep assemblies in {cache_folder()} ({why.strerror or why}): synthesizing for this "
                   "run only; set NAPSTACK_CACHE to a writable folder to keep them", file=sys.stderr)
-        outdir = Path(tempfile.mkdtemp(prefix="napstack-cdk.out-"))
+        outdir = Path(tempfile.mkdtemp(prefix=owned_prefix("napstack-cdk.out-")))
         atexit.register(shutil.rmtree, outdir, True)
         try:
             synthesize(config, outdir)
@@ -183,7 +184,7 @@ def cached_assembly(config: NapstackConfig) -> Path:
         shutil.rmtree(folder, ignore_errors=True)  # damaged (a disk error, a hand edit): built again below
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=folder.parent))
+        staging = Path(tempfile.mkdtemp(prefix=owned_prefix(f".{key}-"), dir=folder.parent))
     except OSError as error:  # a read-only home, a cache path that is a file, a full disk
         return _for_this_run(config, key, error)
     try:

@@ -2,6 +2,7 @@
 
 import atexit
 import functools
+import os
 import shutil
 import tempfile
 from importlib.metadata import distribution, version
@@ -55,7 +56,7 @@ def code_folder(name: str) -> str:
     requirements = source / "requirements.txt"
     if not requirements.is_file():
         return str(source)
-    staging = Path(tempfile.mkdtemp(prefix=f"napstack-{name}-"))
+    staging = Path(tempfile.mkdtemp(prefix=f"napstack-{name}-p{os.getpid()}-"))  # napstack/leftovers.py sweeps it after a SIGKILL
     atexit.register(shutil.rmtree, staging, True)
     shutil.copytree(source, staging, ignore=shutil.ignore_patterns(*EXCLUDED, "requirements.txt"), dirs_exist_ok=True)
     wanted = [line.split("#")[0].strip() for line in requirements.read_text().splitlines()]

@@ -284,6 +284,97 @@ def test_generated_events_are_refused_or_accepted_never_a_traceback(tmp_path_fac
     assert isinstance(accepted, dict)
 
 
+# AWS's documented examples: the fixtures in events/, and Step Functions' "Execution Status Change" (its docs' example).
+DOCUMENTED_EVENTS = {
+    **{f.name: json.loads(f.read_text()) for f in sorted((ROOT / "events").glob("*.json"))
+       if not f.name.startswith("bad-") and not f.name.startswith("route53-")},
+    "execution-status-change": {
+        "version": "0", "id": "315c1398-40ff-a850-213b-158f73e60175", "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states", "account": "123456789012", "time": "2019-02-26T19:42:21Z", "region": "us-east-1",
+        "resources": ["arn:aws:states:us-east-1:123456789012:execution:state-machine-name:execution-name"],
+        "detail": {"executionArn": "arn:aws:states:us-east-1:123456789012:execution:state-machine-name:execution-name",
+                   "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:state-machine",
+                   "name": "execution-name", "status": "FAILED", "startDate": 1551225146847, "stopDate": 1551225151881,
+                   "input": "{}", "inputDetails": {"included": True}, "output": None, "outputDetails": None,
+                   "error": "States.Timeout", "cause": "timed out"},
+    },
+}
+
+
+# Fields AWS documents as null until known (an execution's output, a container's exit code before it exits).
+NULL_WHEN_UNKNOWN = {"output", "error", "cause", "inputDetails", "outputDetails", "stopDate", "exitCode"}
+
+
+def documented_fields(event: dict) -> list[tuple]:
+    """Every field of the envelope, of `detail` and of each of a task's containers: what the replay may read."""
+    paths = [(key,) for key in event]
+    paths += [("detail", key) for key in event.get("detail", {})]
+    paths += [("detail", "containers", i, key) for i, c in enumerate(event["detail"].get("containers", [])) for key in c]
+    return paths
+
+
+def json_kind(value) -> str:
+    return "null" if value is None else "bool" if isinstance(value, bool) else "number" if isinstance(value, (int, float)) \
+        else type(value).__name__
+
+
+values_of_any_type = st.one_of(st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
+                               st.text(max_size=8), st.lists(st.integers(), max_size=2),
+                               st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+def mutated(event: dict, path: tuple, value) -> dict:
+    event = json.loads(json.dumps(event))
+    node = event
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return event
+
+
+def test_every_field_of_the_documented_events_has_a_documented_type():
+    from napstack.emulator.event_shapes import CONTAINER, DETAIL, ENVELOPE
+
+    for name, event in DOCUMENTED_EVENTS.items():
+        shape = {**{(k,): t for k, t in ENVELOPE.items()}, **{("detail", k): t for k, t in DETAIL[event["source"]].items()}}
+        for path in documented_fields(event):
+            assert path in shape or (path[2:3] and path[3] in CONTAINER), f"{name}: {path} has no documented type"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_any_documented_field_of_another_type_is_one_named_line(data):
+    """The property over every field: another JSON type (null included, for a field AWS always fills) is refused."""
+    from napstack.emulator.replay import EventError, validate_event
+
+    name = data.draw(st.sampled_from(sorted(DOCUMENTED_EVENTS)))
+    event = DOCUMENTED_EVENTS[name]
+    path = data.draw(st.sampled_from(documented_fields(event)))
+    original = event
+    for key in path:
+        original = original[key]
+    value = data.draw(st.one_of(values_of_any_type, st.none()).filter(
+        lambda v: json_kind(v) != json_kind(original) and not (v is None and path[-1] in NULL_WHEN_UNKNOWN)))
+    with pytest.raises(EventError) as refused:
+        validate_event(mutated(event, path, value))
+    field = ".".join(map(str, path))
+    assert "\n" not in str(refused.value) and (f"'{field}' is " in str(refused.value) or "'time'" in str(refused.value))
+
+
+@settings(max_examples=int(os.environ.get("NAPSTACK_EVENT_CASES", "8")), deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_a_documented_event_with_any_field_changed_replays_or_is_refused_never_a_traceback(tmp_path_factory, data):
+    name = data.draw(st.sampled_from(sorted(DOCUMENTED_EVENTS)))
+    event = DOCUMENTED_EVENTS[name]
+    path = data.draw(st.sampled_from(documented_fields(event)))
+    path_file = tmp_path_factory.mktemp("event") / name
+    path_file.write_text(json.dumps(mutated(event, path, data.draw(st.one_of(st.none(), values_of_any_type)))))
+    code, _, err = cli("replay", str(path_file), "--max-hours", "2")  # napstack_cli lets a traceback fail the test
+    assert code in (0, 1, 2)
+    if code == 2:
+        assert len(problem_lines(err)) == 1, err
+
+
 @pytest.mark.parametrize("manifest", ["{not json", '{"artifacts": {"X": {"type": "aws:cloudformation:stack"}}}', "[]"])
 def test_a_corrupt_cloud_assembly_is_a_named_error(tmp_path, manifest):
     (tmp_path / "manifest.json").write_text(manifest)

@@ -12,7 +12,7 @@ from __future__ import annotations
 # How the refusal names what AWS sends: "'time' is int, but AWS sends it as a string".
 TEXT, NUMBER, OBJECT = "it as a string", "it as a number", "an object"
 LIST_OF_TEXT, LIST_OF_OBJECTS = "a list of strings", "a list of objects"
-TEXT_OR_NULL, NUMBER_OR_NULL = "a string or null", "a number or null"
+TEXT_OR_NULL, NUMBER_OR_NULL, OBJECT_OR_NULL = "a string or null", "a number or null", "an object or null"
 
 ENVELOPE = {
     "version": TEXT, "id": TEXT, "detail-type": TEXT, "source": TEXT, "account": TEXT, "time": TEXT, "region": TEXT,
@@ -41,7 +41,7 @@ DETAIL = {
     "aws.states": {
         **dict.fromkeys(("executionArn", "stateMachineArn", "name", "status", "input"), TEXT),
         **dict.fromkeys(("output", "error", "cause"), TEXT_OR_NULL),
-        "startDate": NUMBER, "stopDate": NUMBER_OR_NULL, "inputDetails": OBJECT, "outputDetails": OBJECT,
+        "startDate": NUMBER, "stopDate": NUMBER_OR_NULL, "inputDetails": OBJECT_OR_NULL, "outputDetails": OBJECT_OR_NULL,
     },
 }
 # What a task's containers carry (ECS's documented example).
@@ -59,6 +59,7 @@ def _is(value, kind: str) -> bool:
         LIST_OF_OBJECTS: isinstance(value, list) and all(isinstance(item, dict) for item in value),
         TEXT_OR_NULL: value is None or isinstance(value, str),
         NUMBER_OR_NULL: value is None or number,
+        OBJECT_OR_NULL: value is None or isinstance(value, dict),
     }[kind]
 
 

@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from napstack.config import NapstackConfig
 from napstack.control import a_record_value
@@ -433,9 +434,11 @@ def replay(
     max_hours: float = 72,
     faults: FaultPlan | None = None,
     assembly: Path | None = None,
+    progress: Callable[[timedelta, int], None] | None = None,
 ) -> ReplayResult:
     """Send `event` through the leaf stack's rules and run every execution it causes to its end, in the world the
-    assembly deploys (`assembly`: a cdk.out; default: the config's, synthesized in-process)."""
+    assembly deploys (`assembly`: a cdk.out; default: the config's, synthesized in-process). `progress`, while it
+    runs: the simulated time since the event and the watchdog checks so far."""
     event = validate_event(json.loads(json.dumps(event)))
     start = _event_time(event) or datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc)
     notes: list[str] = []
@@ -450,5 +453,7 @@ def replay(
             notes.append("StartOnLookup is false in the base config: Napstack-Start is not deployed, nothing reads query logs")
         elif not started and not any(delivery.refused for delivery in emulator.stack.deliveries):
             notes.append("no rule of this stack matched the event: nothing ran")
-        emulator.run_until_settled(timedelta(hours=max_hours))
+        emulator.run_until_settled(
+            timedelta(hours=max_hours), progress=progress and (lambda now, checks: progress(now - start, checks))
+        )
         return collect(emulator, notes, start, bool(started))

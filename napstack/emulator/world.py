@@ -20,6 +20,7 @@ from pathlib import Path
 from unittest import mock
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 import boto3
 from botocore.exceptions import ClientError, ParamValidationError
@@ -476,13 +477,17 @@ class Emulator:
         group = self.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[self.stack.asg_name])
         return [i["InstanceId"] for i in group["AutoScalingGroups"][0]["Instances"]]
 
-    def run_until_settled(self, max_simulated: timedelta = timedelta(hours=72), stop_at_limit: bool = True) -> None:
+    def run_until_settled(self, max_simulated: timedelta = timedelta(hours=72), stop_at_limit: bool = True,
+                          progress: Callable[[datetime, int], None] | None = None) -> None:
         """Let every execution run to its end; stop what still runs after `max_simulated` of simulated time
-        (or, without `stop_at_limit`, leave it asleep there, to look at the world mid-session)."""
+        (or, without `stop_at_limit`, leave it asleep there, to look at the world mid-session). `progress` is
+        told the simulated time and the checks so far while it runs."""
         deadline = time.monotonic() + REAL_SECONDS_PER_RUN
         self.clock.hold_at(self.clock.now() + max_simulated)
         try:
             while not self.clock.wait_until_idle(0.05, or_held=True):
+                if progress:
+                    progress(self.clock.now(), self.host.checks_answered)
                 if self.clock.held and not stop_at_limit:
                     return  # still held: time stays put while the caller looks
                 if self.clock.held:  # everything sleeps past the limit: stopping now aborts them cleanly
