@@ -19,11 +19,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
+# The functions' packages built for Lambda's runtime (PyPI's manylinux wheels, pinned): synth copies them into the
+# assets and never downloads (stacks/lambda_packages.py).
+$(VENV)/lambda-packages/napstack-platform.json: $(VENV)/.installed constraints.txt $(wildcard functions/*/requirements.txt) stacks/lambda_packages.py stacks/lambda_function.py
+	$(PY) -m stacks.lambda_packages
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error --silent
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed $(VENV)/lambda-packages/napstack-platform.json node_modules/.installed
 
 # Synthesize every stack for CONFIG with the pinned CDK CLI, then list stacks and resource counts.
 synth: setup

@@ -47,13 +47,56 @@ def synth(config: Path, runs: int) -> dict:
     return {"synth_seconds": round(seconds, 2), "synth_peak_mib": round(statistics.median(peak_kib) / 1024)}
 
 
+# What Lambda's Python runtime provides beside a function's code: the AWS SDK and what it needs.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+
+
+def lambda_sys_path(asset: Path, workdir: Path) -> list[str]:
+    """The sys.path of an interpreter that imports as Lambda does: the asset first, then only what the runtime
+    provides (run it with -I -S: no site-packages). The asset is copied into `workdir` with each compiled module
+    beside this machine's build of the same pinned release (the asset's own is built for Lambda's python and cannot
+    load here); every other file imported is the asset's own."""
+    import importlib.util
+    import shutil
+    from importlib.metadata import distributions, packages_distributions, version
+
+    code, runtime = workdir / "task", workdir / "runtime"
+    shutil.copytree(asset, code)
+    runtime.mkdir()
+    for name in RUNTIME_PROVIDED:
+        spec = importlib.util.find_spec(name)
+        origin = Path(spec.origin)
+        target = origin.parent if origin.name == "__init__.py" else origin
+        (runtime / target.name).symlink_to(target)
+    in_asset = {d.metadata["Name"].lower(): d.version for d in distributions(path=[str(code)])}
+    for compiled in code.rglob("*.so"):
+        relative = compiled.relative_to(code)
+        module = ".".join([*relative.parts[:-1], relative.name.split(".")[0]])
+        for dist in packages_distributions()[relative.parts[0]]:
+            if in_asset.get(dist.lower()) != version(dist):
+                raise RuntimeError(f"{dist} {version(dist)} here, {in_asset.get(dist.lower())} in {asset}: run `make setup`")
+        shutil.copyfile(importlib.util.find_spec(module).origin, compiled.parent / Path(importlib.util.find_spec(module).origin).name)
+    return [str(code), str(runtime)]
+
+
+def lambda_import_command(asset: Path, workdir: Path, code: str, *options: str) -> list[str]:
+    """A fresh interpreter running `code` after importing nothing but the asset and the runtime's own packages."""
+    paths = lambda_sys_path(asset, workdir)
+    return [sys.executable, "-I", "-S", *options, "-c", f"import sys; sys.path[:0] = {paths!r}; {code}"]
+
+
 def handler_import_ms(function: str, runs: int) -> float:
-    """Cold import of functions/<name>/app.py in a fresh interpreter (-X importtime), Powertools included."""
+    """Cold import of the function's app.py from its asset (Powertools and the packages bundled beside it, the SDK
+    from the runtime) in a fresh interpreter (-X importtime), as Lambda's first invocation imports it."""
+    from stacks.lambda_function import code_folder
+
     samples = []
-    for _ in range(runs):
-        stderr = _run([sys.executable, "-X", "importtime", "-c", "import app"], cwd=FUNCTIONS / function, env=LAMBDA_ENV).stderr
-        (cumulative,) = [int(m) for m in re.findall(r"\|\s*(\d+) \| app$", stderr, re.M)]
-        samples.append(cumulative / 1000)
+    with tempfile.TemporaryDirectory() as workdir:
+        command = lambda_import_command(Path(code_folder(function)), Path(workdir), "import app", "-X", "importtime")
+        for _ in range(runs):
+            stderr = _run(command, env=LAMBDA_ENV).stderr
+            (cumulative,) = [int(m) for m in re.findall(r"\|\s*(\d+) \| app$", stderr, re.M)]
+            samples.append(cumulative / 1000)
     return round(statistics.median(samples), 1)
 
 

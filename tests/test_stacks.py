@@ -1,6 +1,7 @@
 """What the synthesized CloudFormation promises: security defaults, 0..1 instances, data kept, least privilege."""
 
 import json
+import os
 
 import pytest
 
@@ -388,22 +389,64 @@ def pinned(package: str) -> str:
     raise AssertionError(f"{package} is not pinned in constraints.txt")
 
 
-@pytest.mark.parametrize(
-    "stack_name,nested",
-    [("Napstack-MinecraftJava", "Watchdog"), ("Napstack-MinecraftJava", "AsgStateChangeHook"), ("Napstack-Start", None)],
-)
-def test_every_function_runs_the_powertools_release_the_tests_run(minecraft, stack_name, nested):
-    """The layer is AWS's public SSM parameter for the pinned release, resolved at deploy in the stack's region."""
-    from importlib.metadata import version
+NAPSTACK_FUNCTIONS = [("Napstack-MinecraftJava", "Watchdog"), ("Napstack-MinecraftJava", "AsgStateChangeHook"), ("Napstack-Start", None)]
 
-    release = pinned("aws-lambda-powertools")
-    assert version("aws-lambda-powertools") == release
+
+def function_assets(stack):
+    """(properties, asset folder) of each function whose code is one of napstack's functions/<name> folders."""
+    found = []
+    for function in resources_of(stack, "AWS::Lambda::Function"):
+        folder = stack.assets.get(function["Properties"]["Code"].get("S3Key", ""))
+        if folder is not None and (folder / "app.py").is_file():
+            found.append((function["Properties"], folder))
+    return found
+
+
+@pytest.mark.parametrize("stack_name,nested", NAPSTACK_FUNCTIONS)
+def test_no_function_needs_a_layer_or_a_parameter_that_may_not_exist_in_its_region(minecraft, stack_name, nested):
+    """AWS's public Powertools layer parameter is missing for some releases and regions: nothing may depend on it."""
     stack = minecraft[stack_name].nested[nested] if nested else minecraft[stack_name]
-    functions = [f["Properties"] for f in resources_of(stack, "AWS::Lambda::Function") if f["Properties"].get("Layers")]
-    assert functions
-    for function in functions:
-        assert function["Layers"] == [f"{{{{resolve:ssm:/aws/service/powertools/python/x86_64/python3.14/{release}}}}}"]
+    assert function_assets(stack)
+    assert not [f for f in resources_of(stack, "AWS::Lambda::Function") if f["Properties"].get("Layers")]
+    assert "resolve:ssm" not in json.dumps(stack.template)
+    for function, _ in function_assets(stack):
         assert (function["Runtime"], function.get("Architectures", ["x86_64"])) == ("python3.14", ["x86_64"])
+
+
+@pytest.mark.parametrize("stack_name,nested", NAPSTACK_FUNCTIONS)
+def test_each_handler_imports_from_its_asset_alone_at_the_pinned_releases(minecraft, stack_name, nested, tmp_path):
+    """What Lambda does at a cold start: the asset first, then only the runtime's own SDK, no site-packages."""
+    import subprocess
+
+    from napstack.bench import LAMBDA_ENV, lambda_import_command
+
+    stack = minecraft[stack_name].nested[nested] if nested else minecraft[stack_name]
+    for number, (_, asset) in enumerate(function_assets(stack)):
+        code = ("import app, aws_lambda_powertools, sys; from importlib.metadata import version; "
+                "print(version('aws-lambda-powertools'), aws_lambda_powertools.__file__.startswith(sys.path[0]))")
+        result = subprocess.run(lambda_import_command(asset, tmp_path / str(number), code), capture_output=True,
+                                text=True, env={**os.environ, **LAMBDA_ENV})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == [pinned("aws-lambda-powertools"), "True"]
+
+
+def test_compiled_parts_are_built_for_lambdas_python_and_machine(minecraft):
+    """pydantic-core (the parser's) is compiled: the asset carries Lambda's build, not this machine's."""
+    (function, asset), = function_assets(minecraft["Napstack-MinecraftJava"].nested["Watchdog"])
+    compiled = sorted(asset.rglob("*.so"))
+    assert [p.name for p in compiled] == ["_pydantic_core.cpython-314-x86_64-linux-gnu.so"]
+    header = compiled[0].read_bytes()[:20]
+    assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 0x3E  # EM_X86_64
+    assert (asset / f"pydantic_core-{pinned('pydantic-core')}.dist-info").is_dir()
+    assert not list(asset.rglob("__pycache__")) and not (asset / "bin").exists()
+
+
+def test_a_function_bundles_only_what_its_requirements_need(minecraft):
+    """Powertools without its parser needs no pydantic: dns_record and start_server stay small."""
+    for stack in (minecraft["Napstack-MinecraftJava"].nested["AsgStateChangeHook"], minecraft["Napstack-Start"]):
+        for _, asset in function_assets(stack):
+            assert (asset / "aws_lambda_powertools").is_dir()
+            assert not (asset / "pydantic").exists() and not (asset / "pydantic_core").exists()
 
 
 def test_dns_changes_are_limited_to_the_servers_own_record(leaf):
