@@ -7,12 +7,14 @@ raises ``ConfigError`` carrying one line per problem.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 
+import botocore.loaders
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -498,6 +500,15 @@ class SshKeyPairConfig(_Model):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,255}$", description="Name of the EC2 key pair to create.")
 
 
+@functools.cache
+def commercial_regions() -> list[str]:
+    """The regions of the `aws` partition, from the endpoint data botocore ships (no AWS call). A leaf lives there:
+    start_server runs in us-east-1 and credentials never cross partitions (aws-cn, aws-us-gov, ...)."""
+    partitions = botocore.loaders.create_loader().load_data("partitions")["partitions"]
+    (aws,) = [p for p in partitions if p["id"] == "aws"]
+    return sorted(region for region in aws["regions"] if re.fullmatch(aws["regionRegex"], region))
+
+
 class BaseConfig(_Model):
     """What every leaf shares: the network, the DNS zone and where alerts go."""
 
@@ -523,6 +534,15 @@ class BaseConfig(_Model):
     def _short_enough(cls, value: str) -> str:
         if len(value) > MAX_DNS_NAME:
             raise ValueError(f"{value[:40]}... is {len(value)} characters; a DNS name has at most {MAX_DNS_NAME}")
+        return value
+
+    @field_validator("leaf_region")
+    @classmethod
+    def _aws_region(cls, value: str) -> str:
+        regions = commercial_regions()
+        if value not in regions:
+            raise ValueError(f"{value!r} is not a region of AWS's commercial partition, where Napstack-Start (us-east-1) "
+                             f"can start a leaf; use one of: {', '.join(regions)}")
         return value
 
 

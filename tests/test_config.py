@@ -186,3 +186,36 @@ def test_a_domain_with_a_label_over_63_characters_is_refused(tmp_path):
 def test_the_valheim_example_names_its_own_address():
     config = load_config(ROOT / "examples" / "valheim.yaml")
     assert f'"{config.dns_name}:{config.leaf.container.ports[0].port}"' in (ROOT / "examples" / "valheim.yaml").read_text()
+
+
+BASE = {"DomainName": "example.org", "HostedZoneId": "Z1234567890"}
+
+
+@pytest.mark.parametrize("region", ["us-east-9", "eu-west-7", "cn-north-1", "us-gov-west-1"])
+def test_a_leaf_region_aws_does_not_have_or_napstack_cannot_reach_is_refused_with_the_valid_ones(tmp_path, region):
+    """The regex alone passes us-east-9; botocore's own partition data (offline) says which regions exist. China and
+    GovCloud are other partitions: Napstack-Start in us-east-1 could never start a leaf there."""
+    with pytest.raises(ConfigError) as error:
+        load_config(write_configs(tmp_path, GOOD, base={**BASE, "LeafRegion": region}))
+    (problem,) = error.value.problems
+    assert problem.startswith(f"{tmp_path / 'base.yaml'}: LeafRegion: '{region}' is not a region of AWS's commercial")
+    assert "use one of: af-south-1, " in problem and ", me-central-1, " in problem and "us-west-2" in problem
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "me-central-1", "ap-southeast-7", "mx-central-1"])
+def test_every_commercial_region_is_a_valid_leaf_region(tmp_path, region):
+    config = load_config(write_configs(tmp_path, GOOD, base={**BASE, "LeafRegion": region}))
+    assert config.base.leaf_region == region
+
+
+def test_check_and_replay_refuse_an_unknown_leaf_region_in_one_line_without_a_traceback(tmp_path):
+    from tests.conftest import napstack_cli
+
+    leaf_file = write_configs(tmp_path, GOOD, base={**BASE, "LeafRegion": "us-east-9"})
+    for command in (["check", str(leaf_file)],
+                    ["replay", "events/route53-query-lookup.json", "--config", str(leaf_file)],
+                    ["cost", str(leaf_file)]):
+        result = napstack_cli(*command)
+        assert result.returncode == 2 and result.stdout == ""
+        assert result.stderr.splitlines()[1].strip().startswith(f"{tmp_path / 'base.yaml'}: LeafRegion: 'us-east-9' is not")
+        assert "Traceback" not in result.stderr
