@@ -9,6 +9,7 @@ from napstack.app_builder import build_app
 from napstack.cli import report_config_error
 from napstack.config import ConfigError, load_config
 from napstack.synth import synth_app
+from stacks.lambda_packages import BundleError
 
 
 def main() -> int:
@@ -21,7 +22,11 @@ def main() -> int:
         config = load_config(config_file)
     except ConfigError as error:
         return report_config_error(error)
-    build_app(config, app)
+    try:
+        build_app(config, app)
+    except BundleError as error:  # the functions' packages for Lambda are not installed: `make setup`
+        print(f"napstack: cannot package the functions: {error}", file=sys.stderr)
+        return 1
     synth_app(config, app)  # the templates, and beside them the config they were made from
     return 0
 

@@ -90,7 +90,7 @@ def _replay(args: argparse.Namespace) -> int:
     except AssemblyError as error:
         print(f"napstack: {error}", file=sys.stderr)
         return 2
-    except SynthError as error:  # a full disk
+    except SynthError as error:  # a full disk; the functions' packages for Lambda not installed
         print(f"napstack: {error}", file=sys.stderr)
         return 1
     except TemplateError as error:  # what CloudFormation or Step Functions would refuse at deploy

@@ -123,11 +123,14 @@ def synthesize(config: NapstackConfig, outdir: Path) -> Path:
     import aws_cdk as cdk
 
     from napstack.app_builder import build_app
+    from stacks.lambda_packages import BundleError
 
     try:
         app = cdk.App(outdir=str(outdir), context=cdk_context(), builtin_cloud_formation_validation=False)
         build_app(config, app, nag=False)
         return synth_app(config, app)
+    except BundleError as error:  # the functions' packages for Lambda are not installed: `make setup`
+        raise SynthError(f"cannot package the functions: {error}") from None
     except Exception as error:  # node's errors reach Python as RuntimeError("ENOSPC: no space left on device, ...")
         if getattr(error, "errno", None) == errno.ENOSPC or "ENOSPC" in str(error):
             raise SynthError(f"no space left on the device to write the assembly in {outdir.parent}: free some space, "

@@ -33,6 +33,10 @@ STAMP = SITE / "napstack-platform.json"
 MANYLINUX = ("manylinux2014", "manylinux_2_28", "manylinux_2_34")
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 class BundleError(Exception):
     """The Lambda packages are missing, stale or not built for Lambda: the message says what to run."""
 
@@ -103,7 +107,7 @@ def installed_for_lambda() -> dict[str, Distribution]:
         stamp = None
     if stamp != wanted:
         state = "is missing" if stamp is None else "is stale (constraints.txt, a requirements.txt or the runtime changed)"
-        raise BundleError(f"{SITE.relative_to(ROOT)} {state}: run `make setup` to install the functions' packages for Lambda")
+        raise BundleError(f"{_shown(SITE)} {state}: run `make setup` to install the functions' packages for Lambda")
     return {canonicalize_name(d.metadata["Name"]): d for d in distributions(path=[str(SITE)])}
 
 
@@ -123,11 +127,11 @@ def closure(wanted: list[Requirement]) -> list[Distribution]:
         seen.add((name, extras))
         dist = installed.get(name)
         if dist is None:
-            raise BundleError(f"{requirement.name} is not in {SITE.relative_to(ROOT)}: run `make setup`")
+            raise BundleError(f"{requirement.name} is not in {_shown(SITE)}: run `make setup`")
         tags = wheel_tags(dist)
         if not tags & accepted:
             raise BundleError(
-                f"{name} in {SITE.relative_to(ROOT)} is built for {', '.join(sorted(map(str, tags)))}, not for Lambda's "
+                f"{name} in {_shown(SITE)} is built for {', '.join(sorted(map(str, tags)))}, not for Lambda's "
                 f"python{platform['python']} on {platform['machine']}: run `make setup`"
             )
         found[name] = dist
@@ -164,4 +168,4 @@ if __name__ == "__main__":
     except subprocess.CalledProcessError as error:
         sys.exit(f"napstack: installing the functions' packages for Lambda failed (pip exit {error.returncode}); "
                  "it needs PyPI once, at set-up")
-    print(f"installed the functions' packages for Lambda into {SITE.relative_to(ROOT)}")
+    print(f"installed the functions' packages for Lambda into {_shown(SITE)}")

@@ -48,7 +48,7 @@ def test_a_cached_assembly_is_reused(tmp_path, monkeypatch):
 
 # --- the same inputs, the same assembly -------------------------------------------------------------------
 
-CHECKOUT = ("app.py", "cdk.json", "package.json", "stacks", "state_machines", "functions", "napstack", "examples")
+CHECKOUT = ("app.py", "cdk.json", "package.json", "constraints.txt", "stacks", "state_machines", "functions", "napstack", "examples")
 
 
 def test_cdk_synth_in_another_checkout_gives_the_in_process_templates(tmp_path):
@@ -92,7 +92,7 @@ def _fake_install(site: Path, venv: str, requested: bool) -> None:
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: probe-pkg\nVersion: 1.0\n")
     script = f"#!{venv}/bin/python\nimport probe_pkg\n".encode()
     digest = base64.urlsafe_b64encode(hashlib.sha256(script).digest()).rstrip(b"=").decode()
-    files = {"INSTALLER": "pip\n"}
+    files = {"INSTALLER": "pip\n", "WHEEL": "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
     if requested:  # a top-level requirement, from a file: pip says so
         files.update({"REQUESTED": "", "direct_url.json": json.dumps({"url": f"file://{venv}/wheels/probe_pkg-1.0.whl"})})
     for name, text in files.items():
@@ -108,7 +108,7 @@ def test_a_bundled_package_gives_the_same_asset_whatever_venv_it_is_installed_in
     for) stays out of the asset: two venvs, the same CDK fingerprint."""
     import aws_cdk as cdk
 
-    from stacks import lambda_function
+    from stacks import lambda_function, lambda_packages
 
     functions = tmp_path / "functions"
     (functions / "probe").mkdir(parents=True)
@@ -119,8 +119,10 @@ def test_a_bundled_package_gives_the_same_asset_whatever_venv_it_is_installed_in
     for venv, requested in ((tmp_path / "one" / ".venv", True), (tmp_path / "two" / "venv", False)):
         site = venv / "lib" / "site-packages"
         _fake_install(site, str(venv), requested)
-        with monkeypatch.context() as inside:
-            inside.syspath_prepend(str(site))
+        with monkeypatch.context() as inside:  # the install built for Lambda (stacks/lambda_packages.py) is this site
+            inside.setattr(lambda_packages, "SITE", site)
+            inside.setattr(lambda_packages, "STAMP", site / lambda_packages.STAMP.name)
+            lambda_packages.STAMP.write_text(json.dumps(lambda_packages.lambda_platform()))
             bundle = Path(lambda_function.code_folder.__wrapped__("probe"))
         bundles.append(sorted(str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file()))
         fingerprints.append(cdk.FileSystem.fingerprint(str(bundle)))
@@ -322,3 +324,21 @@ def test_a_config_other_than_the_assembly_s_is_named(cdk_out, tmp_path):
     same = napstack_cli("replay", "events/asg-terminate-successful.json", "--config", str(ROOT / "examples" / "minecraft-java.yaml"),
                         "--assembly", str(cdk_out))
     assert same.returncode == 0, same.stderr
+
+
+def test_without_the_functions_packages_for_lambda_replay_says_to_run_setup(tmp_path, monkeypatch):
+    """Synth never downloads: a checkout whose `make setup` has not built them stops with one line, no traceback."""
+    from stacks import lambda_function, lambda_packages
+    from tests.conftest import napstack_cli
+
+    monkeypatch.setenv("NAPSTACK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(lambda_packages, "SITE", tmp_path / "lambda-packages")
+    monkeypatch.setattr(lambda_packages, "STAMP", tmp_path / "lambda-packages" / lambda_packages.STAMP.name)
+    lambda_function.code_folder.cache_clear()
+    try:
+        result = napstack_cli("replay", "events/asg-launch-successful.json")
+    finally:
+        lambda_function.code_folder.cache_clear()
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == (f"napstack: cannot package the functions: {tmp_path / 'lambda-packages'} is missing: "
+                                     "run `make setup` to install the functions' packages for Lambda")
