@@ -207,7 +207,14 @@ class EfsConfig(_Model):
     archive_after_days: ARCHIVE_DAYS | None = Field(
         default=None,
         description="Days without access before a file moves on to Archive (cheaper still, dearer to read); needs "
-        "Elastic throughput, which napstack then turns on. Off by default: a game that wakes pays for every read.",
+        "ThroughputMode: elastic. Off by default: a game that wakes pays for every read.",
+    )
+    throughput_mode: Literal["bursting", "elastic"] = Field(
+        default="bursting",
+        description="bursting: nothing billed beyond storage, bursts on credits the idle days earn (ample for a game "
+        "server); elastic: throughput on demand, billed per GB read and written, and what Archive needs. Set here only, "
+        "never changed as a side effect of another key: EFS refuses to leave elastic while any file is in Archive, so "
+        "once ArchiveAfterDays has been on, keep elastic (turning Archive off leaves files in Archive).",
     )
     back_to_standard_on_access: bool = Field(
         default=True, description="A file read from IA or Archive moves back to Standard: tonight's world is fast tomorrow."
@@ -228,6 +235,16 @@ class EfsConfig(_Model):
     def _archive_is_regional(self):
         if self.one_zone and self.archive_after_days is not None:
             raise ValueError("Efs.ArchiveAfterDays: EFS offers Archive on Regional file systems only; drop it or Efs.OneZone")
+        return self
+
+    @model_validator(mode="after")
+    def _archive_needs_elastic(self):
+        if self.archive_after_days is not None and self.throughput_mode != "elastic":
+            raise ValueError(
+                f"Efs.ArchiveAfterDays needs Efs.ThroughputMode: elastic, not {self.throughput_mode} (EFS moves files "
+                "to Archive only on Elastic throughput); set it, and keep it once files are in Archive: EFS refuses to "
+                "leave elastic while any are"
+            )
         return self
 
     @model_validator(mode="after")

@@ -49,7 +49,9 @@ class Efs(NestedStack):
         keep = all(v.keep_on_delete for v in config.volumes)  # one file system: the config ensures they agree
         storage = config.efs
         # A sleeping world is not read for days: lifecycle management moves it to the cheap classes, and the
-        # first read brings a file back to Standard. Archive needs Elastic throughput (billed per GB moved).
+        # first read brings a file back to Standard. Throughput is the config's own key, never derived from Archive
+        # (which needs Elastic): EFS refuses to leave Elastic while files are in Archive, so a deploy that turned
+        # Archive off and Elastic with it would fail.
         self.efs_file_system = efs.FileSystem(
             self,
             "FileSystem",
@@ -64,7 +66,7 @@ class Efs(NestedStack):
             out_of_infrequent_access_policy=(
                 efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS if storage.back_to_standard_on_access else None
             ),
-            throughput_mode=efs.ThroughputMode.ELASTIC if storage.archive_after_days else efs.ThroughputMode.BURSTING,
+            throughput_mode=getattr(efs.ThroughputMode, storage.throughput_mode.upper()),
             removal_policy=RemovalPolicy.RETAIN if keep else RemovalPolicy.DESTROY,
         )
         # EFS turns automatic backups on by default for One Zone file systems (CreateFileSystem reference) and CDK

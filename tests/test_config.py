@@ -96,6 +96,8 @@ BAD_CONFIGS = [
     ("e-mail with a bad label", with_changes(AlertEmails=["ops@-x.example.com"]), "AlertEmails.0: 'ops@-x.example.com' is not an e-mail"),
     ("e-mail local part too long", with_changes(AlertEmails=[f"{'a' * 65}@example.com"]), "@example.com' is not an e-mail"),
     ("e-mail with a dot too many", with_changes(AlertEmails=["ops..team@example.com"]), "'ops..team@example.com' is not an e-mail"),
+    ("archive on bursting throughput", with_changes(Efs={"ArchiveAfterDays": 90}),
+     "Efs: Efs.ArchiveAfterDays needs Efs.ThroughputMode: elastic, not bursting"),
     ("sub-domain label over 63", with_changes(Dns__SubDomain="a" * 64), "expected one DNS label of at most 63"),
 ]
 

@@ -63,7 +63,7 @@ def test_a_weekly_session_lets_the_world_cool_between_games_and_pays_to_wake_it(
 
 
 def test_a_session_after_a_long_sleep_wakes_the_world_from_archive():
-    config = efs_config(infrequent_access_after_days=7, archive_after_days=14)
+    config = efs_config(infrequent_access_after_days=7, archive_after_days=14, throughput_mode="elastic")
     result = estimate(config, hours_per_month=3, sessions_per_month=1, storage_gb=10)
     gap = 30.4
     assert line(result, "EFS storage (Archive)").usd_per_month == pytest.approx(10 * 0.008 * (gap - 14) / gap)

@@ -540,14 +540,22 @@ def test_one_zone_puts_the_file_system_and_the_server_in_the_same_zone(tmp_path,
     assert rule["Lifecycle"] == {"DeleteAfterDays": 14} and "MON" in rule["ScheduleExpression"]
 
 
-def test_archive_turns_on_elastic_throughput(tmp_path, synthesized):
+def test_throughput_is_the_configs_choice_and_stays_elastic_when_archive_is_turned_off(tmp_path, synthesized):
+    """EFS refuses to leave Elastic while files are in Archive: the deploy after Archive is turned off keeps it."""
     from napstack.assembly import load_assembly
     from tests.test_config import GOOD, write_configs
 
-    leaf_file = write_configs(tmp_path, {**GOOD, "Volumes": [{"ContainerPath": "/data"}], "Efs": {"ArchiveAfterDays": 90}})
-    file_system = one(load_assembly(synthesized(leaf_file))["Napstack-TestGame"].nested["Efs"], "AWS::EFS::FileSystem")
-    assert {"TransitionToArchive": "AFTER_90_DAYS"} in file_system["Properties"]["LifecyclePolicies"]
-    assert file_system["Properties"]["ThroughputMode"] == "elastic"
+    def file_system(name, efs):
+        (tmp_path / name).mkdir()
+        leaf_file = write_configs(tmp_path / name, {**GOOD, "Volumes": [{"ContainerPath": "/data"}], "Efs": efs})
+        return one(load_assembly(synthesized(leaf_file))["Napstack-TestGame"].nested["Efs"], "AWS::EFS::FileSystem")["Properties"]
+
+    archived = file_system("archive", {"ArchiveAfterDays": 90, "ThroughputMode": "elastic"})
+    assert {"TransitionToArchive": "AFTER_90_DAYS"} in archived["LifecyclePolicies"]
+    assert archived["ThroughputMode"] == "elastic"
+    archive_off = file_system("archive-off", {"ThroughputMode": "elastic"})
+    assert archive_off["ThroughputMode"] == "elastic"
+    assert not any("TransitionToArchive" in policy for policy in archive_off["LifecyclePolicies"])
 
 
 def test_the_check_function_carries_the_query_libraries_and_they_import_from_the_asset_alone(minecraft):
