@@ -21,6 +21,7 @@ from napstack.query import QueryFailed, query
 
 TIMEOUT = 1.0
 WRONG_ANSWER_TIMEOUT = 0.3  # a wrong or missing answer: nothing to wait for but the timeout itself
+SCHEDULING = 0.5  # what a loaded 2-core machine may add to a deadline before the test thread runs again
 
 
 def varint(value: int) -> bytes:
@@ -263,7 +264,7 @@ def test_a_java_server_dripping_a_valid_answer_gets_the_timeout_for_the_whole_qu
     answer = status_packet(SMALL)  # ~80 bytes at 25 ms each: 2 s, each byte well within a read's timeout
     with tcp_server(dripping(answer, 0.025)) as port:
         error, took = timed_query("minecraft-java", port)
-    assert f"no answer from 127.0.0.1:{port} within 1 s" in error and took < TIMEOUT + 0.3
+    assert f"no answer from 127.0.0.1:{port} within 1 s" in error and took < TIMEOUT + SCHEDULING
 
 
 def test_an_a2s_server_dripping_a_split_answer_gets_the_timeout_for_the_whole_query():
@@ -278,7 +279,7 @@ def test_an_a2s_server_dripping_a_split_answer_gets_the_timeout_for_the_whole_qu
 
     with udp_responder(drip) as port:
         error, took = timed_query("a2s", port)
-    assert "no answer" in error and took < TIMEOUT + 0.3
+    assert "no answer" in error and took < TIMEOUT + SCHEDULING
 
 
 def peak_bytes(run):
@@ -303,7 +304,7 @@ def test_a_java_server_announcing_a_2_gb_answer_is_refused_before_it_is_read():
         peak = peak_bytes(lambda: failures.append(timed_query("minecraft-java", port)))
     (error, took), = failures
     assert "announced 2,147,483,647 bytes; a status answer has at most 131,072" in error
-    assert took < 0.5 and peak < 1_000_000
+    assert took < TIMEOUT and peak < 1_000_000  # refused at once, not timed out
 
 
 @pytest.mark.parametrize(
