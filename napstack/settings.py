@@ -105,8 +105,13 @@ def leaf_tags(config: NapstackConfig) -> dict[str, str]:
     }
 
 
-def count_connections_environment(task_definition_arn: str, container_name: str) -> dict[str, str]:
-    return function_environment(COUNT_CONNECTIONS, TASK_DEFINITION_ARN=task_definition_arn, CONTAINER_NAME=container_name)
+def count_connections_environment(
+    task_definition_arn: str, container_name: str, cluster_arn: str, service_name: str
+) -> dict[str, str]:
+    return function_environment(
+        COUNT_CONNECTIONS, TASK_DEFINITION_ARN=task_definition_arn, CONTAINER_NAME=container_name,
+        CLUSTER_ARN=cluster_arn, SERVICE_NAME=service_name,
+    )
 
 
 def watchdog_settings(config: NapstackConfig) -> dict:

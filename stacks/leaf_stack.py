@@ -67,6 +67,8 @@ class LeafStack(Stack):
             self,
             "Watchdog",
             task_definition=container.task_definition,
+            ecs_cluster=ecs_asg.ecs_cluster,
+            ec2_service=ecs_asg.ec2_service,
             auto_scaling_group=ecs_asg.auto_scaling_group,
             scale_down_asg_action=ecs_asg.scale_down_asg_action,
             alerts_topic=alerts_topic,

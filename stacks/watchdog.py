@@ -21,6 +21,8 @@ class Watchdog(NestedStack):
         construct_id: str,
         *,
         task_definition: ecs.TaskDefinition,
+        ecs_cluster: ecs.ICluster,
+        ec2_service: ecs.Ec2Service,
         auto_scaling_group: autoscaling.IAutoScalingGroup,
         scale_down_asg_action: ScaleDownAsgAction,
         alerts_topic: sns.ITopic,
@@ -33,7 +35,10 @@ class Watchdog(NestedStack):
             "CountConnections",
             name=COUNT_CONNECTIONS,
             environment=count_connections_environment(
-                task_definition.task_definition_arn, task_definition.default_container.container_name
+                task_definition.task_definition_arn,
+                task_definition.default_container.container_name,
+                ecs_cluster.cluster_arn,
+                ec2_service.service_name,
             ),
             timeout=Duration.seconds(60),
         )
@@ -53,6 +58,10 @@ class Watchdog(NestedStack):
                     "StringEquals": {"ssm:resourceTag/aws:autoscaling:groupName": auto_scaling_group.auto_scaling_group_name}
                 },
             )
+        )
+        # Each check reads whether the game's service is still asked to run (a deploy can set it to 0).
+        self.count_connections.add_to_role_policy(
+            iam.PolicyStatement(actions=["ecs:DescribeServices"], resources=[ec2_service.service_arn])
         )
         # None of these supports resource-level permissions. DescribeInstances: the public address the game's query
         # is sent to (Watchdog.Query only).
@@ -83,6 +92,8 @@ class Watchdog(NestedStack):
                 "CountConnectionsFunctionArn": self.count_connections.function_arn,
                 "AlertTopicArn": alerts_topic.topic_arn,
                 "ServerName": config.name,
+                "ClusterArn": ecs_cluster.cluster_arn,
+                "ServiceName": ec2_service.service_name,
             },
         )
         # The function itself, not `:*` as grant_invoke would add: the definition calls the unqualified ARN.
@@ -90,6 +101,8 @@ class Watchdog(NestedStack):
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.count_connections.function_arn])
         )
         scale_down_asg_action.grant(role)
+        # A deploy sets the service to the template's 0 during a session: the watchdog sets it back to 1.
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["ecs:UpdateService"], resources=[ec2_service.service_arn]))
         alerts_topic.grant_publish(role)
         # Continue-as-new: the execution starts its successor on the same state machine.
         role.add_to_principal_policy(

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from game_service import service_stopped
 from host_check import GameContainer, HostCheckFailed, family_of, read_group, run_host_check
 from player_check import ask_players
 from watch_logic import Settings, Watch, next_watch
@@ -20,6 +21,7 @@ metrics = Metrics(namespace="napstack")
 autoscaling = boto3.client("autoscaling")
 ssm = boto3.client("ssm")
 ec2 = boto3.client("ec2")
+ecs = boto3.client("ecs")
 
 
 class CheckEvent(BaseModel):
@@ -39,7 +41,7 @@ def seconds_left_in(context: LambdaContext):
 @event_parser(model=CheckEvent)
 def handler(event: CheckEvent, context: LambdaContext) -> dict:
     logger.set_correlation_id(event.ExecutionName)
-    report, error, looked_up, players, query_error = None, None, False, None, None
+    report, error, looked_up, players, query_error, stopped = None, None, False, None, None, False
     group = read_group(autoscaling, event.AutoScalingGroupName, event.InstanceId)  # one call answers both
     in_service = group.in_service
     if in_service:
@@ -57,8 +59,11 @@ def handler(event: CheckEvent, context: LambdaContext) -> dict:
             players, query_error = ask_players(ec2, event.InstanceId, event.Settings.Query, seconds_left_in(context))
         since = event.Now - timedelta(seconds=event.Settings.IntervalSeconds)
         looked_up = group.looked_up_since(since)
+        stopped, unknown = service_stopped(ecs, os.environ.get("CLUSTER_ARN", ""), os.environ.get("SERVICE_NAME", ""))
+        if unknown:
+            logger.warning("service not read", extra={"why": unknown})
     watch, check = next_watch(
-        event.Settings, event.Watch, event.Now, report, error, in_service, looked_up, players, query_error
+        event.Settings, event.Watch, event.Now, report, error, in_service, looked_up, players, query_error, stopped
     )
 
     metrics.add_dimension(name="Server", value=event.Settings.ServerName)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Verdict = Literal["Watching", "ScaleDown", "InstanceGone", "AlertMaxUptime", "AlertConfigHint", "ContinueAsNew"]
+Verdict = Literal["Watching", "ScaleDown", "InstanceGone", "AlertMaxUptime", "AlertConfigHint", "ContinueAsNew", "RestartGame"]
 CheckResult = Literal["active", "idle", "grace", "failed", "gone"]
 
 
@@ -144,6 +144,14 @@ def _scale_down(settings: Settings, state: Watch, now: datetime, why: str) -> Wa
     return state
 
 
+def _restart_game(settings: Settings, state: Watch) -> Watch:
+    """The players were thrown out by the stop, not gone: the idle count starts again once the game is back."""
+    state.Verdict, state.IdleCount, state.IdleSince = "RestartGame", 0, None
+    state.Reason = (f"{settings.ServerName}: the game's ECS service was set to 0 while the instance runs (a deploy sends "
+                    "the template's desired count): set back to 1, the game starts again.")
+    return state
+
+
 def _connections(settings: Settings, report: HostReport, udp_packets: int) -> str:
     return f"{report.tcp} TCP connections" if settings.Protocol == "tcp" else f"{udp_packets} UDP packets in a check"
 
@@ -168,10 +176,13 @@ def next_watch(
     looked_up: bool = False,
     players: Players | None = None,
     query_error: str | None = None,
+    service_stopped: bool = False,
 ) -> tuple[Watch, Check]:
     """Fold one check into the watch state and decide what the state machine does next. A DNS lookup since
     the last check (`looked_up`) is activity: a player is waiting for the address, not gone. When the game
-    answered its query (`players`), its player count decides; otherwise the connections on its port do."""
+    answered its query (`players`), its player count decides; otherwise the connections on its port do.
+    `service_stopped`: the game's ECS service is at 0 while the instance runs (a deploy did it): unless the server
+    is idle enough to stop anyway, the state machine sets it back to 1."""
     number = watch.Checks + 1
     state = watch.model_copy(
         update={"Checks": number, "ChecksThisExecution": watch.ChecksThisExecution + 1, "Verdict": "Watching",
@@ -240,6 +251,9 @@ def next_watch(
             state.QueryHinted, state.Verdict, state.AlertSubject = True, "AlertConfigHint", "check the game's query"
             state.Reason = _query_hint(settings, report, udp_packets, query_error)
             return state, check
+
+    if service_stopped:
+        return _restart_game(settings, state), check
 
     uptime = now - watch.LaunchedAt
     if uptime >= timedelta(hours=settings.MaxUptimeHours):

@@ -7,6 +7,7 @@ A fault file is a YAML list; each entry is one of:
     - {call: lambda:Invoke, function: count_connections, error: Sandbox.Timedout, at_check: 3}
     - {execution: watchdog, abort_at_check: 5}
     - {event: duplicate}                       # or lost; optionally detail_type: "EC2 Instance Launch Successful"
+    - {deploy: service, at_check: 3}           # a deploy updates the game's ECS service right after that check
 
 `call` is `service:Operation` as IAM names it; `error` is the code AWS returns. Calls fail only when napstack
 makes them (a state machine task or a handler), never the emulator's own set-up or report.
@@ -68,6 +69,11 @@ class AbortFault(_Entry):
     abort_at_check: int = Field(ge=1, le=MAX_CHECK, strict=True, description="stopped right after this check, as a person in the console would")
 
 
+class DeployFault(_Entry):
+    deploy: Literal["service"] = Field(description="service: a deploy updates the game's ECS service, as CloudFormation does")
+    at_check: int = Field(ge=1, description="right after this watchdog check")
+
+
 class EventFault(_Entry):
     event: Literal[EVENT_ACTIONS] = Field(description="duplicate: delivered twice; lost: never delivered")
     detail_type: str | None = Field(default=None, description="only the next event of this detail-type")
@@ -90,9 +96,10 @@ def _botocore_session():
 def _entry(data) -> _Entry:
     if not isinstance(data, dict):
         raise ValueError(f"expected a mapping such as {{call: ..., error: ...}}, got {type(data).__name__}")
-    kinds = [kind for key, kind in (("call", CallFault), ("execution", AbortFault), ("event", EventFault)) if key in data]
+    kinds = [kind for key, kind in (("call", CallFault), ("execution", AbortFault), ("event", EventFault),
+                                    ("deploy", DeployFault)) if key in data]
     if len(kinds) != 1:
-        raise ValueError("each fault has exactly one of `call`, `execution` or `event`")
+        raise ValueError("each fault has exactly one of `call`, `execution`, `event` or `deploy`")
     return kinds[0].model_validate(data)
 
 
@@ -194,14 +201,23 @@ class FaultPlan:
                 return fault.error
         return None
 
-    def abort_after(self, check: int | None, moment) -> bool:
-        """Whether the watchdog is to be stopped by hand right after check `check`."""
+    def _after_check(self, kind: type, check: int | None, moment, description: str) -> bool:
+        """Whether a fault of `kind` fires right after watchdog check `check`."""
         with self._lock:
             for index, fault in enumerate(self.faults):
-                if isinstance(fault, AbortFault) and self._left[index] and fault.abort_at_check == check:
-                    self._fire(index, moment, f"the watchdog is stopped by hand after check {check}")
+                at = getattr(fault, "abort_at_check", None) or getattr(fault, "at_check", None)
+                if isinstance(fault, kind) and self._left[index] and at == check:
+                    self._fire(index, moment, description)
                     return True
         return False
+
+    def abort_after(self, check: int | None, moment) -> bool:
+        """Whether the watchdog is to be stopped by hand right after check `check`."""
+        return self._after_check(AbortFault, check, moment, f"the watchdog is stopped by hand after check {check}")
+
+    def deploy_after(self, check: int | None, moment) -> bool:
+        """Whether a deploy updates the game's service right after check `check`."""
+        return self._after_check(DeployFault, check, moment, f"a deploy updates the game's ECS service after check {check}")
 
     def event_action(self, event: dict, moment) -> str | None:
         """`duplicate` or `lost` for this event, if a fault says so."""

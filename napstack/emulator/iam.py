@@ -108,6 +108,7 @@ RESOURCES: dict[tuple[str, str], Callable[[str, dict], list[Target]]] = {
     ("autoscaling", "CreateOrUpdateTags"): lambda r, p: [_group(r, t["ResourceId"]) for t in p["Tags"]],
     ("ec2", "DescribeInstances"): ANY,
     ("ecs", "UpdateService"): lambda r, p: [_service(r, p.get("cluster", ""), p["service"])],
+    ("ecs", "DescribeServices"): lambda r, p: [_service(r, p.get("cluster", ""), s) for s in p["services"]],
     ("route53", "ChangeResourceRecordSets"): lambda r, p: [_record_changes(p)],
     ("route53", "ListResourceRecordSets"): lambda r, p: [Target(f"arn:aws:route53:::hostedzone/{p['HostedZoneId'].rsplit('/', 1)[-1]}")],
     ("ssm", "SendCommand"): lambda r, p: [_document(r, p["DocumentName"])] + [_instance(r, i) for i in p.get("InstanceIds", [])],

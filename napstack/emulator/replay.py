@@ -278,7 +278,7 @@ def _detail(state: str, phase: str, data: dict) -> str:
                 f"check {data['Counted']['Checks']}: failed ({data['CheckError']['Error']}); "
                 f"failed {data['Counted']['FailedCount']}/{data['Settings']['MaxFailedChecks']}"
             )
-        if phase == "entered" and state in ("AlertScaledDown", "AlertAndKeepWatching"):
+        if phase == "entered" and state in ("AlertScaledDown", "AlertAndKeepWatching", "StartGameTaskAgain"):
             return data["Watch"]["Reason"]
         if phase == "entered" and state in ("ScaleDownUnwatched", "RestartWatchdog"):
             how = data.get("HowItEnded", {}).get("Text") or data["detail"]["status"]

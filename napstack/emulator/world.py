@@ -116,6 +116,8 @@ class _FaultHooks(InvocationHooks):
         check = self._check(folder, event)
         if self.emulator._armed and check and self.emulator.faults.abort_after(check, self.emulator.clock.now()):
             self.emulator.stop_watchdog_by_hand(event["ExecutionName"])
+        if self.emulator._armed and check and self.emulator.faults.deploy_after(check, self.emulator.clock.now()):
+            self.emulator.deploy_service_update()
 
 
 class Emulator:
@@ -426,6 +428,19 @@ class Emulator:
         self.stop_causes[arn] = "stopped in the console (injected fault)"
         with self.emulators_own_calls():
             self.client("stepfunctions").stop_execution(executionArn=arn, cause=self.stop_causes[arn])
+
+    def deploy_service_update(self) -> None:
+        """What CloudFormation does to the game's service when a deploy changes it (a new image, an environment
+        value): UpdateService with the template's properties, DesiredCount among them when the template sets one
+        (aws/containers-roadmap#493)."""
+        leaf = self.assembly[self.config.leaf.stack_name]
+        (properties,) = [resource.get("Properties", {}) for stack in leaf.walk() for resource in stack.resources.values()
+                         if resource["Type"] == "AWS::ECS::Service"]
+        if "DesiredCount" not in properties:
+            return  # the running count is left as it is
+        with self.emulators_own_calls():
+            self.client("ecs").update_service(cluster=self.stack.cluster_arn, service=self.stack.service_name,
+                                              desiredCount=int(properties["DesiredCount"]))
 
     def _deliver_log_subscription(self, event: dict) -> str | None:
         """The query-log group's subscription filter invokes its function with the payload as it is, if the

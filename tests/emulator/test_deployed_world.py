@@ -120,7 +120,9 @@ def test_a_statement_removed_from_the_hooks_policy_fails_its_step_with_access_de
     (failure,) = [d for d in details(result, "StartGameTask") if d.startswith("failed")]
     assert "AccessDeniedException" in failure and "not authorized to perform: ecs:UpdateService" in failure
     assert f":service/{LEAF}-Cluster" in failure and "assumed-role/" + LEAF + "-StateMachineRole" in failure
-    assert result.ecs_desired == 0  # nothing started the game: the failure is real, not reported and ignored
+    # Nothing in the hook started the game (the failure is real, not reported and ignored): the watchdog's first check
+    # found the service at 0 while the instance runs and set it back.
+    assert [r.state_machine for r in result.timeline if r.state == "StartGameTaskAgain"] == ["watchdog"]
 
 
 def test_a_statement_removed_from_the_check_functions_policy_fails_the_checks(assembly):

@@ -173,9 +173,29 @@ def test_a_file_of_thousands_of_faults_loads_each_service_model_once(tmp_path):
     assert len(plan.faults) == 5000 and module._operations.cache_info().misses == 4
 
 
+def test_a_deploy_during_a_session_stops_the_game_for_one_check_at_most(config, tmp_path):
+    """CloudFormation sends the template's DesiredCount 0 on every update of the service: the next check sees it
+    and the watchdog sets it back to 1 (the timeline says so); the session then ends as it would have."""
+    result = run(config, tmp_path, [{"deploy": "service", "at_check": 1}])
+    rows = [(r.state, r.detail) for r in result.timeline if r.state_machine in ("watchdog", "fault")]
+    assert ("Injected", "a deploy updates the game's ECS service after check 1") in rows
+    (restarted,) = [i for i, (state, _) in enumerate(rows) if state == "StartGameTaskAgain"]  # once back at 1, left alone
+    assert rows[restarted - 1][0] == "CountConnections" and rows[restarted - 1][1].startswith("check 2:")
+    assert "ECS service was set to 0 while the instance runs" in rows[restarted][1]
+    assert_invariants(result, [])
+
+
+def test_a_service_that_cannot_be_read_is_a_check_like_any_other(config, tmp_path):
+    faults = [{"call": "ecs:DescribeServices", "error": "AccessDeniedException", "times": 1000}]
+    result = run(config, tmp_path, faults)
+    assert "StartGameTaskAgain" not in [r.state for r in result.timeline]
+    assert any(r.detail.startswith("check 1: active") for r in result.timeline if r.state == "CountConnections")
+    assert_invariants(result, faults)
+
+
 # Every task of both state machines and both watchdog-side handlers, by the AWS call it makes.
 CALLS = {
-    "ecs:UpdateService": "ServerException",  # StartGameTask, StopGameTask
+    "ecs:UpdateService": "ServerException",  # StartGameTask, StopGameTask, StartGameTaskAgain
     "ec2:DescribeInstances": "RequestLimitExceeded",  # FindPublicIp; count_connections (the game's address)
     "route53:ChangeResourceRecordSets": "PriorRequestNotComplete",  # PointDnsAtServer, PointDnsAtNothing
     "states:StartExecution": "ThrottlingException",  # StartWatchdog, RestartWatchdog, ContinueAsNewExecution
@@ -183,6 +203,7 @@ CALLS = {
     "states:StopExecution": "ThrottlingException",  # StopOneWatchdog
     "sns:Publish": "Throttled",  # every alert
     "autoscaling:DescribeAutoScalingGroups": "Throttling",  # IsReplacementComing; count_connections
+    "ecs:DescribeServices": "ThrottlingException",  # count_connections (is the game's service still at 1?)
     "autoscaling:DescribeAutoScalingInstances": "Throttling",  # IsItsInstanceStillInService
     "autoscaling:SetDesiredCapacity": "ResourceContention",  # ScaleDownToZero, ScaleDownUnwatched
     "autoscaling:CreateOrUpdateTags": "ResourceContention",  # RememberIdleStop
@@ -200,6 +221,7 @@ other_faults = st.one_of(
                              "at_check": check}, st.integers(min_value=1, max_value=6)),
     st.builds(lambda check: {"execution": "watchdog", "abort_at_check": check}, st.integers(min_value=1, max_value=6)),
     st.sampled_from([{"event": "duplicate"}, {"event": "duplicate", "detail_type": "EC2 Instance-terminate Lifecycle Action"}]),
+    st.builds(lambda check: {"deploy": "service", "at_check": check}, st.integers(min_value=1, max_value=6)),
 )
 one_or_two_faults = st.lists(st.one_of(call_faults, other_faults), min_size=1, max_size=2)
 # `make faults` (NAPSTACK_FAULT_CASES=200) runs many more; make test samples a few, differently each run.
@@ -222,7 +244,8 @@ def test_whatever_single_or_double_fault_the_server_ends_watched_or_stopped(conf
         ("- {call: ssm:SendCommand, error: X, tims: 2}", "tims: unknown key"),
         ("- {execution: hook, abort_at_check: 2}", "fault 1: execution"),
         ("- {event: forgotten}", "fault 1: event"),
-        ("- {error: X}", "exactly one of `call`, `execution` or `event`"),
+        ("- {error: X}", "exactly one of `call`, `execution`, `event` or `deploy`"),
+        ("- {deploy: stack, at_check: 2}", "fault 1: deploy"),
         ("{call: ssm:SendCommand}", "expected a list of faults"),
     ],
 )

@@ -23,6 +23,8 @@ def watch(checks, then="idle", gone=False, max_hours=24, faults=None, **override
     """Start a watchdog for the instance (as the hook does) and run it to its end."""
     with Emulator(CONFIG, Scenario(checks=checks, then=then), faults=faults) as emulator:
         emulator.set_desired_capacity(1, quietly=True)
+        emulator.client("ecs").update_service(cluster=emulator.stack.cluster_arn, service=emulator.stack.service_name,
+                                              desiredCount=1)  # as the hook leaves it
         instance = "i-0123456789abcdef0" if gone else emulator.instance_ids()[0]
         execution_input = {
             "InstanceId": instance,

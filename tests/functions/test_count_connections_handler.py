@@ -30,14 +30,18 @@ def app(monkeypatch):
     return module
 
 
-def check(app, capsys, settings=SETTINGS):
+def invoke(app, settings=SETTINGS) -> dict:
     event = {"ExecutionName": "i-0abc", "Now": datetime(2026, 1, 1, 20, 5, tzinfo=timezone.utc).isoformat(),
              "InstanceId": "i-0abc", "AutoScalingGroupName": "Napstack-Mc", "Settings": settings,
              "Watch": {"LaunchedAt": "2026-01-01T20:00:00+00:00"}}
     context = types.SimpleNamespace(function_name="count", memory_limit_in_mb=256, aws_request_id="1",
                                     invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:count",
                                     get_remaining_time_in_millis=lambda: 50_000)
-    result = app.handler(event, context)
+    return app.handler(event, context)
+
+
+def check(app, capsys, settings=SETTINGS):
+    result = invoke(app, settings)
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     emf = next(line for line in lines if "_aws" in line)
     return result["Check"], emf
@@ -76,3 +80,20 @@ def test_a_failed_host_check_without_a_query_is_counted_too(app, monkeypatch, ca
     monkeypatch.setattr(app, "run_host_check", throttled)
     result, emf = check(app, capsys, {**SETTINGS, "Query": None})
     assert result["Result"] == "failed" and emf["HostCheckFailed"] == [1.0]
+
+
+def test_a_check_reads_the_games_service_and_asks_for_it_back_when_a_deploy_set_it_to_zero(app, monkeypatch, capsys):
+    asked = []
+    monkeypatch.setenv("CLUSTER_ARN", "arn:aws:ecs:us-east-1:123456789012:cluster/Napstack-Mc")
+    monkeypatch.setenv("SERVICE_NAME", "game")
+    monkeypatch.setattr(app, "ask_players", lambda *args: (Players(Count=1), None))
+
+    class Ecs:
+        def describe_services(self, cluster, services):
+            asked.append((cluster, services))
+            return {"services": [{"serviceName": "game", "desiredCount": 0}]}
+
+    monkeypatch.setattr(app, "ecs", Ecs())
+    result = invoke(app)
+    assert asked == [("arn:aws:ecs:us-east-1:123456789012:cluster/Napstack-Mc", ["game"])]
+    assert result["Watch"]["Verdict"] == "RestartGame"

@@ -224,3 +224,15 @@ def test_with_a_query_the_games_answer_decides_and_connections_only_stand_in(out
         if should_scale:
             break
     assert hints <= 1  # the config hint is sent once a session at most
+
+
+def test_a_game_service_set_to_zero_is_restarted_and_its_players_are_not_counted_gone():
+    config, now = settings(), LAUNCH + timedelta(minutes=20)
+    idle_twice = Watch(LaunchedAt=LAUNCH, IdleCount=2, IdleSince=LAUNCH, GameUp=True)
+    watch, check = next_watch(config, Watch(LaunchedAt=LAUNCH, GameUp=True), now, report=report(), service_stopped=True)
+    assert (watch.Verdict, watch.IdleCount, check.Result) == ("RestartGame", 0, "idle")
+    assert "ECS service was set to 0 while the instance runs" in watch.Reason
+    # A server idle long enough stops rather than restarting its game; a failed host check still restarts it.
+    assert next_watch(config, idle_twice, now, report=report(), service_stopped=True)[0].Verdict == "ScaleDown"
+    assert next_watch(config, Watch(LaunchedAt=LAUNCH), now, error="boom", service_stopped=True)[0].Verdict == "RestartGame"
+    assert next_watch(config, Watch(LaunchedAt=LAUNCH), now, report=report(tcp=1))[0].Verdict == "Watching"
