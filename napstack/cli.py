@@ -214,7 +214,7 @@ def _event(args: argparse.Namespace) -> int:
 def _cost(args: argparse.Namespace) -> int:
     import json as json_module
 
-    from napstack.cost import PriceError, estimate, render
+    from napstack.cost import PriceError, estimate, hourly_while_up, render
 
     config = load_config(args.config)
     try:
@@ -222,7 +222,8 @@ def _cost(args: argparse.Namespace) -> int:
     except PriceError as error:
         print(f"napstack: {error}", file=sys.stderr)
         return 2
-    print(json_module.dumps(result.as_json(), indent=2) if args.json else render(config, result))
+    data = {**result.as_json(), "hourly_while_up": hourly_while_up(config, result.region)}
+    print(json_module.dumps(data, indent=2) if args.json else render(config, result))
     return 0
 
 
@@ -393,7 +394,7 @@ def parser() -> argparse.ArgumentParser:
     cost = commands.add_parser("cost", help="monthly cost of a config, line by line (no AWS calls)")
     cost.add_argument("config", help="game config")
     cost.add_argument("--hours-per-month", type=_hours_per_month, default=60, help="hours played a month (default 60)")
-    cost.add_argument("--region", default="us-east-1", help="AWS region (default us-east-1)")
+    cost.add_argument("--region", help="price another AWS region (default: the config's LeafRegion, where it runs)")
     cost.add_argument("--storage-gb", type=_storage_gb, default=10, help="GB kept on EFS (default 10)")
     cost.add_argument("--sessions", type=_sessions, help="play sessions a month (default: one per 3 hours played)")
     cost.add_argument("--json", action="store_true", help="print one JSON object")

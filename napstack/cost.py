@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from napstack.config import EfsConfig, NapstackConfig
@@ -47,6 +47,8 @@ class Estimate:
     sessions_per_month: int
     storage_gb: float
     lines: list[Line]
+    # Figures of another region (us-east-1's) used because prices.json has none of this region's own.
+    borrowed: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> float:
@@ -77,12 +79,14 @@ def load_prices(path: Path = PRICES_FILE) -> dict:
     return json.loads(path.read_text())
 
 
-def _price(prices: dict, region: str, key: str, instance_type: str | None = None) -> float:
+def _price(prices: dict, region: str, key: str, instance_type: str | None = None, borrowed: set | None = None) -> float:
+    """The figure for `key` in `region`; one of another region (a `region` field: us-east-1's, where prices.json has
+    none of the region's own) is added to `borrowed`, so the estimate says so instead of passing it off as local."""
     regional = prices["regions"].get(region)
     if regional is None:
         raise PriceError(
             f"no prices for region {region!r} (known: {', '.join(sorted(prices['regions']))}); "
-            f"add it to {PRICES_FILE.name} with each figure's source and date"
+            f"add it to {PRICES_FILE.name} with each figure's source and date, or price a known region with --region"
         )
     if instance_type is not None:
         entry = regional["ec2_hourly"].get(instance_type)
@@ -93,18 +97,23 @@ def _price(prices: dict, region: str, key: str, instance_type: str | None = None
                 f"{PRICES_FILE.name} under regions.{region}.ec2_hourly with its source and date"
             )
         return entry["usd"]
-    return (regional.get(key) or prices["global"][key])["usd"]
+    figure = regional.get(key) or prices["global"][key]
+    if borrowed is not None and figure.get("region", region) != region:
+        borrowed.add(key)
+    return figure["usd"]
 
 
 def estimate(
     config: NapstackConfig,
     hours_per_month: float = 60,
-    region: str = "us-east-1",
+    region: str | None = None,
     storage_gb: float = 10,
     sessions_per_month: int | None = None,
     prices: dict | None = None,
 ) -> Estimate:
     prices = prices or load_prices()
+    region = region or config.base.leaf_region  # where the leaf runs, as the watchdog's own alert prices it
+    borrowed: set[str] = set()
     leaf = config.leaf
     hours = hours_per_month
     sessions = sessions_per_month if sessions_per_month is not None else max(1, math.ceil(hours / 3)) if hours else 0
@@ -120,7 +129,7 @@ def estimate(
     stored_gb = storage_gb if leaf.volumes else 0
 
     def price(key: str) -> float:
-        return _price(prices, region, key)
+        return _price(prices, region, key, borrowed=borrowed)
 
     lines = [
         Line(f"EC2 {leaf.ec2.instance_type}", f"{hours:g} h x ${ec2}/h", hours * ec2, False),
@@ -161,8 +170,11 @@ def estimate(
     ]
     lines_total = sum(line.usd_per_month for line in lines)
     # The same world with nobody playing for a whole month (this estimate itself, when nobody plays).
-    asleep = estimate(config, 0, region, storage_gb, 0, prices).total if hours or sessions else lines_total
-    return Estimate(region, leaf.ec2.instance_type, hours, sessions, stored_gb, lines, asleep)
+    asleep = lines_total
+    if hours or sessions:
+        asleep_month = estimate(config, 0, region, storage_gb, 0, prices)
+        asleep, borrowed = asleep_month.total, borrowed | set(asleep_month.borrowed)
+    return Estimate(region, leaf.ec2.instance_type, hours, sessions, stored_gb, lines, sorted(borrowed), asleep)
 
 
 def hourly_while_up(config: NapstackConfig, region: str, prices: dict | None = None) -> float | None:
@@ -232,11 +244,11 @@ def storage_lines(efs: EfsConfig, stored_gb: float, sessions: int, backups: bool
     return lines
 
 
-def control_plane_share(config: NapstackConfig, region: str = "us-east-1", prices: dict | None = None) -> float:
+def control_plane_share(config: NapstackConfig, region: str | None = None, prices: dict | None = None) -> float:
     """Watchdog and hook cost per play hour, as a share of the instance's hourly price."""
     one_hour = estimate(config, hours_per_month=1, region=region, sessions_per_month=0, prices=prices)
     control = sum(line.usd_per_month for line in one_hour.lines if line.item.startswith(("Step Functions", "Lambda")))
-    return control / _price(prices or load_prices(), region, "", config.leaf.ec2.instance_type)
+    return control / _price(prices or load_prices(), one_hour.region, "", config.leaf.ec2.instance_type)
 
 
 def render(config: NapstackConfig, result: Estimate) -> str:
@@ -258,6 +270,12 @@ def render(config: NapstackConfig, result: Estimate) -> str:
         f"{'asleep for a whole month':<{width}}  ${result.asleep_month:>9.2f}  (the world long in its coldest class)",
         f"{'per play hour':<{width}}  ${result.per_play_hour:>9.4f}",
     ]
+    hourly = hourly_while_up(config, result.region)
+    if hourly is not None:
+        rows.append(f"{'per hour up':<{width}}  ${hourly:>9.4f}  (what the scale-down alert quotes)")
+    if result.borrowed:
+        rows.append(f"\nnote: {PRICES_FILE.name} has no {result.region} figure for {', '.join(result.borrowed)}: "
+                    "priced at us-east-1's; add the region's own with its source and date")
     return "\n".join(rows)
 
 

@@ -156,3 +156,57 @@ def test_a_graviton_type_is_priced_and_cheaper_than_its_x86_twin(tmp_path):
     assert (instance_architecture("t4g.medium"), instance_architecture("t3.medium")) == ("arm64", "x86_64")
     assert line(estimate(graviton, hours_per_month=60), "EC2").usd_per_month == pytest.approx(60 * 0.0336)
     assert estimate(graviton, hours_per_month=60).total < estimate(x86, hours_per_month=60).total
+
+
+def config_in(tmp_path, region: str):
+    """minecraft-java with its base's LeafRegion set to `region`."""
+    for name in ("minecraft-java.yaml", "base.yaml"):
+        (tmp_path / name).write_text((ROOT / "examples" / name).read_text())
+    with (tmp_path / "base.yaml").open("a") as base:
+        base.write(f"LeafRegion: {region}\n")
+    return tmp_path / "minecraft-java.yaml"
+
+
+def test_cost_prices_the_region_the_config_deploys_to(tmp_path):
+    from tests.conftest import napstack_cli
+
+    result = napstack_cli("cost", str(config_in(tmp_path, "eu-central-1")), "--json")
+    data = json.loads(result.stdout)
+    assert data["region"] == "eu-central-1"
+    assert next(l for l in data["lines"] if l["item"].startswith("EC2"))["usd_per_month"] == pytest.approx(60 * 0.048)
+    # --region still prices elsewhere, on request.
+    other = json.loads(napstack_cli("cost", str(config_in(tmp_path, "eu-central-1")), "--json", "--region", "us-east-1").stdout)
+    assert other["region"] == "us-east-1" and other["total"] < data["total"]
+
+
+def test_a_leaf_region_without_prices_is_refused_not_priced_as_us_east_1(tmp_path):
+    from tests.conftest import napstack_cli
+
+    result = napstack_cli("cost", str(config_in(tmp_path, "me-central-1")))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("napstack: no prices for region 'me-central-1' (known: ap-southeast-2, eu-central-1")
+    assert "or price a known region with --region" in result.stderr
+
+
+def test_figures_borrowed_from_us_east_1_are_named_in_the_estimate(tmp_path):
+    from tests.conftest import napstack_cli
+
+    text = napstack_cli("cost", str(config_in(tmp_path, "eu-central-1"))).stdout
+    assert "note: prices.json has no eu-central-1 figure for efs_ia_gb_month, " in text
+    assert "stepfunctions_thousand_transitions: priced at us-east-1's" in text
+    assert estimate(JAVA).borrowed == [] and "note:" not in napstack_cli("cost", "examples/minecraft-java.yaml").stdout
+
+
+def test_the_scale_down_alert_quotes_the_hourly_figure_cost_gives_for_the_leaf_region(tmp_path):
+    """The watchdog's session summary and `napstack cost` price the same region, so they say the same $/h."""
+    from napstack.emulator.replay import replay
+    from tests.conftest import napstack_cli
+
+    config_file = config_in(tmp_path, "eu-central-1")
+    hourly = json.loads(napstack_cli("cost", str(config_file), "--json").stdout)["hourly_while_up"]
+    assert hourly != json.loads(napstack_cli("cost", "examples/minecraft-java.yaml", "--json").stdout)["hourly_while_up"]
+    assert f"${hourly:>9.4f}  (what the scale-down alert quotes)" in napstack_cli("cost", str(config_file)).stdout
+    event = json.loads((ROOT / "events" / "route53-query-lookup.json").read_text())
+    result = replay(load_config(config_file), event)
+    watchdog = next(e for e in result.executions if e.state_machine == "watchdog")
+    assert watchdog.output["Reason"].endswith(f" at ${hourly:.3f}/h.")
