@@ -274,13 +274,13 @@ def _max_hours(text: str) -> float:
     return _above_zero(text, 24 * 366, "a number of simulated hours")
 
 
-def _aws_session(stack: str):
-    """The user's own session, or None after saying what is missing (exit 2)."""
+def _aws_session(stack: str, region: str | None = None):
+    """The user's own session in `region` (default: the profile's), or None after saying what is missing (exit 2)."""
     import boto3
     from botocore.exceptions import ProfileNotFound
 
     try:
-        session = boto3.Session()
+        session = boto3.Session(region_name=region)
     except ProfileNotFound as error:
         print(f"napstack: {error}: check AWS_PROFILE against the profiles in ~/.aws/config", file=sys.stderr)
         return None
@@ -303,15 +303,24 @@ def _control(args: argparse.Namespace) -> int:
 
     from napstack.control import ControlError, render_status, set_running, status
 
-    session = _aws_session(args.stack)
+    if args.config and args.region:
+        print("napstack: --region goes with --stack; with --config the stack is asked in the config's LeafRegion",
+              file=sys.stderr)
+        return 2
+    if args.config:  # the stack where it was deployed: LeafRegion, whatever the profile's region
+        config = load_config(args.config)
+        stack, region = config.leaf.stack_name, config.base.leaf_region
+    else:
+        stack, region = args.stack, args.region
+    session = _aws_session(stack, region)
     if session is None:
         return 2
     try:
         if args.command == "status":
-            data = status(session, args.stack)
+            data = status(session, stack)
             print(json_module.dumps(data, indent=2) if args.json else render_status(data))
         else:
-            print(set_running(session.client("autoscaling"), args.stack, args.command == "start"))
+            print(set_running(session.client("autoscaling"), stack, args.command == "start"))
     except ControlError as error:
         print(f"napstack: {error}", file=sys.stderr)
         return 2
@@ -405,7 +414,10 @@ def parser() -> argparse.ArgumentParser:
         ("status", "instances, public IP, DNS value, watchdog and its idle count"),
     ):
         control = commands.add_parser(name, help=text)
-        control.add_argument("--stack", required=True, help="the leaf stack, e.g. Napstack-MinecraftJava")
+        target = control.add_mutually_exclusive_group(required=True)
+        target.add_argument("--config", help="the game's YAML file: its leaf stack, in its LeafRegion")
+        target.add_argument("--stack", help="the leaf stack by name, e.g. Napstack-MinecraftJava")
+        control.add_argument("--region", help="with --stack: the region it is deployed to (default: your profile's)")
         if name == "status":
             control.add_argument("--json", action="store_true", help="print one JSON object")
         control.set_defaults(run=_control)

@@ -1,4 +1,5 @@
-"""`python -m napstack start|stop|status --stack NAME`: the manual path, with the user's own AWS credentials.
+"""`python -m napstack start|stop|status --config FILE` (or `--stack NAME [--region R]`): the manual path, with the
+user's own AWS credentials, in the region the leaf is deployed to.
 
 Start and stop only change the group's desired capacity, exactly as a DNS lookup or the watchdog would;
 the AsgStateChangeHook then moves ECS, DNS, the watchdog and the alerts.
@@ -20,7 +21,8 @@ def _group(autoscaling, stack: str) -> dict:
     groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[stack])["AutoScalingGroups"]
     if not groups:
         region = autoscaling.meta.region_name
-        raise ControlError(f"no Auto Scaling group named {stack} in {region}: is the stack deployed there (AWS_REGION)?")
+        raise ControlError(f"no Auto Scaling group named {stack} in {region}: is the stack deployed there? "
+                           "(--config asks the config's LeafRegion; --stack asks --region or your profile's)")
     return groups[0]
 
 

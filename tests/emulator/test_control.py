@@ -106,3 +106,43 @@ def test_a_lookup_soon_after_an_idle_stop_waits_for_repeats():
         actions = [d.result["decisions"][0]["action"] for d in emulator.stack.deliveries if d.result]
     assert actions == ["started", "cooling down", "started"]
     assert (first, second) == (0, 1)
+
+
+def test_start_and_status_ask_the_leaf_region_not_the_profiles(tmp_path):
+    """The profile says us-east-1 (AWS_DEFAULT_REGION); the game is deployed to eu-west-1 (LeafRegion)."""
+    import json
+    import os
+    from unittest import mock
+
+    from tests.conftest import napstack_cli as cli
+
+    def napstack_cli(*args):  # the emulator sets the leaf's region for its handlers: the user's profile says another
+        with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": "us-east-1"}):
+            return cli(*args)
+
+    for name in ("minecraft-java.yaml", "base.yaml"):
+        (tmp_path / name).write_text((ROOT / "examples" / name).read_text())
+    with (tmp_path / "base.yaml").open("a") as base:
+        base.write("LeafRegion: eu-west-1\n")
+    config_file = str(tmp_path / "minecraft-java.yaml")
+    config = load_config(config_file)
+    with Emulator(config, Scenario(then="active")) as emulator:
+        started = napstack_cli("start", "--config", config_file)
+        assert started.returncode == 0, started.stderr
+        assert started.stdout.startswith("Napstack-MinecraftJava: desired capacity 0 -> 1")
+        emulator.run_until_settled(timedelta(minutes=10), stop_at_limit=False)
+        data = json.loads(napstack_cli("status", "--config", config_file, "--json").stdout)
+        assert data["desired"] == 1 and len(data["instances"]) == 1 and data["watchdog"]["idle"] is not None
+        # By name, the profile's region is asked (and said), unless --region names the leaf's.
+        by_name = napstack_cli("stop", "--stack", "Napstack-MinecraftJava")
+        assert by_name.returncode == 2 and "no Auto Scaling group named Napstack-MinecraftJava in us-east-1" in by_name.stderr
+        stopped = napstack_cli("stop", "--stack", "Napstack-MinecraftJava", "--region", "eu-west-1")
+        assert stopped.returncode == 0 and "desired capacity 1 -> 0" in stopped.stdout
+
+
+def test_region_goes_with_stack_not_with_config():
+    from tests.conftest import napstack_cli
+
+    result = napstack_cli("status", "--config", "examples/minecraft-java.yaml", "--region", "eu-west-1")
+    assert result.returncode == 2 and result.stderr.strip() == (
+        "napstack: --region goes with --stack; with --config the stack is asked in the config's LeafRegion")
