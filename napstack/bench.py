@@ -154,6 +154,26 @@ def replay_command_seconds(config_path: Path, runs: int) -> float:
     return round(median_seconds(command, runs), 2)
 
 
+SHORT_EVENT = "events/asg-terminate-lifecycle-action.json"  # the hook's stop: 12 state transitions, no watchdog
+MOTO_FLOOR = "import boto3, moto"
+
+
+def short_replay_command(config_path: Path, runs: int) -> dict:
+    """`napstack replay` of a short event as a command against `python -c "import boto3, moto"`, the two alternated
+    in the same run (hyperfine-like: one warm-up, then the median of at least 5 of each): a replay's cold start
+    as a multiple of the imports any moto user pays."""
+    replay = [sys.executable, "-m", "napstack", "replay", SHORT_EVENT, "--config", str(config_path)]
+    floor = [sys.executable, "-c", MOTO_FLOOR]
+    _run(replay)  # the assembly and the definitions' tokens are in the cache, as after a user's first replay
+    replays, floors = [], []
+    for _ in range(max(runs, 5)):
+        floors.append(_timed(lambda: _run(floor)))
+        replays.append(_timed(lambda: _run(replay)))
+    seconds, floor_seconds = statistics.median(replays), statistics.median(floors)
+    return {"short_replay_command_seconds": round(seconds, 2), "floor_import_boto3_moto_seconds": round(floor_seconds, 2),
+            "short_replay_command_ratio": round(seconds / floor_seconds, 1)}
+
+
 def long_session(config_path: Path) -> dict:
     """One session of 2,500 checks with players throughout (the watchdog continues as a new execution once)."""
     from napstack.config import load_config
@@ -260,6 +280,8 @@ def measure(runs: int, config: Path, with_tests: bool) -> dict:
     _progress("emulator set-up and the evening session (145 checks), in this process and as a command")
     results.update(emulator(config, runs))
     results["replay_command_seconds"] = replay_command_seconds(config, runs)
+    _progress(f"a short replay as a command ({SHORT_EVENT}) against python -c \"{MOTO_FLOOR}\", alternated")
+    results.update(short_replay_command(config, runs))
     _progress(f"a session of {LONG_SESSION_CHECKS:,} checks")
     results.update(long_session(config))
     if with_tests:
@@ -297,6 +319,9 @@ def render(results: dict, runs: int, config: Path) -> str:
     )
     lines.append(f"  replay command (fresh process)     {results['replay_command_seconds']:.2f} s "
                  f"({python_x(results['replay_command_seconds'])}), the evening session")
+    lines.append(f"  short replay command               {results['short_replay_command_seconds']:.2f} s "
+                 f"({results['short_replay_command_ratio']:.1f}x python -c \"{MOTO_FLOOR}\", "
+                 f"{results['floor_import_boto3_moto_seconds']:.2f} s alternated with it; the hook's stop)")
     lines.append(
         f"  long session                       {long:.1f} s wall ({python_x(long)}) for {results['long_session_checks']:,} "
         f"checks, {long_check:.1f} ms of CPU per check ({python_x(long_check / 1000)})"

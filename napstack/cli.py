@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import gc
 import math
 import os
 import signal
@@ -508,10 +509,16 @@ def main(argv: list[str] | None = None) -> int:
         return _interrupted(signal.SIGINT)
 
 
+GC_EVERY_ALLOCATIONS = 700_000  # Python's default: 700
+
+
 def run() -> None:
     """The command's entry point: `main()`, then out of the process without tearing every module down one by one
     (a second after a replay, whose emulated world is hundreds of thousands of objects). Exit handlers still run
-    (temporary folders, logging) and the output is flushed first: nothing written is lost."""
+    (temporary folders, logging) and the output is flushed first: nothing written is lost.
+    The cyclic garbage collector runs a thousand times less often: a command's objects (moto's models, the parsed
+    definitions, the world) live until it ends, and scanning them again and again was a fifth of a replay's start."""
+    gc.set_threshold(GC_EVERY_ALLOCATIONS, 50, 100)
     code = main()
     if code in {128 + signum for signum in SIGNAL_NAMES}:
         # A Ctrl-C at a terminal reaches the whole process group: CDK's node process is gone already, and jsii's

@@ -30,7 +30,8 @@ def test_every_timed_figure_is_also_printed_as_a_ratio_to_a_floor_of_the_same_ru
         "floor_bare_python_ms": 40.0, "floor_empty_cdk_app_seconds": 3.0, "synth_seconds": 9.0, "synth_peak_mib": 560,
         "emulator_setup_seconds": 0.08, "emulator_first_setup_seconds": 1.6, "evening_replay_seconds": 1.2, "evening_replay_checks": 145,
         "cpu_ms_per_simulated_check": 8.0, "long_session_seconds": 20.0, "long_session_checks": 2500,
-        "long_session_cpu_ms_per_check": 7.6, "replay_command_seconds": 2.9, "test_suite_seconds": 51.0, "handler_cold_import_ms": {"start_server": 280.0},
+        "long_session_cpu_ms_per_check": 7.6, "replay_command_seconds": 2.9,
+        "short_replay_command_seconds": 1.5, "floor_import_boto3_moto_seconds": 0.36, "short_replay_command_ratio": 4.2, "test_suite_seconds": 51.0, "handler_cold_import_ms": {"start_server": 280.0},
         "warm_check_ms": 0.6, "function_asset_bytes": {"start_server": 3687}, "watchdog_transitions_per_idle_check": 3,
         "watchdog_usd_per_server_hour": 0.0045, "watchdog_interval_seconds": 60, "hook_transitions_per_start": 9,
         "hook_transitions_per_stop": 12,
@@ -40,5 +41,6 @@ def test_every_timed_figure_is_also_printed_as_a_ratio_to_a_floor_of_the_same_ru
     assert "1.20 s wall (30.0x bare python) for 145 checks, 8.0 ms of CPU per check (0.2x bare python)" in text
     assert "20.0 s wall (500.0x bare python) for 2,500 checks" in text
     assert "2.90 s (72.5x bare python), the evening session" in text
+    assert 'short replay command               1.50 s (4.2x python -c "import boto3, moto", 0.36 s alternated' in text
     assert "51.00 s (17.0x the empty CDK app)" in text
     assert "9.00 s (3.0x the empty app)" in text and "280.0 ms (7.0x bare python" in text

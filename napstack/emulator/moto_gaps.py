@@ -16,8 +16,10 @@ import importlib.util
 import io
 import json
 import os
+import pickle
 import re
 import sys
+import tempfile
 import threading
 import time as _time_module
 import traceback
@@ -435,8 +437,12 @@ def serialize_client_creation(patches: _Patches) -> None:
 # --- Not a gap but a cost: each botocore session, and moto for each model it reads, parse the same JSON anew ----
 
 
-@functools.lru_cache(maxsize=None)
 def _shared_loader(search_path_string=None):
+    return _loader_for(search_path_string)  # create_loader() (moto's call) and create_loader(None) (botocore's): one
+
+
+@functools.lru_cache(maxsize=None)
+def _loader_for(search_path_string):
     return botocore.loaders.create_loader(search_path_string)
 
 
@@ -504,8 +510,10 @@ def unwrap_indexed_paths(patches: _Patches) -> None:
 
 def parse_each_definition_once(patches: _Patches) -> None:
     """Not a gap but a cost: moto parses a definition with ANTLR at every execution start (a third of a second for
-    the hook's), though the definition never changes. The syntax tree is kept per definition text; the evaluation
-    components are still built fresh from it for each execution, as moto does."""
+    the hook's), though the definition never changes. The syntax tree is kept per definition text, for the
+    process's life and in the cache folder for the next process (a replay command parses each definition once,
+    two fifths of a second in all; reading a kept tree takes a fiftieth). The evaluation components are still built
+    fresh from it for each execution, as moto does."""
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -522,7 +530,11 @@ def parse_each_definition_once(patches: _Patches) -> None:
 
     def parse(definition: str):
         if definition not in _SYNTAX_TREES:
-            _SYNTAX_TREES[definition] = original(definition)[1]  # raises for a definition with syntax errors
+            tree = _kept_tree(definition)
+            if tree is None:
+                tree = original(definition)[1]  # raises for a definition with syntax errors
+                _keep_tree(definition, tree)
+            _SYNTAX_TREES[definition] = tree
         tree = _SYNTAX_TREES[definition]
         return Preprocessor().visit(tree), tree
 
@@ -531,6 +543,72 @@ def parse_each_definition_once(patches: _Patches) -> None:
 
 _SYNTAX_TREES: dict[str, object] = {}  # definition text -> ANTLR tree, for the process's life
 _VALID_DEFINITIONS: set[str] = set()
+
+
+def _tree_key(definition: str) -> str:
+    """The definition's text and moto's release (its grammar)."""
+    import moto
+
+    return hashlib.sha256(f"{moto.__version__}\0{definition}".encode()).hexdigest()
+
+
+def _tree_file(definition: str) -> Path:
+    """Where the tree of a definition that parsed is kept."""
+    from napstack.synth import cache_folder
+
+    return cache_folder().parent / "asl-trees" / f"{_tree_key(definition)[:32]}.pickle"
+
+
+class _TreePickler(pickle.Pickler):
+    """A syntax tree without its parser, lexer and text: the reader gives the text back (tokens read theirs from it)."""
+
+    def persistent_id(self, obj):
+        from antlr4 import InputStream, Lexer, Parser
+
+        return "text" if isinstance(obj, InputStream) else "none" if isinstance(obj, (Lexer, Parser)) else None
+
+
+class _TreeUnpickler(pickle.Unpickler):
+    """Builds nothing but ANTLR's and moto's grammar classes (and plain data): a file in the cache cannot run code."""
+
+    def __init__(self, file, definition: str) -> None:
+        from antlr4 import InputStream
+
+        super().__init__(file)
+        self.text = InputStream(definition)
+
+    def persistent_load(self, pid):
+        return {"text": self.text, "none": None}[pid]
+
+    def find_class(self, module: str, name: str):
+        if module.split(".")[0] == "antlr4" or module == "moto.stepfunctions.parser.asl.antlr.runtime.ASLParser":
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a syntax tree")
+
+
+def _kept_tree(definition: str):
+    try:
+        with _tree_file(definition).open("rb") as file:
+            key, tree = _TreeUnpickler(file, definition).load()
+        return tree if key == _tree_key(definition) else None  # a file copied by hand from another text's
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError,
+            IndexError, KeyError, RecursionError):  # none kept, or damaged: parse again
+        return None
+
+
+def _keep_tree(definition: str, tree) -> None:
+    file = _tree_file(definition)
+    staging = None
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handle, staging = tempfile.mkstemp(prefix=".", dir=file.parent)
+        with os.fdopen(handle, "wb") as out:
+            _TreePickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump((_tree_key(definition), tree))
+        os.replace(staging, file)  # whole or not at all
+    except (OSError, pickle.PicklingError, RecursionError):  # no cache to write to: the next process parses again
+        if staging:
+            with contextlib.suppress(OSError):
+                os.unlink(staging)
 
 
 def _json_copy(value):
@@ -548,10 +626,8 @@ def _json_copy(value):
 def copy_json_values_quickly(patches: _Patches) -> None:
     """Not a gap but a cost: the interpreter deep-copies every path's value and every state's input (a fifth of
     a check's CPU with copy.deepcopy's generality). The copies stay copies, made for JSON's types."""
-    import moto.stepfunctions.parser.asl as asl
-
     quick = types.SimpleNamespace(**{**vars(copy), "deepcopy": _json_copy})
-    for module in _modules_with(asl, "import copy", lambda module: getattr(module, "copy", None) is copy):
+    for module in _modules_binding("copy", copy):
         patches.set(module, "copy", quick)
 
 
@@ -575,35 +651,53 @@ def _is_list_at(path: str, data) -> bool:
     return len(matches) == 1 and isinstance(matches[0].value, list)
 
 
-@functools.lru_cache(maxsize=None)
-def _package_modules(package_name: str, mentioning: str) -> tuple:
-    """The modules of a moto package whose source mentions `mentioning` (its ANTLR, static-analysis and JSONata
-    parts aside), imported. Not a gap but a cost: importing all ~300 modules of the interpreter to find the few
-    that hold a name took a second of a replay's start; reading their sources takes milliseconds."""
+# The interpreter's modules that bind a name napstack patches (`from ... import boto_client_for`), for moto 5.2.5.
+# Listed, not searched for: importing all ~300 modules, or reading their sources, cost a replay's start a second
+# or a tenth; tests/emulator/test_moto_gaps.py reads the sources and fails, naming the module, if one is missing.
+MODULES_BINDING = {
+    "boto_client_for": (
+        "component.state.exec.state_map.item_reader.eval.resource_eval_s3",
+        "component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3",
+        "component.state.exec.state_task.lambda_eval_utils",
+        *(f"component.state.exec.state_task.service.state_task_service_{name}"
+          for name in ("aws_sdk", "batch", "dynamodb", "ecs", "events", "glue", "sfn", "sns", "sqs", "unsupported")),
+    ),
+    "extract_json": (
+        "component.common.string.string_expression",
+        "component.intrinsic.argument.argument",
+        *(f"component.state.choice.comparison.operator.implementations.{name}"
+          for name in ("boolean_equals", "numeric", "string_operators", "timestamp_operators")),
+        "eval.states",
+    ),
+    "copy": (
+        "component.common.path.result_path",
+        "component.common.string.string_expression",
+        "component.intrinsic.function.statesfunction.json_manipulation.json_merge",
+        "component.state.exec.execute_state",
+        "component.state.exec.state_map.item_reader.item_reader_decl",
+        "component.state.exec.state_map.iteration.job",
+        "component.state.exec.state_map.result_writer.result_writer_decl",
+        "component.state.exec.state_map.state_map",
+        "component.state.exec.state_parallel.state_parallel",
+        "component.state.exec.state_task.mock_eval_utils",
+        "component.state.exec.state_task.service.state_task_service",
+        "eval.environment",
+        "eval.event.event_manager",
+        "eval.states",
+    ),
+}
+
+
+def _modules_binding(name: str, value) -> list:
+    """The interpreter's modules whose `name` is `value` (imported first)."""
     import importlib
 
-    package = importlib.import_module(package_name)
-    root = Path(package.__path__[0])
-    skipped = ("antlr", "static_analyser", "jsonata")
-    names = []
-    for file in sorted(root.rglob("*.py")):
-        parts = file.relative_to(root).with_suffix("").parts
-        if any(part in skipped for part in parts) or mentioning not in file.read_text(encoding="utf-8"):
-            continue
-        names.append(".".join((package_name, *(parts[:-1] if parts[-1] == "__init__" else parts))))
-    return tuple(importlib.import_module(name) for name in names)
-
-
-def _modules_with(package, mentioning: str, wanted: Callable) -> list:
-    """The modules of a moto package whose source mentions `mentioning` and for which `wanted` holds."""
-    return [module for module in _package_modules(package.__name__, mentioning) if wanted(module)]
+    modules = [importlib.import_module(f"moto.stepfunctions.parser.asl.{module}") for module in MODULES_BINDING[name]]
+    return [module for module in modules if getattr(module, name, None) is value]
 
 
 def _modules_importing(module_name: str, attribute: str) -> list:
-    import moto.stepfunctions.parser.asl as asl
-
-    original = getattr(sys.modules[module_name], attribute)
-    return _modules_with(asl, attribute, lambda module: getattr(module, attribute, None) is original)
+    return _modules_binding(attribute, getattr(sys.modules[module_name], attribute))
 
 
 # --- Gap: Route53 DELETE succeeds with any values the record ever had; AWS needs the current ones --------

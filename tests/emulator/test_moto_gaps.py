@@ -153,3 +153,31 @@ def test_the_patched_route53_refuses_a_delete_with_stale_values_as_aws_does():
             change("DELETE", "192.0.2.1")
         change("DELETE", "203.0.113.10")
         assert not [r for r in route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"] if r["Type"] == "A"]
+
+
+@pytest.mark.parametrize("name", ["boto_client_for", "extract_json", "copy"])
+def test_every_interpreter_module_binding_a_patched_name_is_listed(name):
+    """A module of moto's interpreter that binds a patched name but is not listed would keep moto's original:
+    import every module whose source mentions it (ANTLR, static-analysis and JSONata parts aside: they evaluate
+    nothing napstack patches) and compare."""
+    import copy
+    import importlib
+    from pathlib import Path
+
+    import moto.stepfunctions.parser.asl as asl
+    from moto.stepfunctions.parser.asl.utils import boto_client, json_path
+
+    from napstack.emulator.moto_gaps import MODULES_BINDING
+
+    original = {"boto_client_for": boto_client.boto_client_for, "extract_json": json_path.extract_json, "copy": copy}[name]
+    root = Path(asl.__path__[0])
+    binding = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        if {"antlr", "static_analyser", "jsonata"} & set(parts) or name not in path.read_text():
+            continue
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if getattr(importlib.import_module(f"{asl.__name__}.{module}"), name, None) is original:
+            binding.append(module)
+    owner = {"boto_client_for": "utils.boto_client", "extract_json": "utils.json_path"}.get(name)
+    assert sorted(m for m in binding if m != owner) == sorted(MODULES_BINDING[name])
