@@ -106,7 +106,7 @@ def _replay(args: argparse.Namespace) -> int:
     print(json_module.dumps(result.as_json(), indent=2) if args.json else render(result))
     if not args.json:
         for execution in result.executions:
-            if execution.status != "SUCCEEDED":
+            if execution.status != "SUCCEEDED" and not execution.stopped_by_napstack:
                 print(f"napstack: {execution.state_machine} {execution.name} {execution.status}: "
                       f"{execution.error}: {execution.cause}", file=sys.stderr)
         for error in result.function_errors:

@@ -60,6 +60,8 @@ class ExecutionReport:
     states: list[str]
     transitions: int
     output: dict | None = None
+    scaled_down_after_check: int | None = None  # the watchdog set the group to 0 after this check
+    stopped_by_napstack: bool = False  # a watchdog the hook stopped as its instance terminated: by design
 
 
 @dataclass
@@ -85,7 +87,7 @@ class ReplayResult:
 
     @property
     def succeeded(self) -> bool:
-        return not self.function_errors and all(e.status == "SUCCEEDED" for e in self.executions)
+        return not self.function_errors and all(e.status == "SUCCEEDED" or e.stopped_by_napstack for e in self.executions)
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -301,13 +303,39 @@ def _detail(state: str, phase: str, data: dict) -> str:
     return ""
 
 
-def _report(emulator: Emulator, execution: dict) -> tuple[ExecutionReport, list[TimelineRow]]:
+def _without_stack_trace(cause) -> str:
+    """A Lambda function's error message, as AWS's console heads it, without the stack trace (whose file paths,
+    here, would be this machine's); any other cause as it is. The error's type is the task's error already."""
+    try:
+        error = json.loads(cause)
+        return str(error["errorMessage"])
+    except (TypeError, ValueError, KeyError):
+        return str(cause)
+
+
+def _stops(emulator: Emulator, executions: list[dict]) -> dict[str, str]:
+    """Executions that napstack's own state machines stopped (the hook stops a terminating instance's watchdog),
+    with the cause they gave, as the stopping execution's history shows it (moto's DescribeExecution drops it)."""
+    stopped = {}
+    for execution in executions:
+        if execution["stateMachineArn"] != emulator.stack.hook_arn:
+            continue
+        for event in emulator.history(execution["executionArn"]):
+            details = event.get("taskScheduledEventDetails") or {}
+            if details.get("resource") == "stopExecution":
+                parameters = json.loads(details.get("parameters") or "{}")
+                stopped[parameters.get("ExecutionArn")] = (f"stopped by hook {execution['name']}: "
+                                                           f"{parameters.get('Cause') or 'no cause given'}")
+    return stopped
+
+
+def _report(emulator: Emulator, execution: dict, stopped_by_napstack: dict[str, str]) -> tuple[ExecutionReport, list[TimelineRow]]:
     sfn = emulator.client("stepfunctions")
     short = "watchdog" if execution["stateMachineArn"] == emulator.stack.watchdog_arn else "hook"
     described = sfn.describe_execution(executionArn=execution["executionArn"])
     history = emulator.history(execution["executionArn"])
-    stopped_by = emulator.stop_causes.get(execution["executionArn"])
-    rows, states = [], []
+    stopped_by = emulator.stop_causes.get(execution["executionArn"]) or stopped_by_napstack.get(execution["executionArn"])
+    rows, states, scaled_after = [], [], None
     failure, failed_with, attempts = None, "", 0  # the last task failure shown, to fold its retries into one row
     for event in history:
         stamp = event["timestamp"].astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
@@ -320,7 +348,7 @@ def _report(emulator: Emulator, execution: dict) -> tuple[ExecutionReport, list[
                 rows.append(TimelineRow(stamp, short, execution["name"], details["name"], text))
         elif kind == "TaskFailed" and states:  # what AWS answered; the state's Retry or Catch decides what follows
             details = event["taskFailedEventDetails"]
-            cause = re.sub(r", Request ID: [^)]*", "", str(details.get("cause")))  # retries differ only there
+            cause = re.sub(r", Request ID: [^)]*", "", _without_stack_trace(details.get("cause")))  # retries differ only there
             text = f"failed: {details.get('error')}: {cause}"
             if failure is not None and rows and rows[-1] is failure and failed_with == text:  # the same, retried
                 attempts += 1
@@ -332,6 +360,9 @@ def _report(emulator: Emulator, execution: dict) -> tuple[ExecutionReport, list[
             details = event["stateExitedEventDetails"]
             text = _detail(details["name"], "exited", json.loads(details.get("output") or "{}"))
             rows.append(TimelineRow(stamp, short, execution["name"], details["name"], text))
+        elif kind.endswith("StateExited") and event["stateExitedEventDetails"]["name"] == "ScaleDownToZero":
+            # The group's desired capacity is 0: scaled down, whatever comes next (an alert that fails, a stop).
+            scaled_after = json.loads(event["stateExitedEventDetails"].get("output") or "{}").get("Watch", {}).get("Checks")
         elif kind in ("ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut", "ExecutionSucceeded"):
             text = described.get("error") or stopped_by or ""
             rows.append(TimelineRow(stamp, short, execution["name"], kind.removeprefix("Execution").upper(), text))
@@ -345,6 +376,8 @@ def _report(emulator: Emulator, execution: dict) -> tuple[ExecutionReport, list[
         states=states,
         transitions=len(states),
         output=output if short == "watchdog" else None,
+        scaled_down_after_check=scaled_after,
+        stopped_by_napstack=execution["executionArn"] in stopped_by_napstack and described["status"] == "ABORTED",
     )
     return report, rows
 
@@ -373,8 +406,10 @@ def _other_hooks_action(delivery) -> str | None:
 
 def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_matched: bool) -> ReplayResult:
     reports, rows, execution_rows_all = [], [], []
-    for execution in emulator.executions():
-        report, execution_rows = _report(emulator, execution)
+    executions = emulator.executions()
+    stopped_by_napstack = _stops(emulator, executions)
+    for execution in executions:
+        report, execution_rows = _report(emulator, execution, stopped_by_napstack)
         reports.append(report)
         execution_rows_all.extend(execution_rows)
     function_errors, left_to_their_hooks = [], []
@@ -398,9 +433,7 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
     # An injected fault comes before what the system did about it at the same second.
     rows[:0] = [TimelineRow(f.time, "fault", "-", "Injected", f.description) for f in emulator.faults.fired]
     rows.sort(key=lambda row: row.time)
-    scaled = [
-        r.output["Checks"] for r in reports if r.state_machine == "watchdog" and (r.output or {}).get("Outcome") == "ScaledDown"
-    ]
+    scaled = [r.scaled_down_after_check for r in reports if r.scaled_down_after_check]
     group = emulator.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[emulator.stack.asg_name])
     service = emulator.client("ecs").describe_services(
         cluster=emulator.stack.cluster_arn, services=[emulator.stack.service_name]

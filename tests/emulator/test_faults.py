@@ -193,6 +193,40 @@ def test_a_service_that_cannot_be_read_is_a_check_like_any_other(config, tmp_pat
     assert_invariants(result, faults)
 
 
+def test_alerts_that_fail_all_session_still_say_the_group_scaled_down_and_exit_0(tmp_path):
+    faults = [{"call": "sns:Publish", "error": "Throttled", "times": 100_000}]
+    result = napstack_cli("replay", "events/asg-launch-successful.json", "--faults", write_faults(tmp_path, faults))
+    assert result.returncode == 0 and not result.stderr, result.stderr  # alerts are left (AlertNotSent); the rest was done
+    assert "  scaled down after      check 10" in result.stdout and "None" not in result.stdout
+    stopped = [line for line in result.stdout.splitlines() if "ABORTED" in line]
+    assert all("stopped by hook " in line and "Instance terminating" in line for line in stopped), stopped
+
+
+def test_a_check_failing_from_the_first_scales_down_and_the_watchdog_ends_cleanly(config, tmp_path):
+    faults = [{"call": "lambda:Invoke", "function": "count_connections", "error": "Sandbox.Timedout", "times": 50}]
+    result = run(config, tmp_path, faults)
+    (watchdog,) = [e for e in result.executions if e.state_machine == "watchdog"]
+    assert watchdog.status == "SUCCEEDED" and watchdog.output["Outcome"] == "ScaledDown", watchdog.cause
+    assert result.scaled_down_after_check == MAX_FAILED
+    assert_invariants(result, faults)
+
+
+def test_failure_rows_show_the_error_not_a_stack_trace_with_local_paths(config, tmp_path):
+    faults = [{"call": "autoscaling:DescribeAutoScalingGroups", "error": "Throttling", "times": 2}]
+    result = run(config, tmp_path, faults)
+    failures = [r.detail for r in result.timeline if r.detail.startswith("failed: ")]
+    assert "failed: ClientError: An error occurred (Throttling) when calling the DescribeAutoScalingGroups operation: " \
+        "Throttling (injected fault)" in failures
+    assert not [f for f in failures if "stackTrace" in f or str(ROOT) in f or "File " in f], failures
+
+
+def test_the_issue_examples_end_as_the_events_readme_says():
+    result = napstack_cli("replay", "events/asg-launch-successful.json", "--faults", "events/faults/issue-examples.yaml")
+    assert result.returncode == 1  # events/README.md: the watchdog a person stopped ends ABORTED
+    assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if "stopped in the console" in line]
+    assert "exit 1" in (ROOT / "events" / "README.md").read_text().split("issue-examples.yaml")[1][:400]
+
+
 # Every task of both state machines and both watchdog-side handlers, by the AWS call it makes.
 CALLS = {
     "ecs:UpdateService": "ServerException",  # StartGameTask, StopGameTask, StartGameTaskAgain
