@@ -33,6 +33,9 @@ BASE_SCHEMA_FILE = "napstack-base.schema.json"
 MAX_PORT_RANGE = 100
 
 
+AVAILABILITY_ZONE = r"^([a-z]{2}(-[a-z]+)+-\d[a-z]|[a-z]+\d+-az\d+)$"  # a zone name, or a zone ID
+
+
 # What each pattern means, for error messages a person can act on.
 PATTERN_HINTS = {
     r"^[A-Za-z_][A-Za-z0-9_]*$": "an environment variable name: letters, digits and _, not starting with a digit",
@@ -44,6 +47,7 @@ PATTERN_HINTS = {
     r"^[A-Za-z0-9_.-]{1,255}$": "a key pair name: letters, digits, _ . and -",
     r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$": "a lowercase domain name such as example.com, each label at most 63 characters",
     r"^Z[A-Z0-9]{4,31}$": "a hosted zone id such as Z0123456789ABCDEFGHIJ (Route53 console, Hosted zones)",
+    AVAILABILITY_ZONE: "a zone ID such as use1-az4 or a zone name such as us-east-1a",
 }
 
 
@@ -192,6 +196,38 @@ class MaxUptimeConfig(_Model):
     )
 
 
+# Zone IDs EFS lists no One Zone file systems in, where its "Supported Availability Zones for One Zone file
+# systems" page lists the region's others (https://docs.aws.amazon.com/efs/latest/ug/OneZoneAZs.html).
+ONE_ZONE_EFS_MISSING = {"use1-az3": "use1-az1, use1-az2, use1-az4, use1-az5, use1-az6", "usw1-az2": "usw1-az1, usw1-az3"}
+# How zone IDs abbreviate a region's words: us-east-1 -> use1, ap-northeast-1 -> apne1, ca-west-1 -> caw1.
+ZONE_ID_WORDS = {"north": "n", "south": "s", "east": "e", "west": "w", "central": "c", "northeast": "ne",
+                 "northwest": "nw", "southeast": "se", "southwest": "sw"}
+
+
+def is_zone_id(zone: str) -> bool:
+    return "-az" in zone
+
+
+def zone_id_prefix(region: str) -> str | None:
+    """`use1` for us-east-1: how the region's zone IDs begin; None for a region whose words are not known."""
+    country, *words, number = region.split("-")
+    if not words or any(word not in ZONE_ID_WORDS for word in words):
+        return None
+    return country + "".join(ZONE_ID_WORDS[word] for word in words) + number
+
+
+def zone_problem(zone: str, region: str) -> str | None:
+    """Why `zone` (a name or a zone ID) cannot hold a One Zone file system of `region`, as far as known offline."""
+    if is_zone_id(zone):
+        prefix = zone_id_prefix(region)
+        if prefix is not None and zone.split("-az")[0] != prefix:
+            return f"{zone} is not a zone of LeafRegion {region}, whose zone IDs begin {prefix}-az"
+        return None
+    if zone[:-1] != region:
+        return f"{zone} is not a zone of LeafRegion {region}, whose zone names are {region}a, {region}b, ..."
+    return None
+
+
 IA_DAYS = Literal[1, 7, 14, 30, 60, 90, 180, 270, 365]  # what EFS lifecycle management offers
 ARCHIVE_DAYS = Literal[1, 7, 14, 30, 60, 90, 180, 270, 365]
 
@@ -221,8 +257,15 @@ class EfsConfig(_Model):
     )
     one_zone: bool = Field(
         default=False,
-        description="One Zone file system (about half the price of Standard); the server then launches only in that "
-        "zone, so an outage or a capacity shortage there keeps it from starting. Off by default.",
+        description="One Zone file system (about half the price of Standard) in Efs.AvailabilityZone; the server then "
+        "launches only in that zone, so an outage or a capacity shortage there keeps it from starting. Off by default.",
+    )
+    availability_zone: str | None = Field(
+        default=None,
+        pattern=AVAILABILITY_ZONE,
+        description="With OneZone: the zone, by zone ID (use1-az4: the same place in every account) or by name as "
+        "your account maps it (us-east-1a). It must offer One Zone EFS and the instance type (README: how to find one); "
+        "a file system already deployed keeps its data only if this names the zone it is in.",
     )
     backup_schedule: Literal["daily", "weekly"] = Field(
         default="daily", description="When AWS Backup copies the file system (when Volumes ask for backups)."
@@ -235,6 +278,24 @@ class EfsConfig(_Model):
     def _archive_is_regional(self):
         if self.one_zone and self.archive_after_days is not None:
             raise ValueError("Efs.ArchiveAfterDays: EFS offers Archive on Regional file systems only; drop it or Efs.OneZone")
+        return self
+
+    @model_validator(mode="after")
+    def _one_zone_names_its_zone(self):
+        if self.one_zone and self.availability_zone is None:
+            raise ValueError(
+                "Efs.OneZone needs Efs.AvailabilityZone: a zone ID such as use1-az4 (the same place in every account) "
+                "or a zone name such as us-east-1a; see the README for one offering One Zone EFS and the instance type"
+            )
+        if self.availability_zone is not None and not self.one_zone:
+            raise ValueError(f"Efs.AvailabilityZone {self.availability_zone} places a One Zone file system: add "
+                             "Efs.OneZone: true, or drop it")
+        if self.availability_zone in ONE_ZONE_EFS_MISSING:
+            raise ValueError(
+                f"Efs.AvailabilityZone {self.availability_zone}: EFS offers no One Zone file systems there (EFS guide, "
+                f"Supported Availability Zones for One Zone file systems); the region's are "
+                f"{ONE_ZONE_EFS_MISSING[self.availability_zone]}"
+            )
         return self
 
     @model_validator(mode="after")
@@ -653,6 +714,9 @@ def load_config(leaf_file: str | Path) -> NapstackConfig:
                         f"at most {MAX_DNS_NAME}: shorten SubDomain or the base's DomainName")
     if problems:
         raise ConfigError(problems)
+    zone = models["leaf"].efs.availability_zone
+    if zone is not None and (problem := zone_problem(zone, models["base"].leaf_region)):
+        raise ConfigError([f"{leaf_path}: Efs.AvailabilityZone: {problem} ({base_path})"])
     return NapstackConfig(base=models["base"], leaf=models["leaf"], source=str(leaf_path))
 
 

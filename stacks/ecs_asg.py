@@ -10,7 +10,6 @@ from constructs import Construct
 from napstack.config import LeafConfig, instance_architecture
 from napstack.settings import LIFECYCLE_HOOK_NAME, auto_scaling_group_name
 from stacks.acknowledge import acknowledge, acknowledge_managed_policies, acknowledge_wildcards
-from stacks.placement import server_subnets
 
 HOST_MOUNT_PATH = "/mnt/efs"
 LIFECYCLE_HEARTBEAT = Duration.minutes(5)
@@ -67,6 +66,7 @@ class EcsAsg(NestedStack):
         task_definition: ecs.TaskDefinition,
         efs_file_system: efs.IFileSystem,
         host_access_point: efs.IAccessPoint,
+        subnets: ec2.SubnetSelection,
         config: LeafConfig,
         key_pair: ec2.IKeyPair | None = None,
     ) -> None:
@@ -143,7 +143,7 @@ class EcsAsg(NestedStack):
             "Asg",
             auto_scaling_group_name=auto_scaling_group_name(config),
             vpc=vpc,
-            vpc_subnets=server_subnets(vpc, config),
+            vpc_subnets=subnets,
             launch_template=launch_template,
             min_capacity=0,
             max_capacity=1,

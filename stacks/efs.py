@@ -8,7 +8,7 @@ from constructs import Construct
 
 from napstack.config import LeafConfig
 from stacks.acknowledge import acknowledge_managed_policies
-from stacks.placement import server_subnets
+from stacks.placement import ServerPlacement
 
 
 def access_point_path(container_path: str) -> str:
@@ -43,6 +43,7 @@ class Efs(NestedStack):
         sg_efs_traffic: ec2.ISecurityGroup,
         task_definition: ecs.TaskDefinition,
         container: ecs.ContainerDefinition,
+        placement: ServerPlacement,
         config: LeafConfig,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -56,8 +57,9 @@ class Efs(NestedStack):
             self,
             "FileSystem",
             vpc=vpc,
-            vpc_subnets=server_subnets(vpc, config),
-            one_zone=storage.one_zone,
+            vpc_subnets=placement.subnets,
+            # CDK's one_zone would pick a base subnet by zone name; the placement's own subnet decides the zone (below).
+            one_zone=False,
             security_group=sg_efs_traffic,
             encrypted=True,
             allow_anonymous_access=False,
@@ -74,6 +76,8 @@ class Efs(NestedStack):
         # (AWS Backup below, when the config asks for it), even with Backups: false, and outlive destroy.
         file_system_resource: efs.CfnFileSystem = self.efs_file_system.node.default_child
         file_system_resource.backup_policy = efs.CfnFileSystem.BackupPolicyProperty(status="DISABLED")
+        if placement.availability_zone is not None:
+            file_system_resource.availability_zone_name = placement.availability_zone
         # The host sees the whole file system (SFTP, manual restores); the task sees only its volumes.
         self.host_access_point = self.efs_file_system.add_access_point(
             "Host", path="/", posix_user=efs.PosixUser(uid="0", gid="0")

@@ -9,6 +9,7 @@ from stacks.asg_state_change_hook import AsgStateChangeHook
 from stacks.container import Container
 from stacks.ecs_asg import EcsAsg
 from stacks.efs import Efs
+from stacks.placement import ServerPlacement
 from stacks.security_groups import SecurityGroups
 from stacks.watchdog import Watchdog
 
@@ -39,6 +40,7 @@ class LeafStack(Stack):
                 endpoint=email,
                 filter_policy={"server": sns.SubscriptionFilter.string_filter(allowlist=[leaf.name])},
             )
+        placement = ServerPlacement(self, "ServerPlacement", vpc=vpc, config=leaf)
         security_groups = SecurityGroups(self, "SecurityGroups", vpc=vpc, config=leaf)
         container = Container(self, "Container", config=leaf)
         efs = Efs(
@@ -48,6 +50,7 @@ class LeafStack(Stack):
             sg_efs_traffic=security_groups.sg_efs_traffic,
             task_definition=container.task_definition,
             container=container.container,
+            placement=placement,
             config=leaf,
         )
         ecs_asg = EcsAsg(
@@ -58,9 +61,11 @@ class LeafStack(Stack):
             task_definition=container.task_definition,
             efs_file_system=efs.efs_file_system,
             host_access_point=efs.host_access_point,
+            subnets=placement.subnets,
             config=leaf,
             key_pair=key_pair,
         )
+        ecs_asg.node.add_dependency(placement)  # a One Zone subnet routes to the internet before an instance boots
         for key, value in leaf_tags(config).items():
             Tags.of(ecs_asg.auto_scaling_group).add(key, value, apply_to_launched_instances=False)
         watchdog = Watchdog(

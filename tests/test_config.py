@@ -98,6 +98,17 @@ BAD_CONFIGS = [
     ("e-mail with a dot too many", with_changes(AlertEmails=["ops..team@example.com"]), "'ops..team@example.com' is not an e-mail"),
     ("archive on bursting throughput", with_changes(Efs={"ArchiveAfterDays": 90}),
      "Efs: Efs.ArchiveAfterDays needs Efs.ThroughputMode: elastic, not bursting"),
+    ("one zone without its zone", with_changes(Efs={"OneZone": True}), "Efs: Efs.OneZone needs Efs.AvailabilityZone: a zone ID"),
+    ("a zone without one zone", with_changes(Efs={"AvailabilityZone": "use1-az4"}),
+     "Efs: Efs.AvailabilityZone use1-az4 places a One Zone file system: add Efs.OneZone: true"),
+    ("a region for a zone", with_changes(Efs={"OneZone": True, "AvailabilityZone": "us-east-1"}),
+     "Efs.AvailabilityZone: 'us-east-1' is not allowed: expected a zone ID such as use1-az4 or a zone name such as us-east-1a"),
+    ("a zone without One Zone EFS", with_changes(Efs={"OneZone": True, "AvailabilityZone": "use1-az3"}),
+     "Efs.AvailabilityZone use1-az3: EFS offers no One Zone file systems there"),
+    ("a zone name of another region", with_changes(Efs={"OneZone": True, "AvailabilityZone": "eu-west-1a"}),
+     "Efs.AvailabilityZone: eu-west-1a is not a zone of LeafRegion us-east-1"),
+    ("a zone ID of another region", with_changes(Efs={"OneZone": True, "AvailabilityZone": "euw1-az1"}),
+     "Efs.AvailabilityZone: euw1-az1 is not a zone of LeafRegion us-east-1, whose zone IDs begin use1-az"),
     ("sub-domain label over 63", with_changes(Dns__SubDomain="a" * 64), "expected one DNS label of at most 63"),
 ]
 
@@ -221,3 +232,18 @@ def test_check_and_replay_refuse_an_unknown_leaf_region_in_one_line_without_a_tr
         assert result.returncode == 2 and result.stdout == ""
         assert result.stderr.splitlines()[1].strip().startswith(f"{tmp_path / 'base.yaml'}: LeafRegion: 'us-east-9' is not")
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("zone", ["eu-west-1b", "euw1-az3"])
+def test_a_one_zone_file_system_may_be_named_by_zone_name_or_zone_id_of_the_leaf_region(tmp_path, zone):
+    base = {"DomainName": "example.org", "HostedZoneId": "Z1234567890", "LeafRegion": "eu-west-1"}
+    config = load_config(write_configs(tmp_path, with_changes(Efs={"OneZone": True, "AvailabilityZone": zone}), base=base))
+    assert config.leaf.efs.availability_zone == zone
+
+
+@pytest.mark.parametrize("region, prefix", [("us-east-1", "use1"), ("ap-northeast-1", "apne1"), ("eu-central-2", "euc2"),
+                                            ("ca-west-1", "caw1"), ("ap-southeast-7", "apse7"), ("il-central-1", "ilc1")])
+def test_zone_ids_begin_with_the_regions_abbreviation(region, prefix):
+    from napstack.config import zone_id_prefix
+
+    assert zone_id_prefix(region) == prefix

@@ -73,7 +73,7 @@ def test_a_session_after_a_long_sleep_wakes_the_world_from_archive():
 
 
 def test_one_zone_and_no_lifecycle_are_priced_as_such():
-    one_zone = estimate(efs_config(one_zone=True), hours_per_month=0, storage_gb=10)
+    one_zone = estimate(efs_config(one_zone=True, availability_zone="use1-az4"), hours_per_month=0, storage_gb=10)
     assert line(one_zone, "EFS storage (One Zone-IA)").usd_per_month == pytest.approx(10 * 0.0133)
     always_standard = estimate(efs_config(infrequent_access_after_days=None), hours_per_month=0, storage_gb=10)
     assert line(always_standard, "EFS storage (Standard)").usd_per_month == pytest.approx(10 * 0.30)

@@ -54,6 +54,8 @@ BAD_CONFIGS = {
     "archive-before-ia.yaml": "Efs.ArchiveAfterDays 14 must be more than Efs.InfrequentAccessAfterDays 30",
     "archive-on-one-zone.yaml": "EFS offers Archive on Regional file systems only",
     "archive-on-bursting.yaml": "Efs.ArchiveAfterDays needs Efs.ThroughputMode: elastic, not bursting",
+    "one-zone-without-a-zone.yaml": "Efs.OneZone needs Efs.AvailabilityZone",
+    "one-zone-where-efs-has-none.yaml": "Efs.AvailabilityZone use1-az3: EFS offers no One Zone file systems there",
     "surrogate-escape.yaml": "holds an escaped UTF-16 surrogate",
     "ia-days-not-offered.yaml": "Efs.InfrequentAccessAfterDays: Input should be 1, 7, 14, 30, 60, 90, 180, 270 or 365",
 }

@@ -522,20 +522,38 @@ def test_efs_automatic_backups_are_off_so_only_napstacks_own_plan_runs(leaf):
     assert one(leaf.nested["Efs"], "AWS::EFS::FileSystem")["Properties"]["BackupPolicy"] == {"Status": "DISABLED"}
 
 
-def test_one_zone_puts_the_file_system_and_the_server_in_the_same_zone(tmp_path, synthesized):
+@pytest.mark.parametrize("zone, placed_by", [("use1-az4", "AvailabilityZoneId"), ("us-east-1c", "AvailabilityZone")])
+def test_one_zone_puts_the_file_system_and_the_server_in_the_zone_the_config_names(tmp_path, synthesized, zone, placed_by):
+    """Not the region's first zone by position: the config's, by zone ID (CloudFormation places the subnet, no lookup
+    at synth) or by name; the file system takes the zone the subnet reports, the group launches only there."""
     from napstack.assembly import load_assembly
     from tests.test_config import GOOD, write_configs
 
     leaf_file = write_configs(tmp_path, {**GOOD, "Volumes": [{"ContainerPath": "/data"}],
-                                         "Efs": {"OneZone": True, "ArchiveAfterDays": None, "BackupSchedule": "weekly",
+                                         "Efs": {"OneZone": True, "AvailabilityZone": zone, "BackupSchedule": "weekly",
                                                  "BackupRetentionDays": 14}})
-    leaf_stack = load_assembly(synthesized(leaf_file))["Napstack-TestGame"]
+    stacks = load_assembly(synthesized(leaf_file))
+    leaf_stack = stacks["Napstack-TestGame"]
+    (subnet_id,) = [i for i, r in leaf_stack.resources.items() if r["Type"] == "AWS::EC2::Subnet"]
+    subnet = leaf_stack.resources[subnet_id]["Properties"]
+    assert subnet[placed_by] == zone and subnet["MapPublicIpOnLaunch"] is True
+    (block,) = resources_of(leaf_stack, "AWS::EC2::VPCCidrBlock")
+    assert subnet["CidrBlock"] == block["Properties"]["CidrBlock"] and not block["Properties"]["CidrBlock"].startswith("10.0.")
+    (routes,) = resources_of(leaf_stack, "AWS::EC2::SubnetRouteTableAssociation")
+    assert routes["Properties"]["SubnetId"] == {"Ref": subnet_id} and "PublicSubnet1RouteTable" in json.dumps(routes)
+
+    def from_the_subnet(nested, value, attribute):  # a nested stack's parameter, set by the leaf from the subnet
+        parameter = value["Ref"]
+        nested_resource = next(r for i, r in leaf_stack.resources.items() if i.startswith(nested + "NestedStack"))
+        return nested_resource["Properties"]["Parameters"][parameter] == attribute
+
     file_system = one(leaf_stack.nested["Efs"], "AWS::EFS::FileSystem")["Properties"]
+    assert from_the_subnet("Efs", file_system["AvailabilityZoneName"], {"Fn::GetAtt": [subnet_id, "AvailabilityZone"]})
     assert file_system["BackupPolicy"] == {"Status": "DISABLED"}  # EFS's One Zone default is on
-    assert file_system["AvailabilityZoneName"] == {"Fn::Select": [0, {"Fn::GetAZs": ""}]}
     (mount,) = resources_of(leaf_stack.nested["Efs"], "AWS::EFS::MountTarget")
-    asg = one(leaf_stack.nested["EcsAsg"], "AWS::AutoScaling::AutoScalingGroup")["Properties"]
-    assert asg["VPCZoneIdentifier"] == [mount["Properties"]["SubnetId"]]
+    assert from_the_subnet("Efs", mount["Properties"]["SubnetId"], {"Ref": subnet_id})
+    (asg_subnet,) = one(leaf_stack.nested["EcsAsg"], "AWS::AutoScaling::AutoScalingGroup")["Properties"]["VPCZoneIdentifier"]
+    assert from_the_subnet("EcsAsg", asg_subnet, {"Ref": subnet_id})
     (rule,) = one(leaf_stack.nested["Efs"], "AWS::Backup::BackupPlan")["Properties"]["BackupPlan"]["BackupPlanRule"]
     assert rule["Lifecycle"] == {"DeleteAfterDays": 14} and "MON" in rule["ScheduleExpression"]
 

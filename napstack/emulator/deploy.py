@@ -159,7 +159,7 @@ class EmulatedDeployment:
         self.resolver = Resolver(stacks, self)
         self._physical: dict[tuple[str, str], Physical] = {}
         self._creating: set[tuple[str, str]] = set()
-        self._subnets: dict[str, list[str]] = {}
+        self._subnets: dict[str, list[dict]] = {}  # region -> its default subnets, by zone
         self.policies: dict[str, list[dict]] = {}  # role ARN -> its policy documents, resolved
         self.managed_policies: dict[str, list[str]] = {}  # role ARN -> managed policy ARNs (not evaluated)
         self.functions: dict[str, Function] = {}  # by name
@@ -315,12 +315,22 @@ class EmulatedDeployment:
         return Physical(arn, {"TopicArn": arn, "TopicName": name})
 
     def _subnet(self, stack, logical_id, properties) -> Physical:
-        """The base stack's subnets are the region's default ones, in order."""
+        """The base stack's subnets are the region's default ones, in order; a subnet placed in a zone by name or by
+        zone ID (a One Zone leaf's) is the default one of that zone, as CloudFormation would place it there."""
         if stack.region not in self._subnets:
             found = self.client("ec2", stack.region).describe_subnets()["Subnets"]
-            self._subnets[stack.region] = [s["SubnetId"] for s in sorted(found, key=lambda s: s["AvailabilityZone"])]
-        taken = sum(1 for (_, other), p in self._physical.items() if p.ref in self._subnets[stack.region])
-        return Physical(self._subnets[stack.region][taken % len(self._subnets[stack.region])])
+            self._subnets[stack.region] = sorted(found, key=lambda s: s["AvailabilityZone"])
+        subnets = self._subnets[stack.region]
+        placed = {key: properties[key] for key in ("AvailabilityZone", "AvailabilityZoneId") if isinstance(properties.get(key), str)}
+        if placed:
+            subnets = [s for s in subnets if all(s[key] == value for key, value in placed.items())]
+            if not subnets:
+                raise TemplateError(f"{stack.path}: {logical_id} names a zone {stack.region} does not have: {placed}")
+            chosen = subnets[0]
+        else:
+            taken = sum(1 for p in self._physical.values() if p.ref in {s["SubnetId"] for s in subnets})
+            chosen = subnets[taken % len(subnets)]
+        return Physical(chosen["SubnetId"], {key: chosen[key] for key in ("AvailabilityZone", "AvailabilityZoneId")})
 
     def _launch_template(self, stack, logical_id, properties) -> Physical:
         data = properties["LaunchTemplateData"]  # only what moto needs to launch: the rest is the instance's business

@@ -86,6 +86,21 @@ def test_the_world_is_what_the_templates_deploy():
         assert tags["napstack:dns-name"] == "mc.example.com" and tags["napstack:start-on"] == "A AAAA"
 
 
+def test_a_one_zone_server_launches_in_the_zone_its_config_names(tmp_path):
+    """By zone ID: the subnet CloudFormation places in use1-az4, whatever that zone is called in the account."""
+    import yaml
+
+    shutil.copy(ROOT / "examples" / "base.yaml", tmp_path)
+    leaf = yaml.safe_load((ROOT / "examples" / "minecraft-java.yaml").read_text())
+    (tmp_path / "game.yaml").write_text(yaml.safe_dump({**leaf, "Efs": {"OneZone": True, "AvailabilityZone": "use1-az4"}}))
+    with Emulator(load_config(tmp_path / "game.yaml")) as emulator:
+        emulator.set_desired_capacity(1, quietly=True)
+        ec2 = emulator.client("ec2")
+        (reservation,) = ec2.describe_instances(InstanceIds=emulator.instance_ids())["Reservations"]
+        (subnet,) = ec2.describe_subnets(SubnetIds=[reservation["Instances"][0]["SubnetId"]])["Subnets"]
+        assert subnet["AvailabilityZoneId"] == "use1-az4"
+
+
 def test_replay_says_which_templates_it_ran_and_their_digest_changes_with_them(assembly):
     first = replay(CONFIG, LAUNCH, max_hours=0.1, assembly=assembly)
     assert first.deployment["stacks"] == ["Napstack-Base", f"{LEAF} (6 nested)", "Napstack-Start"]
