@@ -188,3 +188,11 @@ def test_a_failed_host_check_shows_in_the_timeline_when_the_game_answered():
     failed = "players=0; host check failed: CommandNotSuccessful: Failed InvocationDoesNotExist"
     assert [failed in row for row in rows[:3]] == [True, True, False]
     assert result.scaled_down_after_check == 3  # the game's answer decided: nobody played
+
+
+def test_player_names_reach_the_alert_without_their_escapes():
+    hostile = ["\x1b]0;owned\x07\x1b[31mAlex\x1b[0m", "Sam\r\n\u202e", "x" * 500] + [f"p{i}" for i in range(40)]
+    result = watch([c(players=3, names=hostile, repeat=2)], **QUERY)
+    (text,) = [row.detail for row in result.timeline if row.state == "AlertScaledDown"]
+    assert f"peak 3 players (Alex, Sam, {'x' * 63}…, p0, p1," in text and "p16)" in text  # 20 names in all
+    assert not any(ord(ch) < 32 or 0x7f <= ord(ch) < 0xa0 or ch == "\u202e" for ch in text)
