@@ -146,6 +146,18 @@ def task_memory_limit_mib(instance_type: str) -> int:
     return int(INSTANCE_TYPES[instance_type]["memory_mib"] * REGISTERED_SHARE) - HOST_RESERVE_MIB
 
 
+class LaunchFailuresConfig(_Model):
+    give_up_after: int = Field(
+        default=3, ge=1, le=10,
+        description="Failed launches (\"EC2 Instance Launch Unsuccessful\") before the group is set back to 0. Each one "
+        "is alerted with AWS's reason; until then Auto Scaling retries, in another subnet or zone where it can.",
+    )
+    within_minutes: int = Field(
+        default=60, ge=1, le=1440,
+        description="...counted within this many minutes (failures before the last idle stop never count).",
+    )
+
+
 class Ec2Config(_Model):
     instance_type: str = Field(
         pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$",
@@ -168,6 +180,9 @@ class Ec2Config(_Model):
 
     root_volume_gib: int = Field(
         default=30, ge=30, le=1000, description="Root EBS volume (the ECS-optimized AMI needs 30 GiB)."
+    )
+    launch_failures: LaunchFailuresConfig = Field(
+        default_factory=LaunchFailuresConfig, description="When a server that cannot launch stops trying."
     )
 
 

@@ -15,10 +15,12 @@ UNAVAILABLE_IP = "192.0.2.1"
 COUNT_CONNECTIONS = "count_connections"
 START_SERVER = "start_server"
 DNS_RECORD = "dns_record"
+LAUNCH_FAILURES = "launch_failures"
 # Tags on each leaf's ASG, the contract between the leaf, start_server and the watchdog (functions/ repeat them).
 DNS_NAME_TAG = "napstack:dns-name"  # start_server finds the leaf a looked-up name belongs to
 START_ON_TAG = "napstack:start-on"  # query types that start it, space-separated
 COOLDOWN_TAG = "napstack:cooldown"  # "<minutes>/<lookups>" after an idle stop
+LAUNCH_FAILURES_TAG = "napstack:launch-failures"  # the hook's recent failed launches, until it gives up
 LAUNCH_DETAIL_TYPES = ["EC2 Instance Launch Successful", "EC2 Instance Launch Unsuccessful"]
 TERMINATE_DETAIL_TYPE = "EC2 Instance-terminate Lifecycle Action"
 # napstack's own terminate hook, by name: ECS managed draining puts a second hook on the group (named below),
@@ -142,7 +144,15 @@ def watchdog_settings(config: NapstackConfig) -> dict:
 
 def hook_settings_json(config: NapstackConfig) -> str:
     """The hook's settings as the JSON text its LoadSettings state parses."""
-    return json.dumps({"RecordTtl": config.leaf.dns.ttl, "Watchdog": watchdog_settings(config)}, separators=(",", ":"))
+    failures = config.leaf.ec2.launch_failures
+    return json.dumps(
+        {
+            "RecordTtl": config.leaf.dns.ttl,
+            "Watchdog": watchdog_settings(config),
+            "LaunchFailures": {"GiveUpAfter": failures.give_up_after, "WithinMinutes": failures.within_minutes},
+        },
+        separators=(",", ":"),
+    )
 
 
 def json_string_body(text: str) -> str:

@@ -1,12 +1,13 @@
 """AsgStateChangeHook: when the instance comes or goes, ECS, DNS, the watchdog and alerts follow."""
 
-from aws_cdk import ArnFormat, NestedStack, Stack, aws_autoscaling as autoscaling, aws_ecs as ecs
+from aws_cdk import ArnFormat, Duration, NestedStack, Stack, aws_autoscaling as autoscaling, aws_ecs as ecs
 from aws_cdk import aws_events as events, aws_events_targets as targets, aws_iam as iam, aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from napstack.config import NapstackConfig
 from napstack.settings import (
+    LAUNCH_FAILURES,
     UNAVAILABLE_IP,
     LIFECYCLE_HOOK_NAME,
     asg_launch_pattern,
@@ -15,6 +16,7 @@ from napstack.settings import (
     watchdog_ended_pattern,
     auto_scaling_group_name,
     hook_settings_json,
+    function_environment,
     hook_state_machine_name,
     json_string_body,
     watchdog_state_machine_name,
@@ -22,6 +24,7 @@ from napstack.settings import (
 from stacks.acknowledge import acknowledge_wildcards, nag_arn
 from stacks.dns_record import DnsRecord, own_record_changes
 from stacks.ecs_asg import auto_scaling_group_arn
+from stacks.lambda_function import napstack_function
 from stacks.state_machine import napstack_state_machine
 
 ASL_NAME = "asg_state_change"
@@ -54,6 +57,23 @@ class AsgStateChangeHook(NestedStack):
         record = DnsRecord(
             self, "DnsRecord", hosted_zone_id=config.base.hosted_zone_id, record_name=record_name, ttl=config.leaf.dns.ttl
         )
+        # Counts failed launches on the group (a tag), so the hook gives up after N, not at the first.
+        launch_failures = napstack_function(
+            self, "LaunchFailures", name=LAUNCH_FAILURES, environment=function_environment(LAUNCH_FAILURES),
+            timeout=Duration.seconds(30),
+        )
+        launch_failures.add_to_role_policy(
+            iam.PolicyStatement(actions=["autoscaling:CreateOrUpdateTags"], resources=[auto_scaling_group_arn(self, asg_name)])
+        )
+        launch_failures.add_to_role_policy(  # supports no resource-level permissions
+            iam.PolicyStatement(actions=["autoscaling:DescribeAutoScalingGroups"], resources=["*"])
+        )
+        acknowledge_wildcards(
+            launch_failures,
+            "An ASG's ARN holds a generated id (`*`) beside its fixed name; DescribeAutoScalingGroups supports no "
+            "resource scoping.",
+            resources=[nag_arn(self, "autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{asg_name}"), "*"],
+        )
         self.state_machine, role = napstack_state_machine(
             self,
             "StateMachine",
@@ -71,6 +91,7 @@ class AsgStateChangeHook(NestedStack):
                 "ServerName": config.leaf.name,
                 "AutoScalingGroupName": asg_name,
                 "LifecycleHookName": LIFECYCLE_HOOK_NAME,
+                "LaunchFailuresFunctionArn": launch_failures.function_arn,
             },
         )
         group_name = auto_scaling_group.auto_scaling_group_name
@@ -105,6 +126,8 @@ class AsgStateChangeHook(NestedStack):
                 resources=[auto_scaling_group_arn(self, asg_name)],
             ),
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[watchdog_state_machine.state_machine_arn]),
+            # The function itself, not `:*` as grant_invoke would add: the definition calls the unqualified ARN.
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[launch_failures.function_arn]),
             iam.PolicyStatement(actions=["states:StopExecution"], resources=[f"{watchdog_executions}*"]),
             iam.PolicyStatement(actions=["states:ListExecutions"], resources=[watchdog_state_machine.state_machine_arn]),
             # Describe calls support no resource-level permissions.

@@ -442,11 +442,13 @@ def test_compiled_parts_are_built_for_lambdas_python_and_machine(minecraft):
 
 
 def test_a_function_bundles_only_what_its_requirements_need(minecraft):
-    """Powertools without its parser needs no pydantic: dns_record and start_server stay small."""
+    """Powertools without its parser needs no pydantic: dns_record and start_server stay small; launch_failures,
+    which parses its event with a model, bundles it."""
     for stack in (minecraft["Napstack-MinecraftJava"].nested["AsgStateChangeHook"], minecraft["Napstack-Start"]):
         for _, asset in function_assets(stack):
             assert (asset / "aws_lambda_powertools").is_dir()
-            assert not (asset / "pydantic").exists() and not (asset / "pydantic_core").exists()
+            parses = "utilities.parser import" in (asset / "app.py").read_text()
+            assert (asset / "pydantic").exists() == parses and (asset / "pydantic_core").exists() == parses
 
 
 def test_dns_changes_are_limited_to_the_servers_own_record(leaf):

@@ -28,7 +28,7 @@ from napstack.inputs import InputError, load_yaml, pydantic_problems
 
 # IAM's service prefixes where botocore names the service differently.
 BOTOCORE_SERVICE = {"states": "stepfunctions"}
-FUNCTIONS = ("count_connections", "start_server", "dns_record")
+FUNCTIONS = ("count_connections", "start_server", "dns_record", "launch_failures")
 EVENT_ACTIONS = ("duplicate", "lost")
 MAX_CHECK = 1_000_000  # more checks than a year of one a minute
 
@@ -53,7 +53,7 @@ class CallFault(_Entry):
         service, _, operation = self.call.partition(":")
         if self.call == "lambda:Invoke":
             if self.function is None:
-                raise ValueError("lambda:Invoke needs `function` (count_connections, start_server or dns_record)")
+                raise ValueError(f"lambda:Invoke needs `function` ({', '.join(FUNCTIONS)})")
             if self.at_check is not None and self.function != "count_connections":
                 raise ValueError("`at_check` applies to count_connections only")
             return self
@@ -131,6 +131,8 @@ def _described(fault: _Entry) -> str:
         return f"{fault.call}{target}{at} fails with {fault.error}"
     if isinstance(fault, AbortFault):
         return f"the watchdog stopped by hand after check {fault.abort_at_check}"
+    if isinstance(fault, DeployFault):
+        return f"a deploy of the game's ECS service after check {fault.at_check}"
     return f"EventBridge {'delivers twice' if fault.event == 'duplicate' else 'loses'}: {fault.detail_type or 'the next event'}"
 
 

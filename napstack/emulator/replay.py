@@ -30,7 +30,8 @@ QUIET_STATES = {
     "WaitForNextCheck", "CountConnections", "IdleLongEnough", "LoadSettings", "ReadSettings", "WhichEvent",
     "ReplacementComing", "CountFailedCheck", "TooManyFailedChecks", "ExplainFailedChecks", "UseExplanation",
     "StartedCleanly", "StillInService", "WatchedBefore", "ReadEndedWatchdog", "HowDidItEnd", "EndedWithErrorAndCause",
-    "EndedWithError", "EndedWithCause", "EndedWithoutReason",
+    "EndedWithError", "EndedWithCause", "EndedWithoutReason", "CountFailedLaunch", "GiveUpLaunching",
+    "ExplainUncountedLaunchFailure",
 }
 
 
@@ -282,6 +283,8 @@ def _detail(state: str, phase: str, data: dict) -> str:
             )
         if phase == "entered" and state in ("AlertScaledDown", "AlertAndKeepWatching", "StartGameTaskAgain"):
             return data["Watch"]["Reason"]
+        if phase == "entered" and state in ("AlertLaunchRetrying", "AlertLaunchFailed"):
+            return data["Launch"]["Message"]
         if phase == "entered" and state in ("ScaleDownUnwatched", "RestartWatchdog"):
             how = data.get("HowItEnded", {}).get("Text") or data["detail"]["status"]
             return data.get("Why", {}).get("Text", "") or f"after {data['detail']['name']} {how}"

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from napstack.config import load_config
 from napstack.emulator.faults import FaultError, load_faults
-from napstack.emulator.replay import replay
+from napstack.emulator.replay import collect, replay
 from napstack.emulator.scenario import CheckReport, Scenario
 from napstack.settings import UNAVAILABLE_IP
 from tests.conftest import ROOT, napstack_cli
@@ -153,15 +153,17 @@ def test_a_fault_that_never_fired_is_said_in_the_output_and_in_json(tmp_path):
     faults = [{"call": "route53:ChangeResourceRecordSets", "error": "PriorRequestNotComplete", "times": 2},
               {"call": "lambda:Invoke", "function": "count_connections", "error": "Sandbox.Timedout", "at_check": 500},
               {"call": "ecs:DescribeClusters", "error": "ServerException"},
-              {"call": "autoscaling:DescribeAutoScalingGroups", "error": "Throttling", "times": 100_000}]
+              {"call": "autoscaling:DescribeAutoScalingGroups", "error": "Throttling", "times": 100_000},
+              {"deploy": "service", "at_check": 500}]
     result = napstack_cli("replay", "events/asg-launch-successful.json", "--faults", write_faults(tmp_path, faults), "--json")
     missed = json.loads(result.stdout)["faults_not_fired"]
-    assert [line.split(" (")[0] for line in missed] == ["fault 2", "fault 3", "fault 4"], missed
+    assert [line.split(" (")[0] for line in missed] == ["fault 2", "fault 3", "fault 4", "fault 5"], missed
+    assert "(a deploy of the game's ECS service after check 500) never fired: the watchdog never made that check" in missed[3]
     assert "at check 500 fails with Sandbox.Timedout) never fired: the watchdog never made that check" in missed[0]
     assert "ecs:DescribeClusters fails with ServerException) never fired" in missed[1]
     assert " of 100000 times" in missed[2] and "fired 0" not in missed[2]
     text = napstack_cli("replay", "events/asg-launch-successful.json", "--faults", write_faults(tmp_path, faults)).stdout
-    assert sum(line.lstrip().startswith("fault not fired") for line in text.splitlines()) == 3
+    assert sum(line.lstrip().startswith("fault not fired") for line in text.splitlines()) == 4
 
 
 def test_a_file_of_thousands_of_faults_loads_each_service_model_once(tmp_path):
@@ -267,6 +269,53 @@ CASES = int(os.environ.get("NAPSTACK_FAULT_CASES", "6"))
 def test_whatever_single_or_double_fault_the_server_ends_watched_or_stopped(config, tmp_path_factory, faults):
     result = run(config, tmp_path_factory.mktemp("case"), faults)
     assert_invariants(result, faults)
+
+
+# The calls of the failed-launch path: the hook's function (its invocation, its two Auto Scaling calls), the reset.
+LAUNCH_FAILURE_CALLS = {
+    "autoscaling:DescribeAutoScalingGroups": "Throttling",
+    "autoscaling:CreateOrUpdateTags": "ResourceContention",
+    "autoscaling:SetDesiredCapacity": "ResourceContention",
+    "sns:Publish": "Throttled",
+}
+launch_failure_faults = st.one_of(
+    st.builds(lambda call, times: {"call": call, "error": LAUNCH_FAILURE_CALLS[call], "times": times},
+              st.sampled_from(sorted(LAUNCH_FAILURE_CALLS)), st.integers(min_value=1, max_value=3)),
+    st.builds(lambda times: {"call": "lambda:Invoke", "function": "launch_failures", "error": "Lambda.ServiceException",
+                             "times": times}, st.integers(min_value=1, max_value=5)),
+)
+
+
+@settings(max_examples=CASES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(fault=launch_failure_faults)
+def test_whatever_single_fault_a_server_that_cannot_launch_ends_at_zero(config, tmp_path_factory, fault):
+    """Auto Scaling sends a failure per attempt while the group wants an instance: by the third the group is at 0 (a
+    failure that cannot be counted gives up at once), every execution succeeded, and every failure was alerted."""
+    from datetime import timedelta
+
+    from napstack.emulator.world import Emulator
+
+    failed = json.loads((ROOT / "events" / "asg-launch-unsuccessful.json").read_text())
+    plan = load_faults(write_faults(tmp_path_factory.mktemp("launch"), [fault]))
+    with Emulator(config, faults=plan) as emulator:
+        failed["detail"]["AutoScalingGroupName"] = emulator.stack.asg_name
+        autoscaling, start, delivered = emulator.client("autoscaling"), emulator.clock.now(), 0
+        emulator.hold_desired_capacity_without_instances(1)
+
+        def desired():
+            return autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[emulator.stack.asg_name])["AutoScalingGroups"][0]["DesiredCapacity"]
+
+        for minute in (0, 2, 10):
+            if desired() == 0:
+                break
+            emulator.clock.set(start + timedelta(minutes=minute))
+            emulator.deliver(json.loads(json.dumps(failed)))
+            emulator.run_until_settled()
+            delivered += 1
+        result = collect(emulator, [], start, True)
+    assert result.asg_desired == 0
+    assert all(e.status == "SUCCEEDED" for e in result.executions), [(e.name, e.error) for e in result.executions]
+    assert len(result.notifications) == delivered
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,8 @@ CONFIG = ROOT / "examples" / "minecraft-java.yaml"
 # burst's last ones do)
 EXPECTED = {
     "asg-launch-successful.json": (0, 0, UNAVAILABLE_IP, ["server starting", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 10),
-    "asg-launch-unsuccessful.json": (0, 0, UNAVAILABLE_IP, ["server could not start"], ["SUCCEEDED"], None),
+    "asg-launch-unsuccessful.json": (1, 0, UNAVAILABLE_IP, ["a launch failed, retrying"], ["SUCCEEDED"], None),
+    "asg-launch-unsuccessful-vcpu-limit.json": (1, 0, UNAVAILABLE_IP, ["a launch failed, retrying"], ["SUCCEEDED"], None),
     "asg-terminate-lifecycle-action.json": (0, 0, UNAVAILABLE_IP, ["server stopped"], ["SUCCEEDED"], None),
     "asg-terminate-successful.json": (0, 0, UNAVAILABLE_IP, [], [], None),
     "ecs-task-stopped.json": (0, 0, UNAVAILABLE_IP, ["the game crashed, server stopped", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], None),
@@ -128,3 +129,14 @@ def test_a_replayed_scale_in_shows_ecss_own_hook_event_left_to_ecs(config):
     (left,) = [row for row in result.timeline if row.state == "LeftToItsHook"]
     assert "ecs-managed-draining-termination-hook" in left.detail
     assert result.lifecycle_actions_completed == 1 and result.notifications.count("minecraft-java: server stopped") == 1
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("asg-launch-unsuccessful.json", "We currently do not have sufficient t3.medium capacity in the Availability Zone"),
+    ("asg-launch-unsuccessful-vcpu-limit.json", "more vCPU capacity than your current vCPU limit of 0 allows"),
+])
+def test_a_failed_launch_is_alerted_with_awss_reason_and_left_to_auto_scalings_retries(config, name, reason):
+    result = replay(config, json.loads((EVENTS / name).read_text()))
+    (counted,) = [row.detail for row in result.timeline if row.state == "AlertLaunchRetrying"]
+    assert "a launch failed (1 of 3 within 60 min before napstack gives up)" in counted and reason in counted
+    assert result.asg_desired == 1 and "ResetDesiredCapacity" not in [row.state for row in result.timeline]

@@ -130,20 +130,78 @@ def test_a_crash_loop_scales_down_and_alerts_once(config):
         assert desired["AutoScalingGroups"][0]["DesiredCapacity"] == 0
 
 
-def test_launch_failure_alerts_with_awss_message_and_stops_retrying(config):
+def failed_launch(emulator, **detail):
+    """AWS's documented "EC2 Instance Launch Unsuccessful" (no t3.medium capacity in the zone), for this group."""
     event = json.loads((ROOT / "events" / "asg-launch-unsuccessful.json").read_text())
+    event["detail"].update(AutoScalingGroupName=emulator.stack.asg_name, **detail)
+    return event
+
+
+def group_desired(emulator):
+    group = emulator.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[emulator.stack.asg_name])
+    return group["AutoScalingGroups"][0]["DesiredCapacity"]
+
+
+def fail_launches_at(emulator, minutes, **detail):
+    """A failed launch at each of these minutes after the start (Auto Scaling's retries back off)."""
+    start = emulator.clock.now()
+    for minute in minutes:
+        emulator.clock.set(start + timedelta(minutes=minute))
+        emulator.deliver(failed_launch(emulator, **detail))
+        emulator.run_until_settled()
+
+
+def test_one_failed_launch_alerts_with_awss_reason_and_leaves_auto_scaling_retrying(config):
     with Emulator(config) as emulator:
         emulator.hold_desired_capacity_without_instances(1)
-        event["detail"]["AutoScalingGroupName"] = emulator.stack.asg_name
-        emulator.deliver(event)
-        emulator.run_until_settled()
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.sns.models import sns_backends
+        fail_launches_at(emulator, [0])
+        (message,) = sns_messages(emulator)
+        assert "a launch failed (1 of 3 within 60 min before napstack gives up)" in message
+        assert "sufficient t3.medium capacity in the Availability Zone you requested (us-east-1b)" in message
+        assert subjects(emulator) == ["a launch failed, retrying"] and group_desired(emulator) == 1
+        assert statuses(emulator) == ["SUCCEEDED"]
 
-        (message,) = [m for _, m, _, _, _ in sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[emulator.stack.topic_arn].sent_notifications]
-        assert "sufficient t3.medium capacity" in message
-        desired = emulator.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[emulator.stack.asg_name])
-        assert desired["AutoScalingGroups"][0]["DesiredCapacity"] == 0
+
+def test_three_failed_launches_within_the_window_give_up_alerting_each_time(config):
+    with Emulator(config) as emulator:
+        emulator.hold_desired_capacity_without_instances(1)
+        fail_launches_at(emulator, [0, 2, 10])
+        assert subjects(emulator) == ["a launch failed, retrying"] * 2 + ["server could not start"]
+        assert group_desired(emulator) == 0
+        last = sns_messages(emulator)[-1]
+        assert "set back to zero: 3 launches failed within 60 min" in last and "sufficient t3.medium capacity" in last
+        # Given up, the count starts afresh: the next start's first failure is the first again.
+        emulator.hold_desired_capacity_without_instances(1)
+        fail_launches_at(emulator, [11])
+        assert "(1 of 3 within 60 min" in sns_messages(emulator)[-1] and group_desired(emulator) == 1
+
+
+def test_failures_older_than_the_window_or_before_an_idle_stop_do_not_count(config):
+    with Emulator(config) as emulator:
+        emulator.hold_desired_capacity_without_instances(1)
+        fail_launches_at(emulator, [0, 1, 62])  # the first two are more than 60 minutes old at the third
+        assert "(1 of 3 within" in sns_messages(emulator)[-1]
+        emulator.client("autoscaling").create_or_update_tags(Tags=[{  # the watchdog's note of an idle stop
+            "ResourceId": emulator.stack.asg_name, "ResourceType": "auto-scaling-group", "Key": "napstack:idle-stop-at",
+            "Value": (emulator.clock.now() + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"), "PropagateAtLaunch": False}])
+        emulator.clock.set(emulator.clock.now() + timedelta(minutes=2))
+        fail_launches_at(emulator, [0])
+        assert "(1 of 3 within" in sns_messages(emulator)[-1] and group_desired(emulator) == 1
+
+
+def test_a_failure_without_a_reason_says_so_and_a_failure_that_cannot_be_counted_gives_up(config):
+    from napstack.emulator.faults import CallFault, FaultPlan
+
+    with Emulator(config) as emulator:
+        emulator.hold_desired_capacity_without_instances(1)
+        fail_launches_at(emulator, [0], StatusMessage="", Cause=None)
+        assert "before napstack gives up): AWS gave no reason" in sns_messages(emulator)[-1]
+    tags_refused = FaultPlan([CallFault(call="autoscaling:CreateOrUpdateTags", error="ResourceContention", times=1000)])
+    with Emulator(config, faults=tags_refused) as emulator:
+        emulator.hold_desired_capacity_without_instances(1)
+        fail_launches_at(emulator, [0])
+        assert subjects(emulator) == ["server could not start"] and group_desired(emulator) == 0
+        assert "the failures could not be counted" in sns_messages(emulator)[-1]
 
 
 @pytest.mark.parametrize(
