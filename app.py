@@ -6,7 +6,7 @@ import sys
 import aws_cdk as cdk
 
 from napstack.app_builder import build_app
-from napstack.cli import report_config_error
+from napstack.cli import report_config_error, stopping_cleanly
 from napstack.config import ConfigError, load_config
 from napstack.synth import synth_app
 from stacks.lambda_packages import BundleError
@@ -32,4 +32,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(stopping_cleanly(main))  # Ctrl-C during `cdk synth`: one line, exit 130

@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Callable
 
 from napstack import __version__
 from napstack.assembly import AssemblyError
@@ -489,24 +490,34 @@ def _interrupted(signum: int) -> int:
     return 128 + signum  # as a shell reports a command a signal ended: 130, 143
 
 
+def stopping_cleanly(command: Callable[[], int]) -> int:
+    """`command()`; Ctrl-C or SIGTERM ends it with one line and exit 130 or 143, once every `finally` ran."""
+    try:
+        with _signals_stop_cleanly():
+            return command()
+    except Interrupted as stop:
+        return _interrupted(stop.signum)
+    except KeyboardInterrupt:  # a SIGINT that arrived before the handler was in place, or after it was removed
+        return _interrupted(signal.SIGINT)
+
+
 def main(argv: list[str] | None = None) -> int:
     from napstack.leftovers import sweep
     from napstack.synth import cache_folder
 
     args = parser().parse_args(argv)
+
+    def command() -> int:
+        sweep(cache_folder())  # what a run killed outright (SIGKILL) could not remove
+        return args.run(args)
+
     try:
-        with _signals_stop_cleanly():
-            sweep(cache_folder())  # what a run killed outright (SIGKILL) could not remove
-            return args.run(args)
+        return stopping_cleanly(command)
     except ConfigError as error:  # every command that reads a config reports its problems the same way
         return report_config_error(error)
     except BrokenPipeError:  # `napstack replay ... | head`: the reader has what it wanted
         sys.stderr.close()
         return 0
-    except Interrupted as stop:
-        return _interrupted(stop.signum)
-    except KeyboardInterrupt:  # a SIGINT that arrived before the handler was in place, or after it was removed
-        return _interrupted(signal.SIGINT)
 
 
 GC_EVERY_ALLOCATIONS = 700_000  # Python's default: 700

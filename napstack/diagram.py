@@ -6,6 +6,7 @@ import json
 import re
 
 from napstack.asl import STATE_MACHINES_DIR, asl_file
+from napstack.leftovers import write_whole
 
 README = STATE_MACHINES_DIR / "README.md"
 MACHINES = ("watchdog", "asg_state_change")
@@ -74,5 +75,5 @@ def write_diagrams() -> bool:
     current = README.read_text()
     updated = readme_with_diagrams(current)
     if updated != current:
-        README.write_text(updated)
+        write_whole(README, updated)
     return updated != current

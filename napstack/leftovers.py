@@ -1,5 +1,5 @@
-"""Temporary folders that napstack leaves behind only when it is killed outright (SIGKILL, a power cut), and
-their sweep at the start of the next run.
+"""Nothing half-written: files napstack writes are replaced whole, and temporary folders are left behind only
+when it is killed outright (SIGKILL, a power cut), to be swept at the start of the next run.
 
 A run removes its own temporary folders when it ends, even on Ctrl-C or SIGTERM. Each one's name carries the
 id of the process that made it (`napstack-count_connections-p1234-xxxx` under the temp folder,
@@ -59,3 +59,14 @@ def sweep(cache: Path | None = None) -> list[Path]:
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
+
+
+def write_whole(path: Path, text: str) -> None:
+    """`path` holds `text`, or what it held before: written beside it, then renamed over it (atomic on POSIX), so
+    an interruption or a full disk never leaves half a file."""
+    staging = path.with_name(f".{path.name}.{owned_prefix('napstack-')}tmp")
+    try:
+        staging.write_text(text, encoding="utf-8")
+        os.replace(staging, path)
+    finally:
+        staging.unlink(missing_ok=True)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from napstack.config import BASE_SCHEMA_FILE, SCHEMA_FILE, json_schemas
+from napstack.leftovers import write_whole
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "examples"
@@ -91,6 +92,6 @@ def generated_files() -> dict[Path, str]:
 def write_generated_files() -> list[Path]:
     written = []
     for path, text in generated_files().items():
-        path.write_text(text, encoding="utf-8")
+        write_whole(path, text)
         written.append(path)
     return written

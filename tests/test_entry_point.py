@@ -173,3 +173,17 @@ def test_help_names_the_command_and_it_works_from_any_folder(tmp_path):
     assert napstack("replay", "--help").stdout.startswith("usage: napstack replay ")
     lookup = napstack("dns-lookup-event")  # the default --config: napstack's example, not ./examples/...
     assert lookup.returncode == 0 and "awslogs" in json.loads(lookup.stdout)
+
+
+def test_ctrl_c_during_the_cdk_app_is_one_line_and_leaves_no_folder(tmp_path):
+    """What `cdk synth` runs (app.py): a Ctrl-C at the terminal reaches it and CDK's node process alike."""
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp"), "CDK_OUTDIR": str(tmp_path / "cdk.out"),
+           "CDK_CONTEXT_JSON": json.dumps({"config": str(ROOT / "examples" / "minecraft-java.yaml")})}
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    wait_for(lambda: any((tmp_path / "tmp").glob("napstack-*")), "bundled a function")
+    returncode, err = stopped(process, signal.SIGINT)
+    assert returncode == 130 and err.strip().splitlines() == [
+        "napstack: interrupted (Ctrl-C): stopped; nothing half-written is left behind"]
+    assert not list((tmp_path / "tmp").glob("napstack-*"))

@@ -381,6 +381,32 @@ def test_a_documented_event_with_any_field_changed_replays_or_is_refused_never_a
         assert len(problem_lines(err)) == 1, err
 
 
+def test_a_query_log_payload_that_inflates_hugely_is_refused_before_it_does(tmp_path):
+    import base64
+    import zlib
+
+    deflater = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip: 256 MiB of spaces in about 250 KB
+    data = deflater.compress(b'{"logEvents": [') + b"".join(deflater.compress(b" " * 2 ** 20) for _ in range(256))
+    path = tmp_path / "bomb.json"
+    path.write_text(json.dumps({"awslogs": {"data": base64.b64encode(data + deflater.flush()).decode()}}))
+    assert_refused_in_one_line(["replay", str(path)], "bomb.json", "'awslogs.data' inflates to more than 4 MiB")
+
+
+def test_the_final_state_keeps_its_columns_for_a_long_name():
+    from napstack.emulator.replay import ReplayResult
+    from napstack.emulator.report import render
+
+    name = ".".join(["a" * 63] * 3) + ".example.com"
+    result = ReplayResult(dns_name=name, notes=[], timeline=[], executions=[], asg_desired=0, ecs_desired=0,
+                          dns_value="192.0.2.1", notifications=[], watchdog_checks=12, scaled_down_after_check=10,
+                          lifecycle_actions_completed=1, started_at="", ended_at="", faults_injected=2,
+                          faults_not_fired=["fault 1 (x) never fired: y"])
+    text = render(result)
+    table = text[text.index("final state:\n") + len("final state:\n"):text.index("  executions:")].splitlines()
+    assert len(table) == 9 and {line.index(value) for line, value in zip(table, [
+        "0", "0", name, "192.0.2.1", "12", "check 10", "1", "2", "fault 1"])} == {25}, table
+
+
 @pytest.mark.parametrize("manifest", ["{not json", '{"artifacts": {"X": {"type": "aws:cloudformation:stack"}}}', "[]"])
 def test_a_corrupt_cloud_assembly_is_a_named_error(tmp_path, manifest):
     (tmp_path / "manifest.json").write_text(manifest)

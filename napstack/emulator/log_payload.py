@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import gzip
 import json
+import zlib
 from datetime import datetime
 
 
@@ -43,3 +45,20 @@ def subscription_payload(lines: list[str], log_group: str, log_stream: str, filt
 def decoded_lines(payload: dict) -> list[str]:
     data = json.loads(gzip.decompress(base64.b64decode(payload["awslogs"]["data"])))
     return [event["message"] for event in data["logEvents"]]
+
+
+# CloudWatch Logs delivers at most 1 MB of log events at once; their JSON envelope adds a little.
+MAX_DECOMPRESSED_BYTES = 4 * 1024 ** 2
+
+
+def larger_than_aws_sends(payload: dict) -> bool:
+    """Whether the payload's data inflates beyond what CloudWatch Logs ever delivers (a gzip bomb: a few KB that
+    grow to gigabytes), found by inflating at most that much. Data that is not base64 gzip is not this check's
+    business: start_server refuses it as AWS would run it."""
+    try:
+        compressed = base64.b64decode(payload["awslogs"]["data"])
+        inflater = zlib.decompressobj(wbits=31)  # gzip
+        inflater.decompress(compressed, MAX_DECOMPRESSED_BYTES)
+    except (binascii.Error, ValueError, zlib.error, KeyError, TypeError):
+        return False
+    return bool(inflater.unconsumed_tail)
