@@ -51,16 +51,21 @@ def _sources_digest() -> str:
     return digest.hexdigest()
 
 
+# What `make setup` installs for Lambda's platform and synth copies into the function assets (stacks/lambda_packages.py's
+# SITE; named here so that computing a key does not import the packaging machinery).
+LAMBDA_PACKAGES = ROOT / ".venv" / "lambda-packages"
+
+
 @functools.lru_cache(maxsize=1)
 def installed_packages() -> tuple[str, ...]:
-    """Every distribution installed in this environment, name and version (`mcstatus-12.0.1.dist-info`): CDK and
-    cdk-nag shape the templates, the packages a function's requirements.txt names are copied into its asset.
-    Read from the folder names, without opening a file, and independent of where the environment lives."""
-    folders = {sysconfig.get_paths()[kind] for kind in ("purelib", "platlib")}
-    return tuple(sorted(
-        entry.name for folder in folders if os.path.isdir(folder)
-        for entry in os.scandir(folder) if entry.name.endswith((".dist-info", ".egg-info"))
-    ))
+    """Every distribution installed in this environment and for Lambda, name and version
+    (`lambda: mcstatus-12.0.1.dist-info`): CDK and cdk-nag shape the templates, the Lambda installs are copied into
+    the assets. Read from the folder names, without opening a file, and independent of where the environment lives."""
+    venv = sorted({sysconfig.get_paths()[kind] for kind in ("purelib", "platlib")})
+    return tuple(sorted({
+        prefix + entry.name for prefix, folder in [*(("venv: ", f) for f in venv), ("lambda: ", LAMBDA_PACKAGES)]
+        if os.path.isdir(folder) for entry in os.scandir(folder) if entry.name.endswith((".dist-info", ".egg-info"))
+    }))
 
 
 def config_record(config: NapstackConfig) -> dict:

@@ -139,7 +139,10 @@ def test_the_key_follows_the_installed_packages_and_cdk_json_not_where_the_confi
     for name in ("minecraft-java.yaml", "base.yaml"):
         shutil.copy(ROOT / "examples" / name, tmp_path / name)
     assert synth.assembly_key(load_config(tmp_path / "minecraft-java.yaml")) == key  # another path, the same config
-    upgraded = tuple(p.replace("mcstatus-", "mcstatus-0.") for p in synth.installed_packages())
+    from stacks.lambda_packages import SITE
+
+    assert synth.LAMBDA_PACKAGES == SITE and any(p.startswith("lambda: mcstatus-") for p in synth.installed_packages())
+    upgraded = tuple(p.replace("lambda: mcstatus-", "lambda: mcstatus-0.") for p in synth.installed_packages())
     assert upgraded != synth.installed_packages()
     monkeypatch.setattr(synth, "installed_packages", lambda: upgraded)
     assert synth.assembly_key(config) != key  # a bundled package of another version
