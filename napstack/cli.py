@@ -47,9 +47,8 @@ def _summary(args: argparse.Namespace) -> int:
         return 2
     try:
         lines = summarize(cdk_out)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:  # JSON errors are ValueErrors
-        print(f"napstack: {cdk_out} is not a cloud assembly napstack can read ({type(error).__name__}: {error}); "
-              "synthesize it again with `make synth`", file=sys.stderr)
+    except AssemblyError as error:  # it names the folder and what is wrong
+        print(f"napstack: {error}; synthesize it again with `make synth`", file=sys.stderr)
         return 2
     print("\n".join(lines))
     return 0
