@@ -345,3 +345,16 @@ def test_without_the_functions_packages_for_lambda_replay_says_to_run_setup(tmp_
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.strip() == (f"napstack: cannot package the functions: {tmp_path / 'lambda-packages'} is missing: "
                                      "run `make setup` to install the functions' packages for Lambda")
+
+
+def test_packages_installed_before_a_pin_changed_are_refused_as_stale(tmp_path, monkeypatch):
+    """A new pin in constraints.txt (or a function's new requirement) makes the Lambda install stale until setup."""
+    from stacks import lambda_packages
+
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text(lambda_packages.CONSTRAINTS.read_text().replace("pydantic==", "pydantic==0.", 1))
+    lambda_packages.installed_for_lambda()  # today's install matches today's pins
+    monkeypatch.setattr(lambda_packages, "CONSTRAINTS", constraints)
+    with pytest.raises(lambda_packages.BundleError, match=r"lambda-packages is stale \(constraints.txt, a requirements.txt "
+                                                          r"or the runtime changed\): run `make setup`"):
+        lambda_packages.installed_for_lambda()
