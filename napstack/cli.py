@@ -267,6 +267,15 @@ def _above_zero(text: str, high: float, what: str) -> float:
     return value
 
 
+def _region(text: str) -> str:
+    from napstack.config import commercial_regions
+
+    if text not in commercial_regions():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a region a leaf can be deployed to (one of: "
+                                         f"{', '.join(commercial_regions())})")
+    return text
+
+
 def _sessions(text: str) -> int:
     return _whole(text, 0, 100_000, "a whole number of sessions")
 
@@ -290,7 +299,8 @@ def _aws_session(stack: str, region: str | None = None):
         return None
     if not session.region_name:
         print(
-            f"napstack: no AWS region is configured: set AWS_DEFAULT_REGION (or `region` in your profile) to {stack}'s region",
+            f"napstack: no AWS region is configured: pass --config (its LeafRegion) or --region, or set "
+            f"AWS_DEFAULT_REGION (or `region` in your profile) to {stack}'s region",
             file=sys.stderr,
         )
         return None
@@ -418,7 +428,7 @@ def parser() -> argparse.ArgumentParser:
         target = control.add_mutually_exclusive_group(required=True)
         target.add_argument("--config", help="the game's YAML file: its leaf stack, in its LeafRegion")
         target.add_argument("--stack", help="the leaf stack by name, e.g. Napstack-MinecraftJava")
-        control.add_argument("--region", help="with --stack: the region it is deployed to (default: your profile's)")
+        control.add_argument("--region", type=_region, help="with --stack: the region it is deployed to (default: your profile's)")
         if name == "status":
             control.add_argument("--json", action="store_true", help="print one JSON object")
         control.set_defaults(run=_control)

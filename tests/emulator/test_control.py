@@ -146,3 +146,11 @@ def test_region_goes_with_stack_not_with_config():
     result = napstack_cli("status", "--config", "examples/minecraft-java.yaml", "--region", "eu-west-1")
     assert result.returncode == 2 and result.stderr.strip() == (
         "napstack: --region goes with --stack; with --config the stack is asked in the config's LeafRegion")
+
+
+def test_a_region_that_is_not_a_leaf_region_is_refused_before_any_call():
+    from tests.conftest import napstack_cli
+
+    result = napstack_cli("start", "--stack", "Napstack-MinecraftJava", "--region", "us-east-9")
+    assert result.returncode == 2
+    assert "argument --region: 'us-east-9' is not a region a leaf can be deployed to (one of: af-south-1" in result.stderr
