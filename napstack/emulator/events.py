@@ -19,7 +19,8 @@ def _group_arn(group: str) -> str:
     return f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:{uuid.uuid4()}:autoScalingGroupName/{group}"
 
 
-def _envelope(detail_type: str, resources: list[str], moment: datetime, detail: dict, source: str = "aws.autoscaling") -> dict:
+def _envelope(detail_type: str, resources: list[str], moment: datetime, detail: dict, source: str = "aws.autoscaling",
+              region: str = REGION) -> dict:
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
@@ -27,7 +28,7 @@ def _envelope(detail_type: str, resources: list[str], moment: datetime, detail: 
         "source": source,
         "account": ACCOUNT,
         "time": _iso(moment),
-        "region": REGION,
+        "region": region,
         "resources": resources,
         "detail": detail,
     }
@@ -52,6 +53,33 @@ def launch_successful(group: str, instance_id: str, moment: datetime) -> dict:
             "StartTime": moment.isoformat(),
             "Cause": "At a user request the desired capacity changed from 0 to 1.",
         },
+    )
+
+
+def launch_unsuccessful(group: str, moment: datetime, region: str, zone: str, instance_type: str) -> dict:
+    """Auto Scaling's event for a launch that failed for want of capacity in `zone` (no instance was made)."""
+    activity = str(uuid.uuid4())
+    return _envelope(
+        "EC2 Instance Launch Unsuccessful",
+        [_group_arn(group)],
+        moment,
+        {
+            "StatusCode": "Failed",
+            "AutoScalingGroupName": group,
+            "ActivityId": activity,
+            "Details": {"Availability Zone": zone, "Subnet ID": "subnet-00000000"},
+            "RequestId": activity,
+            "StatusMessage": f"We currently do not have sufficient {instance_type} capacity in the Availability Zone "
+                             f"you requested ({zone}). Our system will be working on provisioning additional capacity. "
+                             "You can currently get capacity by not specifying an Availability Zone in your request or "
+                             "choosing a different Availability Zone. Launching EC2 instance failed.",
+            "EndTime": moment.isoformat(),
+            "EC2InstanceId": "",
+            "StartTime": moment.isoformat(),
+            "Cause": f"At {_iso(moment)} an instance was started in response to a difference between desired and "
+                     "actual capacity, increasing the capacity from 0 to 1.",
+        },
+        region=region,
     )
 
 

@@ -49,6 +49,11 @@ class Scenario(BaseModel):
 
     checks: list[CheckReport] = Field(default_factory=list)
     then: Literal["idle", "active"] = "idle"
+    launch_failures: int = Field(
+        default=0, ge=0, le=100,
+        description="the group's first N launches fail, as when a zone has no capacity for the instance type: Auto "
+        "Scaling sends \"EC2 Instance Launch Unsuccessful\" and tries again 1, 2, 4, ... (at most 10) minutes later",
+    )
 
 
 def load_scenario(path: str | Path | None) -> Scenario:
@@ -70,6 +75,7 @@ class SimulatedHost:
 
     def __init__(self, scenario: Scenario):
         self._queue = [check for check in scenario.checks for _ in range(check.repeat)]
+        self.launch_failures_left = scenario.launch_failures
         self._then = ACTIVE if scenario.then == "active" else IDLE
         self._udp_counter = 0
         self.checks_answered = 0

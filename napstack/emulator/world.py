@@ -277,6 +277,12 @@ class Emulator:
         emulator = self
 
         def set_desired_capacity(group, new_capacity):
+            wanted = group.min_size if new_capacity is None else new_capacity
+            ours = not emulator._quiet and group.name == emulator.stack.asg_name
+            if ours and emulator.host.launch_failures_left and wanted > len(group.instance_states):
+                group.desired_capacity = wanted  # wanted, not launched: the scenario's zone has no capacity
+                emulator._fail_launch(group.name, attempt=1)
+                return
             before = {state.instance.id for state in group.instance_states}
             original(group, new_capacity)
             after = {state.instance.id for state in group.instance_states}
@@ -297,6 +303,31 @@ class Emulator:
                 emulator.deliver_after_latency(raised)
 
         self._patches.set(FakeAutoScalingGroup, "set_desired_capacity", set_desired_capacity)
+
+    def _fail_launch(self, group_name: str, attempt: int) -> None:
+        """A launch that fails for want of capacity: Auto Scaling's event, then its own retry, in another zone."""
+        from moto.autoscaling.models import autoscaling_backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        self.host.launch_failures_left -= 1
+        zone = f"{self.region}{'abc'[(attempt - 1) % 3]}"
+        self.deliver_after_latency([asg_events.launch_unsuccessful(
+            group_name, self.clock.now(), self.region, zone, self.config.leaf.ec2.instance_type)])
+        ticket = self.clock.join()
+
+        def retry() -> None:
+            self.clock.sleep(min(60 * 2 ** (attempt - 1), 600), interrupted=lambda: self._stopping)
+            group = autoscaling_backends[DEFAULT_ACCOUNT_ID][self.region].autoscaling_groups.get(group_name)
+            if self._stopping or group is None or group.desired_capacity <= len(group.instance_states):
+                return  # set back to zero meanwhile (the hook gave up, or a person did)
+            if self.host.launch_failures_left:
+                self._fail_launch(group_name, attempt + 1)
+                return
+            with self.emulators_own_calls():  # Auto Scaling's own launch: the group's events follow as for any
+                self.client("autoscaling").set_desired_capacity(
+                    AutoScalingGroupName=group_name, DesiredCapacity=group.desired_capacity)
+
+        threading.Thread(target=self.clock.run_as, args=(ticket, retry), daemon=True).start()
 
     def rules(self) -> list[tuple[dict, dict]]:
         """(event pattern, target) for each target of each enabled rule the templates deploy."""

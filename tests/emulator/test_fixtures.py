@@ -140,3 +140,27 @@ def test_a_failed_launch_is_alerted_with_awss_reason_and_left_to_auto_scalings_r
     (counted,) = [row.detail for row in result.timeline if row.state == "AlertLaunchRetrying"]
     assert "a launch failed (1 of 3 within 60 min before napstack gives up)" in counted and reason in counted
     assert result.asg_desired == 1 and "ResetDesiredCapacity" not in [row.state for row in result.timeline]
+
+
+def test_a_zone_without_capacity_is_retried_then_given_up_at_the_third_failed_launch(config):
+    scenario = load_scenario(EVENTS / "scenarios" / "no-capacity.yaml")
+    result = replay(config, json.loads((EVENTS / "route53-query-lookup.json").read_text()), scenario)
+    assert [s.removeprefix("minecraft-java: ") for s in result.notifications] == [
+        "a launch failed, retrying", "a launch failed, retrying", "server could not start"]
+    alerts = [row.detail for row in result.timeline if row.state in ("AlertLaunchRetrying", "AlertLaunchFailed")]
+    # Auto Scaling's own retries, one and two minutes apart, in the next zone each time; each alert has AWS's reason.
+    assert [row.time[-8:] for row in result.timeline if row.state in ("AlertLaunchRetrying", "AlertLaunchFailed")] == [
+        "19:58:02", "19:59:03", "20:01:03"]
+    assert all("sufficient t3.medium capacity in the Availability Zone you requested (us-east-1" in a for a in alerts)
+    assert "(us-east-1b)" in alerts[1] and "3 launches failed within 60 min" in alerts[2]
+    assert (result.asg_desired, result.ecs_desired, result.dns_value) == (0, 0, UNAVAILABLE_IP)
+    assert result.succeeded and not [e for e in result.executions if e.state_machine == "watchdog"]
+    assert_same_timeline("no-capacity", result)
+
+
+def test_a_launch_that_succeeds_on_auto_scalings_third_attempt_starts_the_server_as_usual(config):
+    scenario = load_scenario(EVENTS / "scenarios" / "short-of-capacity.yaml")
+    result = replay(config, json.loads((EVENTS / "route53-query-lookup.json").read_text()), scenario)
+    assert [s.removeprefix("minecraft-java: ") for s in result.notifications] == [
+        "a launch failed, retrying", "a launch failed, retrying", "server starting", "scaled down", "server stopped"]
+    assert result.scaled_down_after_check == 15 and result.succeeded  # 5 checks with a player, then 10 idle
