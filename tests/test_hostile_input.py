@@ -2,6 +2,8 @@
 problem (or, where napstack can read it faithfully, accepted), and generated documents and command lines
 never end in a traceback."""
 
+import base64
+import gzip
 import json
 import os
 import string
@@ -290,7 +292,7 @@ def test_generated_events_are_refused_or_accepted_never_a_traceback(tmp_path_fac
 # AWS's documented examples: the fixtures in events/, and Step Functions' "Execution Status Change" (its docs' example).
 DOCUMENTED_EVENTS = {
     **{f.name: json.loads(f.read_text()) for f in sorted((ROOT / "events").glob("*.json"))
-       if not f.name.startswith("bad-") and not f.name.startswith("route53-")},
+       if not f.name.startswith("bad-")},
     "execution-status-change": {
         "version": "0", "id": "315c1398-40ff-a850-213b-158f73e60175", "detail-type": "Step Functions Execution Status Change",
         "source": "aws.states", "account": "123456789012", "time": "2019-02-26T19:42:21Z", "region": "us-east-1",
@@ -310,12 +312,28 @@ KIND_WHEN_KNOWN = {"output": "str", "error": "str", "cause": "str", "inputDetail
                    "stopDate": "number", "exitCode": "number"}
 
 
+def logs_of(event: dict) -> dict:
+    return json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
+
+
 def documented_fields(event: dict) -> list[tuple]:
-    """Every field of the envelope, of `detail` and of each of a task's containers: what the replay may read."""
+    """Every field of the envelope, of `detail` and of each of a task's containers, or of a query-log delivery and
+    each of its log events: what the replay, its rules, state machines and handlers may read."""
+    if "awslogs" in event:
+        logs = logs_of(event)
+        return [("awslogs.data", key) for key in logs] + [
+            ("awslogs.data", "logEvents", i, key) for i, e in enumerate(logs["logEvents"]) for key in e]
     paths = [(key,) for key in event]
     paths += [("detail", key) for key in event.get("detail", {})]
     paths += [("detail", "containers", i, key) for i, c in enumerate(event["detail"].get("containers", [])) for key in c]
     return paths
+
+
+def field_value(event: dict, path: tuple):
+    node = logs_of(event) if path[0] == "awslogs.data" else event
+    for key in path[1:] if path[0] == "awslogs.data" else path:
+        node = node[key]
+    return node
 
 
 def json_kind(value) -> str:
@@ -329,21 +347,26 @@ values_of_any_type = st.one_of(st.booleans(), st.integers(), st.floats(allow_nan
 
 
 def mutated(event: dict, path: tuple, value) -> dict:
-    event = json.loads(json.dumps(event))
-    node = event
-    for key in path[:-1]:
+    logs = path[0] == "awslogs.data"
+    document = logs_of(event) if logs else json.loads(json.dumps(event))
+    node = document
+    for key in path[1:-1] if logs else path[:-1]:
         node = node[key]
     node[path[-1]] = value
-    return event
+    return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(document).encode())).decode()}} if logs else document
 
 
 def test_every_field_of_the_documented_events_has_a_documented_type():
-    from napstack.emulator.event_shapes import CONTAINER, DETAIL, ENVELOPE
+    from napstack.emulator.event_shapes import CONTAINER, DETAIL, ENVELOPE, LOG_EVENT, LOGS
 
     for name, event in DOCUMENTED_EVENTS.items():
-        shape = {**{(k,): t for k, t in ENVELOPE.items()}, **{("detail", k): t for k, t in DETAIL[event["source"]].items()}}
         for path in documented_fields(event):
-            assert path in shape or (path[2:3] and path[3] in CONTAINER), f"{name}: {path} has no documented type"
+            if path[0] == "awslogs.data":
+                known = path[1] in LOGS if len(path) == 2 else path[3] in LOG_EVENT
+            else:
+                known = path[0] in ENVELOPE if len(path) == 1 else path[1] in DETAIL[event["source"]] if len(path) == 2 \
+                    else path[3] in CONTAINER
+            assert known, f"{name}: {path} has no documented type"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
@@ -355,9 +378,7 @@ def test_any_documented_field_of_another_type_is_one_named_line(data):
     name = data.draw(st.sampled_from(sorted(DOCUMENTED_EVENTS)))
     event = DOCUMENTED_EVENTS[name]
     path = data.draw(st.sampled_from(documented_fields(event)))
-    original = event
-    for key in path:
-        original = original[key]
+    original = field_value(event, path)
     value = data.draw(st.one_of(values_of_any_type, st.none()).filter(
         lambda v: json_kind(v) not in {json_kind(original), KIND_WHEN_KNOWN.get(path[-1])}
         and not (v is None and path[-1] in KIND_WHEN_KNOWN)))

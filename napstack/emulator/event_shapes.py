@@ -9,6 +9,8 @@ field of the wrong type is refused.
 
 from __future__ import annotations
 
+import json
+
 # How the refusal names what AWS sends: "'time' is int, but AWS sends it as a string".
 TEXT, NUMBER, OBJECT = "it as a string", "it as a number", "an object"
 LIST_OF_TEXT, LIST_OF_OBJECTS = "a list of strings", "a list of objects"
@@ -44,6 +46,10 @@ DETAIL = {
         "startDate": NUMBER, "stopDate": NUMBER_OR_NULL, "inputDetails": OBJECT_OR_NULL, "outputDetails": OBJECT_OR_NULL,
     },
 }
+# A CloudWatch Logs subscription's delivery, once its data is inflated, and each of its log events.
+LOGS = {"messageType": TEXT, "owner": TEXT, "logGroup": TEXT, "logStream": TEXT, "subscriptionFilters": LIST_OF_TEXT,
+        "logEvents": LIST_OF_OBJECTS}
+LOG_EVENT = {"id": TEXT, "timestamp": NUMBER, "message": TEXT}
 # What a task's containers carry (ECS's documented example).
 CONTAINER = {"containerArn": TEXT, "name": TEXT, "lastStatus": TEXT, "taskArn": TEXT, "reason": TEXT,
              "exitCode": NUMBER_OR_NULL, "image": TEXT}
@@ -88,3 +94,17 @@ def wrong_type(event: dict) -> str | None:
         if problem:
             return problem
     return None
+
+
+def wrong_type_in_logs(data: bytes | None) -> str | None:
+    """The same for a query-log delivery's inflated data; data that is not a JSON object is start_server's to refuse."""
+    try:
+        logs = json.loads(data) if data is not None else None
+    except ValueError:
+        return None
+    if not isinstance(logs, dict):
+        return None
+    problem = _first_misfit(logs, LOGS, "awslogs.data.")
+    for index, log_event in enumerate(logs.get("logEvents", []) if not problem else []):
+        problem = problem or _first_misfit(log_event, LOG_EVENT, f"awslogs.data.logEvents.{index}.")
+    return problem

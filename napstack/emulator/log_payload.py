@@ -51,14 +51,17 @@ def decoded_lines(payload: dict) -> list[str]:
 MAX_DECOMPRESSED_BYTES = 4 * 1024 ** 2
 
 
-def larger_than_aws_sends(payload: dict) -> bool:
-    """Whether the payload's data inflates beyond what CloudWatch Logs ever delivers (a gzip bomb: a few KB that
-    grow to gigabytes), found by inflating at most that much. Data that is not base64 gzip is not this check's
-    business: start_server refuses it as AWS would run it."""
+def inflated_data(payload: dict) -> bytes | None:
+    """The payload's data, inflated: at most MAX_DECOMPRESSED_BYTES of it, so a gzip bomb (a few KB that grow to
+    gigabytes) is found without inflating it all (ValueError). None for data that is not base64 gzip: that is
+    start_server's to refuse, as AWS would run it."""
     try:
         compressed = base64.b64decode(payload["awslogs"]["data"])
         inflater = zlib.decompressobj(wbits=31)  # gzip
-        inflater.decompress(compressed, MAX_DECOMPRESSED_BYTES)
+        data = inflater.decompress(compressed, MAX_DECOMPRESSED_BYTES)
     except (binascii.Error, ValueError, zlib.error, KeyError, TypeError):
-        return False
-    return bool(inflater.unconsumed_tail)
+        return None
+    if inflater.unconsumed_tail:
+        raise ValueError(f"'awslogs.data' inflates to more than {MAX_DECOMPRESSED_BYTES // 1024 ** 2} MiB; "
+                         "CloudWatch Logs delivers at most 1 MB of log events at once")
+    return data

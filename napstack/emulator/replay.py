@@ -12,9 +12,9 @@ from typing import Callable
 
 from napstack.config import NapstackConfig
 from napstack.control import a_record_value
-from napstack.emulator.event_shapes import wrong_type
+from napstack.emulator.event_shapes import wrong_type, wrong_type_in_logs
 from napstack.emulator.faults import FaultPlan
-from napstack.emulator.log_payload import MAX_DECOMPRESSED_BYTES, decoded_lines, larger_than_aws_sends
+from napstack.emulator.log_payload import decoded_lines, inflated_data
 from napstack.emulator.scenario import Scenario
 from napstack.emulator.world import Emulator
 from napstack.inputs import InputError, read_text
@@ -159,9 +159,13 @@ def validate_event(event) -> dict:
         raise EventError(problem)
     if "awslogs" in event and not (isinstance(event["awslogs"], dict) and isinstance(event["awslogs"].get("data"), str)):
         raise EventError("'awslogs' must be an object with 'data' (base64 of gzipped JSON), as CloudWatch Logs sends it")
-    if "awslogs" in event and larger_than_aws_sends(event):
-        raise EventError(f"'awslogs.data' inflates to more than {MAX_DECOMPRESSED_BYTES // 1024 ** 2} MiB; "
-                         "CloudWatch Logs delivers at most 1 MB of log events at once")
+    if "awslogs" in event:
+        try:
+            problem = wrong_type_in_logs(inflated_data(event))
+        except ValueError as error:
+            raise EventError(str(error)) from None
+        if problem:
+            raise EventError(problem)
     if "time" in event:
         moment = _event_time(event)
         if moment is None:
