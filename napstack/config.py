@@ -263,7 +263,8 @@ class EfsConfig(_Model):
     throughput_mode: Literal["bursting", "elastic"] = Field(
         default="bursting",
         description="bursting: nothing billed beyond storage, bursts on credits the idle days earn (ample for a game "
-        "server); elastic: throughput on demand, billed per GB read and written, and what Archive needs. Set here only, "
+        "server); elastic: throughput on demand, billed per GB read and written (napstack cost prices it), and what "
+        "Archive needs. Set here only, "
         "never changed as a side effect of another key: EFS refuses to leave elastic while any file is in Archive, so "
         "once ArchiveAfterDays has been on, keep elastic (turning Archive off leaves files in Archive).",
     )

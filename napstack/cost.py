@@ -230,6 +230,16 @@ def storage_lines(efs: EfsConfig, stored_gb: float, sessions: int, backups: bool
             False,
         )
     )
+    if efs.throughput_mode == "elastic":  # every GB a session moves is billed: it reads the world, rewrites a share
+        lines.append(
+            Line(
+                "EFS Elastic throughput",
+                f"{sessions} session(s) x {stored_gb:g} GB read, {WORLD_CHANGED_PER_SESSION:.0%} of it written",
+                sessions * stored_gb * (WORLD_READ_PER_SESSION * price("efs_elastic_read_gb")
+                                        + WORLD_CHANGED_PER_SESSION * price("efs_elastic_write_gb")),
+                False,
+            )
+        )
     # Incremental backups: the world once, plus what each session within the retention window changed.
     sessions_kept = sessions * efs.backup_retention_days / DAYS_PER_MONTH
     backup_gb = stored_gb * (1 + WORLD_CHANGED_PER_SESSION * sessions_kept) if backups else 0

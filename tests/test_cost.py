@@ -210,3 +210,11 @@ def test_the_scale_down_alert_quotes_the_hourly_figure_cost_gives_for_the_leaf_r
     result = replay(load_config(config_file), event)
     watchdog = next(e for e in result.executions if e.state_machine == "watchdog")
     assert watchdog.output["Reason"].endswith(f" at ${hourly:.3f}/h.")
+
+
+def test_elastic_throughput_bills_what_each_session_reads_and_writes_and_nothing_asleep():
+    config = efs_config(throughput_mode="elastic")
+    result = estimate(config, hours_per_month=60, sessions_per_month=20, storage_gb=10)
+    assert line(result, "EFS Elastic throughput").usd_per_month == pytest.approx(20 * 10 * (0.03 + 0.05 * 0.06))
+    assert result.asleep_month == pytest.approx(estimate(JAVA, hours_per_month=60, storage_gb=10).asleep_month)
+    assert not any(l.item.startswith("EFS Elastic") for l in estimate(JAVA, hours_per_month=60).lines)
