@@ -24,6 +24,9 @@ def _merged(rows: list[TimelineRow]) -> list[TimelineRow]:
     return merged
 
 
+SHOWN_NOT_FIRED = 10  # a file of thousands of faults lists the rest in --json only
+
+
 def render(result: ReplayResult) -> str:
     lines = [f"replay of {result.dns_name}, simulated from {result.started_at}"]
     if result.deployment:
@@ -47,7 +50,9 @@ def render(result: ReplayResult) -> str:
          else "(did not scale down)"),
         ("lifecycle completed", result.lifecycle_actions_completed),
         *((("faults injected", result.faults_injected),) if result.faults_injected else ()),
-        *(("fault not fired", missed) for missed in result.faults_not_fired),
+        *(("fault not fired", missed) for missed in result.faults_not_fired[:SHOWN_NOT_FIRED]),
+        *((("", f"... and {len(result.faults_not_fired) - SHOWN_NOT_FIRED} more (all of them in --json)"),)
+          if len(result.faults_not_fired) > SHOWN_NOT_FIRED else ()),
     )]
     lines.append("  executions:")
     for execution in result.executions:

@@ -171,8 +171,11 @@ def test_a_file_of_thousands_of_faults_loads_each_service_model_once(tmp_path):
 
     module._operations.cache_clear()
     calls = ["ssm:SendCommand", "route53:ChangeResourceRecordSets", "sns:Publish", "ec2:DescribeInstances"]
-    plan = load_faults(write_faults(tmp_path, [{"call": calls[i % 4], "error": "Throttling"} for i in range(5000)]))
+    path = write_faults(tmp_path, [{"call": calls[i % 4], "error": "Throttling"} for i in range(5000)])
+    plan = load_faults(path)
     assert len(plan.faults) == 5000 and module._operations.cache_info().misses == 4
+    text = napstack_cli("replay", "events/asg-launch-successful.json", "--faults", path).stdout  # the rest in --json
+    assert sum("fault not fired" in line for line in text.splitlines()) == 10 and " more (all of them in --json)" in text
 
 
 def test_a_deploy_during_a_session_stops_the_game_for_one_check_at_most(config, tmp_path):
