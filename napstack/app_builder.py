@@ -10,9 +10,6 @@ from stacks.base_stack import BaseStack
 from stacks.leaf_stack import LeafStack
 from stacks.start_stack import StartOnLookupStack
 
-BASE_STACK_NAME = "Napstack-Base"
-START_STACK_NAME = "Napstack-Start"
-
 
 def build_app(config: NapstackConfig, app: cdk.App | None = None, nag: bool = True) -> cdk.App:
     app = app or cdk.App()
@@ -20,7 +17,7 @@ def build_app(config: NapstackConfig, app: cdk.App | None = None, nag: bool = Tr
     # region. The account stays unresolved: a concrete one would make the VPC look up its zones (an AWS call).
     leaf_env = cdk.Environment(region=config.base.leaf_region)
     base = BaseStack(
-        app, BASE_STACK_NAME, config=config.base, env=leaf_env, description="napstack: shared VPC and alerts"
+        app, config.base.base_stack_name, config=config.base, env=leaf_env, description="napstack: shared VPC and alerts"
     )
     leaf = LeafStack(
         app,
@@ -35,7 +32,11 @@ def build_app(config: NapstackConfig, app: cdk.App | None = None, nag: bool = Tr
     cdk.Tags.of(leaf).add("napstack:leaf", config.leaf.name)
     if config.base.start_on_lookup:
         StartOnLookupStack(
-            app, START_STACK_NAME, config=config.base, description="napstack: a DNS lookup starts the server (us-east-1)"
+            app,
+            config.base.start_stack_name,
+            config=config.base,
+            served=config.served,
+            description=f"napstack: a DNS lookup in {config.base.domain_name} starts its server (us-east-1)",
         )
     if nag:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))

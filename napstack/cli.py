@@ -77,7 +77,7 @@ def _replay(args: argparse.Namespace) -> int:
             if not args.live.strip():
                 print("napstack: --live needs a deployed stack name, e.g. --live Napstack-MinecraftJava", file=sys.stderr)
                 return 2
-            return _replay_live(args.live, args.yes, validate_event(event))
+            return _replay_live(args.live, args.yes, validate_event(event), config.base.start_stack_name)
         scenario = load_scenario(args.scenario)
         faults = load_faults(args.faults)
         assembly = _assembly(args.assembly, config) if args.assembly else None
@@ -161,7 +161,7 @@ def _assembly(folder: str, config) -> Path:
     return Path(folder)
 
 
-def _replay_live(stack_name: str, confirmed: bool, event: dict) -> int:
+def _replay_live(stack_name: str, confirmed: bool, event: dict, start_stack_name: str) -> int:
     """Start an execution of the deployed hook with the event as input, in the account the credentials name."""
     import json as json_module
 
@@ -173,7 +173,7 @@ def _replay_live(stack_name: str, confirmed: bool, event: dict) -> int:
     if "awslogs" in event:
         print(
             "napstack: --live sends EventBridge events to the deployed hook; a query-log payload belongs to "
-            "start_server in Napstack-Start (invoke it from the Lambda console), so nothing was sent",
+            f"start_server in {start_stack_name} (invoke it from the Lambda console), so nothing was sent",
             file=sys.stderr,
         )
         return 2

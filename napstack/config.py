@@ -8,6 +8,7 @@ raises ``ConfigError`` carrying one line per problem.
 from __future__ import annotations
 
 import functools
+import hashlib
 import ipaddress
 import json
 import re
@@ -48,6 +49,7 @@ PATTERN_HINTS = {
     r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$": "a lowercase domain name such as example.com, each label at most 63 characters",
     r"^Z[A-Z0-9]{4,31}$": "a hosted zone id such as Z0123456789ABCDEFGHIJ (Route53 console, Hosted zones)",
     AVAILABILITY_ZONE: "a zone ID such as use1-az4 or a zone name such as us-east-1a",
+    r"^/aws/route53/[A-Za-z0-9_./#-]{1,499}$": "a log group name starting with /aws/route53/, as Route53 query logging requires",
 }
 
 
@@ -615,13 +617,52 @@ class BaseConfig(_Model):
     ssh_key_pair: SshKeyPairConfig | None = Field(default=None, description="Create an EC2 key pair for SSH access.")
     start_on_lookup: bool = Field(
         default=True,
-        description="Deploy Napstack-Start in us-east-1: Route53 query logging for the zone starts a leaf when its name is looked up.",
+        description="Deploy Napstack-Start-<Domain>-<LeafRegion> in us-east-1: Route53 query logging for the zone starts a leaf "
+        "when its name is looked up.",
     )
     leaf_region: str = Field(
         default="us-east-1",
         pattern=r"^[a-z]{2}(-[a-z]+)+-\d$",
         description="Region the base and leaf stacks are deployed to; start_server (in us-east-1) starts leaves there.",
     )
+    query_log_group: str | None = Field(
+        default=None,
+        pattern=r"^/aws/route53/[A-Za-z0-9_./#-]{1,499}$",
+        description="A us-east-1 log group the zone already sends its query logs to (Route53 allows one query-logging "
+        "configuration per zone): napstack then subscribes to it instead of creating its own configuration and group. "
+        "Also for a second base (another LeafRegion) on the same zone: name the first base's group.",
+    )
+
+    @property
+    def stack_name_suffix(self) -> str:
+        """What tells this base's stacks from another base's in the same account: its zone's domain and its region
+        (`ExampleCom-UsEast1`), hashed down when CloudFormation's 128 characters would not hold it."""
+        suffix = f"{_pascal(self.domain_name)}-{_pascal(self.leaf_region)}"
+        room = STACK_NAME_LIMIT - len("Napstack-Start-")
+        if len(suffix) > room:
+            digest = hashlib.sha256(f"{self.domain_name} {self.leaf_region}".encode()).hexdigest()[:8]
+            suffix = f"{suffix[:room - 9]}-{digest}"
+        return suffix
+
+    @property
+    def base_stack_name(self) -> str:
+        return f"Napstack-Base-{self.stack_name_suffix}"
+
+    @property
+    def start_stack_name(self) -> str:
+        return f"Napstack-Start-{self.stack_name_suffix}"
+
+    @property
+    def query_log_group_name(self) -> str:
+        """Where the zone's query logs land: the group napstack creates, or the one named by QueryLogGroup."""
+        return self.query_log_group or f"/aws/route53/{self.domain_name}"
+
+
+STACK_NAME_LIMIT = 128  # CloudFormation's longest stack name
+
+
+def _pascal(text: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", text) if part)
 
     @field_validator("domain_name")
     @classmethod
@@ -647,6 +688,9 @@ class NapstackConfig(BaseModel):
     base: BaseConfig
     leaf: LeafConfig
     source: str
+    # {DNS name: query types that start it} for every game under the base, this one included: what the zone's
+    # query-log filter passes (the Start stack is one per base, whichever game's deploy synthesizes it).
+    served: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
     @property
     def dns_name(self) -> str:
@@ -730,10 +774,41 @@ def load_config(leaf_file: str | Path) -> NapstackConfig:
                         f"at most {MAX_DNS_NAME}: shorten SubDomain or the base's DomainName")
     if problems:
         raise ConfigError(problems)
-    zone = models["leaf"].efs.availability_zone
-    if zone is not None and (problem := zone_problem(zone, models["base"].leaf_region)):
+    base, leaf = models["base"], models["leaf"]
+    zone = leaf.efs.availability_zone
+    if zone is not None and (problem := zone_problem(zone, base.leaf_region)):
         raise ConfigError([f"{leaf_path}: Efs.AvailabilityZone: {problem} ({base_path})"])
-    return NapstackConfig(base=models["base"], leaf=models["leaf"], source=str(leaf_path))
+    served = {f"{leaf.dns.sub_domain}.{base.domain_name}": tuple(leaf.dns.start_on)}
+    for other_path, other in _games_beside(leaf_path, base_path):
+        name = f"{other.dns.sub_domain}.{base.domain_name}"
+        for clash, what in ((other.dns.sub_domain == leaf.dns.sub_domain, f"Dns.SubDomain: {name}"),
+                            (other.stack_name == leaf.stack_name, f"Name: stack {leaf.stack_name}")):
+            if clash:
+                problems.append(f"{leaf_path}: {what} is also {other_path.name}'s under {base_path.name}: only one of "
+                                "them would ever run; give each game its own")
+        served.setdefault(name, tuple(other.dns.start_on))
+    if problems:
+        raise ConfigError(problems)
+    return NapstackConfig(base=base, leaf=leaf, source=str(leaf_path), served=dict(sorted(served.items())))
+
+
+def _games_beside(leaf_path: Path, base_path: Path) -> list[tuple[Path, LeafConfig]]:
+    """The other valid game configs in the leaf's folder that name the same base file (a file that is not a game
+    config, or not a valid one, is left to its own `check`)."""
+    games = []
+    for path in sorted(leaf_path.parent.iterdir()):
+        if path.suffix not in (".yaml", ".yml") or path.resolve() in (leaf_path.resolve(), base_path.resolve()):
+            continue
+        try:
+            data = _read_yaml(path)
+            if not isinstance(data.get("Dns"), dict):
+                continue  # a base file, or not napstack's
+            other = _validate(LeafConfig, path, data)
+        except ConfigError:
+            continue
+        if (path.parent / other.base).resolve() == base_path.resolve():
+            games.append((path, other))
+    return games
 
 
 def json_schemas() -> dict[str, dict]:

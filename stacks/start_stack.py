@@ -3,7 +3,12 @@
 Route53 writes query logs only to a log group in us-east-1 named /aws/route53/..., and a subscription filter
 may only target a Lambda in the log group's region, so this stack lives there whatever the leaves' region;
 start_server calls the leaves' region. One filter serves the whole zone (a log group allows two): adding a
-game adds no filter and no zone, because each leaf's ASG carries its DNS name as a tag.
+game adds no filter and no zone, because each leaf's ASG carries its DNS name as a tag. The filter passes only
+lookups of the base's games (napstack/query_filter.py), so www or MX queries never invoke start_server.
+
+One stack per base (zone and LeafRegion, in its name): Route53 allows one query-logging configuration per zone,
+so a zone that already has one (another tool's, or a first base's in another region) is named by QueryLogGroup
+and this stack only subscribes to that group.
 """
 
 import os
@@ -13,6 +18,7 @@ from aws_cdk import aws_logs_destinations as destinations, aws_route53 as route5
 from constructs import Construct
 
 from napstack.config import BaseConfig
+from napstack.query_filter import query_log_filter
 from napstack.settings import DNS_NAME_TAG, START_SERVER, start_server_environment
 from stacks.acknowledge import acknowledge_wildcards
 from stacks.lambda_function import napstack_function
@@ -21,38 +27,15 @@ QUERY_LOG_REGION = "us-east-1"
 
 
 class StartOnLookupStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: BaseConfig, **kwargs) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: BaseConfig, served: dict[str, tuple[str, ...]], **kwargs
+    ) -> None:
         env = Environment(region=QUERY_LOG_REGION, account=os.environ.get("CDK_DEFAULT_ACCOUNT"))
         super().__init__(scope, construct_id, env=env, **kwargs)
-        log_group_name = f"/aws/route53/{config.domain_name}"
-        query_logs = logs.LogGroup(
-            self,
-            "QueryLogs",
-            log_group_name=log_group_name,
-            retention=logs.RetentionDays.ONE_WEEK,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        log_group_arn = self.format_arn(
-            service="logs", resource="log-group", resource_name=log_group_name, arn_format=ArnFormat.COLON_RESOURCE_NAME
-        )
-        route53_may_write = logs.ResourcePolicy(
-            self,
-            "Route53MayWriteQueryLogs",
-            policy_statements=[
-                iam.PolicyStatement(
-                    principals=[iam.ServicePrincipal("route53.amazonaws.com")],
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[f"{log_group_arn}:*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
-                )
-            ],
-        )
-        query_logging = route53.CfnQueryLoggingConfig(
-            self, "QueryLogging", hosted_zone_id=config.hosted_zone_id, cloud_watch_logs_log_group_arn=log_group_arn
-        )
-        query_logging.node.add_dependency(route53_may_write)
-        query_logging.node.add_dependency(query_logs)
-
+        if config.query_log_group:  # the zone already logs queries there: subscribe only
+            query_logs = logs.LogGroup.from_log_group_name(self, "QueryLogs", config.query_log_group)
+        else:
+            query_logs = self._query_logging(config)
         self.start_server = napstack_function(
             self,
             "StartServer",
@@ -82,6 +65,38 @@ class StartOnLookupStack(Stack):
             "EveryLookup",
             log_group=query_logs,
             destination=destinations.LambdaDestination(self.start_server),
-            filter_pattern=logs.FilterPattern.all_events(),
-            filter_name="napstack-start",
+            filter_pattern=logs.FilterPattern.literal(query_log_filter(config.domain_name, served)),
+            filter_name=construct_id,  # unique in a group two bases (two regions) may share
         )
+
+    def _query_logging(self, config: BaseConfig) -> logs.LogGroup:
+        """The zone's query-log group, the resource policy that lets Route53 write to it, and the configuration."""
+        log_group_name = config.query_log_group_name
+        query_logs = logs.LogGroup(
+            self,
+            "QueryLogs",
+            log_group_name=log_group_name,
+            retention=logs.RetentionDays.ONE_WEEK,  # only start_server reads them, as they arrive
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        log_group_arn = self.format_arn(
+            service="logs", resource="log-group", resource_name=log_group_name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
+        route53_may_write = logs.ResourcePolicy(
+            self,
+            "Route53MayWriteQueryLogs",
+            policy_statements=[
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal("route53.amazonaws.com")],
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[f"{log_group_arn}:*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+                )
+            ],
+        )
+        query_logging = route53.CfnQueryLoggingConfig(
+            self, "QueryLogging", hosted_zone_id=config.hosted_zone_id, cloud_watch_logs_log_group_arn=log_group_arn
+        )
+        query_logging.node.add_dependency(route53_may_write)
+        query_logging.node.add_dependency(query_logs)
+        return query_logs

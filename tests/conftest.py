@@ -45,6 +45,8 @@ def napstack_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml") if p.name != "base.yaml")
+# The examples' base (example.com, LeafRegion us-east-1): its stacks are named after the zone and the region.
+BASE_STACK, START_STACK = "Napstack-Base-ExampleCom-UsEast1", "Napstack-Start-ExampleCom-UsEast1"
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from aws_cdk import aws_sns as sns
 
 from napstack.app_builder import build_app
 from napstack.config import load_config
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import BASE_STACK, EXAMPLES, ROOT
 
 MINECRAFT = ROOT / "examples" / "minecraft-java.yaml"
 
@@ -37,7 +37,7 @@ def test_every_acknowledged_finding_has_a_written_reason(tmp_path):
 
 def test_an_unacknowledged_finding_stops_synth(tmp_path):
     app = build_app(load_config(MINECRAFT), cdk.App(outdir=str(tmp_path), builtin_cloud_formation_validation=False))
-    sns.Topic(app.node.find_child("Napstack-Base"), "Unencrypted")  # AwsSolutions-SNS3: no SSL enforced
+    sns.Topic(app.node.find_child(BASE_STACK), "Unencrypted")  # AwsSolutions-SNS3: no SSL enforced
     with pytest.raises(Exception, match="AwsSolutions-SNS3"):
         app.synth()
 

@@ -1,5 +1,6 @@
 """Config loading: every example is valid; every bad config names the file, the key path and what is allowed."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -247,3 +248,51 @@ def test_zone_ids_begin_with_the_regions_abbreviation(region, prefix):
     from napstack.config import zone_id_prefix
 
     assert zone_id_prefix(region) == prefix
+
+
+def test_check_refuses_two_games_with_one_dns_name_under_one_base(tmp_path):
+    from tests.conftest import napstack_cli
+
+    leaf_file = write_configs(tmp_path, GOOD)
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump({**GOOD, "Name": "other-game"}))
+    (tmp_path / "elsewhere.yaml").write_text(yaml.safe_dump({**GOOD, "Name": "third", "Base": "other-base.yaml"}))
+    (tmp_path / "other-base.yaml").write_text(yaml.safe_dump({"DomainName": "example.org", "HostedZoneId": "Z1234567890"}))
+    result = napstack_cli("check", str(leaf_file))
+    assert result.returncode == 2 and not result.stdout and "Traceback" not in result.stderr
+    (line,) = [line.strip() for line in result.stderr.splitlines()[1:]]  # the other base's game is not this base's
+    assert line.startswith(f"{leaf_file}: Dns.SubDomain: game.example.org is also other.yaml's under base.yaml")
+    # Each side is refused, and a rename makes both pass.
+    assert napstack_cli("check", str(tmp_path / "other.yaml")).returncode == 2
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump({**GOOD, "Name": "other-game", "Dns": {"SubDomain": "other"}}))
+    assert napstack_cli("check", str(leaf_file)).returncode == 0
+
+
+def test_a_game_beside_the_base_is_served_by_its_filter_and_a_broken_or_foreign_file_is_left_alone(tmp_path):
+    leaf_file = write_configs(tmp_path, GOOD)
+    (tmp_path / "bedrock.yml").write_text(yaml.safe_dump({**GOOD, "Name": "bedrock", "Dns": {"SubDomain": "br", "StartOn": ["AAAA"]}}))
+    (tmp_path / "broken.yaml").write_text("Name: [unclosed\n")
+    (tmp_path / "compose.yaml").write_text(yaml.safe_dump({"services": {"web": {"image": "nginx"}}}))
+    (tmp_path / "same-name.yaml").write_text(yaml.safe_dump({**GOOD, "Name": "x", "Ec2": {"InstanceType": "t9.huge"}}))
+    config = load_config(leaf_file)
+    assert config.served == {"br.example.org": ("AAAA",), "game.example.org": ("A", "AAAA")}
+
+
+def test_stack_names_tell_bases_apart_by_zone_and_region(tmp_path):
+    config = load_config(write_configs(tmp_path, GOOD, {"DomainName": "play.example.org", "HostedZoneId": "Z1234567890",
+                                                         "LeafRegion": "eu-west-1"}))
+    assert config.base.base_stack_name == "Napstack-Base-PlayExampleOrg-EuWest1"
+    assert config.base.start_stack_name == "Napstack-Start-PlayExampleOrg-EuWest1"
+    long_domain = ".".join(["a" * 60] * 3) + ".com"
+    other = load_config(write_configs(tmp_path, GOOD, {"DomainName": long_domain, "HostedZoneId": "Z1234567890"}))
+    names = {other.base.base_stack_name, other.base.start_stack_name}
+    assert all(len(name) <= 128 and re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name) for name in names)  # CloudFormation's rule
+    shorter = load_config(write_configs(tmp_path, GOOD, {"DomainName": long_domain[1:], "HostedZoneId": "Z1234567890"}))
+    assert shorter.base.start_stack_name != other.base.start_stack_name
+
+
+def test_query_log_group_must_be_one_route53_can_write_to(tmp_path):
+    leaf_file = write_configs(tmp_path, GOOD, {"DomainName": "example.org", "HostedZoneId": "Z1234567890",
+                                               "QueryLogGroup": "my-logs"})
+    with pytest.raises(ConfigError, match="QueryLogGroup: 'my-logs' is not allowed: expected a log group name starting "
+                                          "with /aws/route53/"):
+        load_config(leaf_file)

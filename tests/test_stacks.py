@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from tests.conftest import EXAMPLES
+from tests.conftest import BASE_STACK, EXAMPLES, START_STACK
 
 
 def resources_of(stack, resource_type):
@@ -31,7 +31,7 @@ def test_leaf_is_exactly_the_six_nested_stacks(leaf):
 
 
 def test_vpc_has_public_subnets_and_no_nat(minecraft):
-    base = minecraft["Napstack-Base"]
+    base = minecraft[BASE_STACK]
     assert not resources_of(base, "AWS::EC2::NatGateway")
     assert not resources_of(base, "AWS::EC2::VPCEndpoint")
     subnets = resources_of(base, "AWS::EC2::Subnet")
@@ -39,7 +39,7 @@ def test_vpc_has_public_subnets_and_no_nat(minecraft):
 
 
 def test_alert_emails_subscribe_to_the_topic(minecraft):
-    base = minecraft["Napstack-Base"]
+    base = minecraft[BASE_STACK]
     subscription = one(base, "AWS::SNS::Subscription")["Properties"]
     assert subscription["Protocol"] == "email" and subscription["Endpoint"] == "admin@example.com"
 
@@ -322,11 +322,12 @@ def test_base_and_leaf_deploy_to_the_leaf_region(tmp_path, synthesized):
     )
     manifest = json.loads((synthesized(leaf_file) / "manifest.json").read_text())
     regions = {name: a["environment"].rsplit("/", 1)[-1] for name, a in manifest["artifacts"].items() if "environment" in a}
-    assert regions == {"Napstack-Base": "eu-west-1", "Napstack-TestGame": "eu-west-1", "Napstack-Start": "us-east-1"}
+    assert regions == {"Napstack-Base-ExampleOrg-EuWest1": "eu-west-1", "Napstack-TestGame": "eu-west-1",
+                       "Napstack-Start-ExampleOrg-EuWest1": "us-east-1"}
     # start_server calls that same region, and the base stack's zones are CloudFormation's, not a synth-time lookup.
-    start = load_assembly(synthesized(leaf_file))["Napstack-Start"]
+    start = load_assembly(synthesized(leaf_file))["Napstack-Start-ExampleOrg-EuWest1"]
     assert one(start, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]["LEAF_REGION"] == "eu-west-1"
-    assert "Fn::GetAZs" in json.dumps(load_assembly(synthesized(leaf_file))["Napstack-Base"].template)
+    assert "Fn::GetAZs" in json.dumps(load_assembly(synthesized(leaf_file))["Napstack-Base-ExampleOrg-EuWest1"].template)
 
 
 def image_parameter(stack) -> str:
@@ -389,7 +390,8 @@ def pinned(package: str) -> str:
     raise AssertionError(f"{package} is not pinned in constraints.txt")
 
 
-NAPSTACK_FUNCTIONS = [("Napstack-MinecraftJava", "Watchdog"), ("Napstack-MinecraftJava", "AsgStateChangeHook"), ("Napstack-Start", None)]
+NAPSTACK_FUNCTIONS = [("Napstack-MinecraftJava", "Watchdog"), ("Napstack-MinecraftJava", "AsgStateChangeHook"),
+                      (START_STACK, None)]
 
 
 def function_assets(stack):
@@ -444,7 +446,7 @@ def test_compiled_parts_are_built_for_lambdas_python_and_machine(minecraft):
 def test_a_function_bundles_only_what_its_requirements_need(minecraft):
     """Powertools without its parser needs no pydantic: dns_record and start_server stay small; launch_failures,
     which parses its event with a model, bundles it."""
-    for stack in (minecraft["Napstack-MinecraftJava"].nested["AsgStateChangeHook"], minecraft["Napstack-Start"]):
+    for stack in (minecraft["Napstack-MinecraftJava"].nested["AsgStateChangeHook"], minecraft[START_STACK]):
         for _, asset in function_assets(stack):
             assert (asset / "aws_lambda_powertools").is_dir()
             parses = "utilities.parser import" in (asset / "app.py").read_text()
@@ -465,8 +467,8 @@ def test_every_example_synthesizes(synthesized, example):
     from napstack.assembly import load_assembly
 
     stacks = load_assembly(synthesized(example))
-    assert "Napstack-Base" in stacks
-    leaf_stack = next(s for name, s in stacks.items() if name != "Napstack-Base")
+    assert BASE_STACK in stacks
+    leaf_stack = next(s for name, s in stacks.items() if name != BASE_STACK)
     assert len(leaf_stack.nested) == 6
 
 
@@ -475,9 +477,9 @@ def test_start_stack_lives_in_us_east_1_with_query_logging_for_the_zone(minecraf
 
     from tests.conftest import ROOT
 
-    start = minecraft["Napstack-Start"]
+    start = minecraft[START_STACK]
     manifest = _json.loads((synthesized(ROOT / "examples" / "minecraft-java.yaml") / "manifest.json").read_text())
-    assert manifest["artifacts"]["Napstack-Start"]["environment"].endswith("/us-east-1")
+    assert manifest["artifacts"][START_STACK]["environment"].endswith("/us-east-1")
     logging_config = one(start, "AWS::Route53::QueryLoggingConfig")
     assert logging_config["Properties"]["HostedZoneId"] == "Z0123456789ABCDEFGHIJ"
     assert "/aws/route53/example.com" in json.dumps(logging_config["Properties"]["CloudWatchLogsLogGroupArn"])
@@ -486,16 +488,54 @@ def test_start_stack_lives_in_us_east_1_with_query_logging_for_the_zone(minecraf
     assert "route53.amazonaws.com" in json.dumps(one(start, "AWS::Logs::ResourcePolicy")["Properties"]["PolicyDocument"])
 
 
-def test_one_subscription_filter_sends_every_lookup_to_start_server(minecraft):
-    start = minecraft["Napstack-Start"]
+def query_line(name: str, query_type: str) -> str:
+    return f"1.0 2026-11-20T19:58:01.000Z Z0123456789ABCDEFGHIJ {name} {query_type} NOERROR UDP IAD89-C1 198.51.100.7 -"
+
+
+def test_one_subscription_filter_sends_only_the_games_lookups_to_start_server(minecraft):
+    from napstack.emulator.log_filter import passes
+
+    start = minecraft[START_STACK]
     subscription = one(start, "AWS::Logs::SubscriptionFilter")["Properties"]
-    assert subscription["FilterPattern"] == ""
+    pattern = subscription["FilterPattern"]
+    # Every game beside base.yaml is served, whichever game's deploy synthesizes the Start stack.
+    for name in ("mc.example.com", "bedrock.example.com", "valheim.example.com", "palworld.example.com", "Mc.ExAmple.COM"):
+        assert passes(pattern, query_line(name, "A")) and passes(pattern, query_line(name, "AAAA")), name
+    for name, query_type in (("www.example.com", "A"), ("example.com", "A"), ("mc.example.com", "MX"),
+                             ("mc.example.com", "TXT"), ("mc.other.example.com", "A"), ("xmc.example.com", "A")):
+        assert not passes(pattern, query_line(name, query_type)), (name, query_type)
+    assert len(pattern) <= 1024 and pattern.count("%") == 4  # CloudWatch Logs: 1,024 characters, 2 regexes
+    assert subscription["FilterName"] == START_STACK  # unique in a group a second base may share
     function = one(start, "AWS::Lambda::Function")["Properties"]
     assert function["Environment"]["Variables"]["LEAF_REGION"] == "us-east-1"
 
 
+def test_two_bases_in_one_account_have_their_own_stacks_and_the_second_reuses_the_zones_query_logs(tmp_path, synthesized):
+    from napstack.assembly import load_assembly
+    from tests.test_config import GOOD, write_configs
+
+    for folder in ("us", "eu"):
+        (tmp_path / folder).mkdir()
+    first = write_configs(tmp_path / "us", GOOD)
+    second = write_configs(tmp_path / "eu", {**GOOD, "Dns": {"SubDomain": "eu-game", "StartOn": ["A"]}}, {
+        "DomainName": "example.org", "HostedZoneId": "Z1234567890", "LeafRegion": "eu-west-1",
+        "QueryLogGroup": "/aws/route53/example.org"})
+    us, eu = load_assembly(synthesized(first)), load_assembly(synthesized(second))
+    assert {"Napstack-Base-ExampleOrg-UsEast1", "Napstack-Start-ExampleOrg-UsEast1"} <= set(us)
+    assert {"Napstack-Base-ExampleOrg-EuWest1", "Napstack-Start-ExampleOrg-EuWest1"} <= set(eu)
+    start = eu["Napstack-Start-ExampleOrg-EuWest1"]
+    # Route53 allows one query-logging configuration per zone: the second base only subscribes to the first's group.
+    for kind in ("AWS::Route53::QueryLoggingConfig", "AWS::Logs::ResourcePolicy"):
+        assert not resources_of(start, kind)
+    assert not [g for g in resources_of(start, "AWS::Logs::LogGroup") if g["Properties"].get("LogGroupName")]
+    subscription = one(start, "AWS::Logs::SubscriptionFilter")["Properties"]
+    assert subscription["LogGroupName"] == "/aws/route53/example.org"
+    assert "[eE][uU]-[gG][aA][mM][eE]" in subscription["FilterPattern"]
+    assert "type = A," in subscription["FilterPattern"] and "AAAA" not in subscription["FilterPattern"]
+
+
 def test_start_server_may_scale_only_napstack_groups(minecraft):
-    writes = [s for s in statements(minecraft["Napstack-Start"]) if "autoscaling:SetDesiredCapacity" in as_list(s["Action"])]
+    writes = [s for s in statements(minecraft[START_STACK]) if "autoscaling:SetDesiredCapacity" in as_list(s["Action"])]
     assert len(writes) == 1
     assert writes[0]["Condition"] == {"StringLike": {"autoscaling:ResourceTag/napstack:dns-name": "*"}}
 

@@ -23,6 +23,7 @@ from botocore.model import ListShape, MapShape, StructureShape
 
 from napstack.assembly import AssemblyError, StackTemplate
 from napstack.asl import substitute
+from napstack.emulator import log_filter
 from napstack.emulator.task_parameters import parameter_problems
 from napstack.emulator.template import ACCOUNT_ID, Resolver, TemplateError
 
@@ -468,6 +469,10 @@ class EmulatedDeployment:
 
     def _subscription(self, stack, logical_id, properties) -> Physical:
         properties = self._resolve(stack, properties)
+        try:  # what PutSubscriptionFilter refuses (InvalidParameterException), or a form not emulated
+            log_filter.parse(properties["FilterPattern"])
+        except log_filter.PatternError as error:
+            raise TemplateError(f"{stack.path}: {logical_id}'s FilterPattern: {error}") from None
         self.subscriptions.append(
             Subscription(properties["LogGroupName"], properties["FilterPattern"], properties["DestinationArn"])
         )

@@ -9,6 +9,8 @@ import json
 import zlib
 from datetime import datetime
 
+from napstack.emulator import log_filter
+
 
 def query_log_line(moment: datetime, zone_id: str, name: str, query_type: str = "A") -> str:
     """One Route53 query-log line, in the documented format (resolver and edge location are examples)."""
@@ -39,7 +41,7 @@ def subscription_payload(lines: list[str], log_group: str, log_stream: str, filt
         "subscriptionFilters": [filter_name],
         "logEvents": events,
     }
-    return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
+    return _encoded(data)
 
 
 def decoded_lines(payload: dict) -> list[str]:
@@ -65,3 +67,22 @@ def inflated_data(payload: dict) -> bytes | None:
         raise ValueError(f"'awslogs.data' inflates to more than {MAX_DECOMPRESSED_BYTES // 1024 ** 2} MiB; "
                          "CloudWatch Logs delivers at most 1 MB of log events at once")
     return data
+
+
+def passing_events(payload: dict, pattern: str) -> dict | None:
+    """What a subscription filter with `pattern` delivers of the log events in `payload`: only the events that pass
+    it, or None when none does. A payload that does not decode is passed on as it is, for its function to refuse."""
+    matches = log_filter.parse(pattern).matches
+    try:
+        data = json.loads(gzip.decompress(base64.b64decode(payload["awslogs"]["data"])))
+        events = [event for event in data["logEvents"] if matches(event["message"])]
+    except (ValueError, OSError, EOFError, KeyError, TypeError):  # base64, gzip, JSON and shape each raise their own
+        return payload
+    if not events:
+        return None
+    data["logEvents"] = events
+    return _encoded(data)
+
+
+def _encoded(data: dict) -> dict:
+    return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}

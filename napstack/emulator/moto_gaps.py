@@ -54,6 +54,9 @@ class _Patches(contextlib.ExitStack):
         self.close()
 
 
+# --- Gap: moto sends every log event to a subscription's destination and cannot read space-delimited filter
+# patterns; the emulator's CloudWatch Logs delivery applies the pattern itself (napstack/emulator/log_filter.py) ---
+
 # --- Gap: Lambda tasks try to start Docker; the real handler must run in-process ------------------------
 
 _LAMBDA_LOCK = threading.Lock()

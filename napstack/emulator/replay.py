@@ -431,6 +431,8 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
         if delivery.refused:  # a rule's role or a function's resource policy that does not allow the delivery
             function_errors.append(delivery.error)
             rows.append(TimelineRow(stamp, "rules", "-", "FailedInvocation", delivery.error))
+        if delivery.filtered_out:
+            rows.append(TimelineRow(stamp, "logs", "-", "FilteredOut", delivery.error))
         if delivery.started != START_SERVER:
             continue
         if delivery.error:
@@ -493,7 +495,10 @@ def replay(
         event = _bind(emulator, event, notes)
         started = emulator.deliver(event)
         if not started and "awslogs" in event and not config.base.start_on_lookup:
-            notes.append("StartOnLookup is false in the base config: Napstack-Start is not deployed, nothing reads query logs")
+            notes.append(f"StartOnLookup is false in the base config: {config.base.start_stack_name} is not deployed, "
+                         "nothing reads query logs")
+        elif not started and "awslogs" in event and emulator.stack.deliveries[-1].filtered_out:
+            notes.append("the query-log subscription filter passed none of the lookups: start_server was not invoked")
         elif not started and not any(delivery.refused for delivery in emulator.stack.deliveries):
             notes.append("no rule of this stack matched the event: nothing ran")
         emulator.run_until_settled(

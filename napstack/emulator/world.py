@@ -36,6 +36,7 @@ from napstack.emulator.clock import SimulatedClock
 from napstack.emulator.deploy import EmulatedDeployment
 from napstack.emulator.faults import FaultPlan
 from napstack.emulator.iam import Authorizer
+from napstack.emulator.log_payload import decoded_lines, passing_events
 from napstack.emulator.moto_gaps import InvocationHooks, _Patches, calling_principal, in_a_handler, patched
 from napstack.emulator.scenario import Scenario, SimulatedHost
 from napstack.emulator.template import TemplateError
@@ -67,6 +68,7 @@ class Delivery:
     result: dict | None = None
     error: str | None = None
     refused: bool = False  # IAM or a resource policy refused the delivery (not a fault, not "nothing reads it")
+    filtered_out: bool = False  # a query-log subscription filter passed none of the payload's log events
 
 
 @dataclass
@@ -477,13 +479,17 @@ class Emulator:
         """The query-log group's subscription filter invokes its function with the payload as it is, if the
         function's resource policy lets CloudWatch Logs invoke it."""
         subscription = next(iter(self.deployment.subscriptions), None)
-        if subscription is None:  # no Napstack-Start: nothing reads the query logs
+        if subscription is None:  # no Start stack: nothing reads the query logs
             error = "no subscription filter reads the query logs (StartOnLookup is false)"
             self.stack.deliveries.append(Delivery(self.clock.now(), event, None, error=error))
             return None
-        if subscription.pattern:
-            raise TemplateError(f"the emulator passes every query-log line on; the filter pattern "
-                                f"{subscription.pattern!r} of {subscription.log_group} is not emulated")
+        passing = passing_events(event, subscription.pattern)
+        if passing is None:  # CloudWatch Logs invokes nothing for a batch its filter drops whole
+            lookups = sorted({" ".join(line.split()[3:5]) for line in decoded_lines(event)})
+            error = f"{len(lookups)} lookup(s) dropped by the subscription filter of {subscription.log_group}: {', '.join(lookups)}"
+            self.stack.deliveries.append(Delivery(self.clock.now(), event, None, error=error, filtered_out=True))
+            return None
+        event = passing
         allowed = any(
             p.get("Principal") == "logs.amazonaws.com" and p.get("FunctionName") == subscription.destination_arn
             for p in self.deployment.permissions

@@ -16,7 +16,7 @@ from napstack.emulator.scenario import CheckReport, Scenario
 from napstack.emulator.template import TemplateError
 from napstack.emulator.world import Emulator
 from napstack.synth import cached_assembly
-from tests.conftest import ROOT, napstack_cli
+from tests.conftest import BASE_STACK, ROOT, START_STACK, napstack_cli
 
 CONFIG = load_config(ROOT / "examples" / "minecraft-java.yaml")
 LAUNCH = json.loads((ROOT / "events" / "asg-launch-successful.json").read_text())
@@ -103,7 +103,7 @@ def test_a_one_zone_server_launches_in_the_zone_its_config_names(tmp_path):
 
 def test_replay_says_which_templates_it_ran_and_their_digest_changes_with_them(assembly):
     first = replay(CONFIG, LAUNCH, max_hours=0.1, assembly=assembly)
-    assert first.deployment["stacks"] == ["Napstack-Base", f"{LEAF} (6 nested)", "Napstack-Start"]
+    assert first.deployment["stacks"] == [BASE_STACK, f"{LEAF} (6 nested)", START_STACK]
     without_statement(assembly, "Watchdog", "sns:Publish")
     second = replay(CONFIG, LAUNCH, max_hours=0.1, assembly=assembly)
     assert len(first.deployment["digest"]) == 12 and first.deployment["digest"] != second.deployment["digest"]

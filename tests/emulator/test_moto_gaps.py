@@ -181,3 +181,17 @@ def test_every_interpreter_module_binding_a_patched_name_is_listed(name):
             binding.append(module)
     owner = {"boto_client_for": "utils.boto_client", "extract_json": "utils.json_path"}.get(name)
     assert sorted(m for m in binding if m != owner) == sorted(MODULES_BINDING[name])
+
+
+@mock_aws
+def test_plain_moto_passes_space_delimited_patterns_on_unfiltered():
+    """napstack/emulator/log_filter.py: moto reads `[w1=ERROR, w2]` as a pattern it does not support and returns
+    every event (and sends every event to a subscription's destination, whatever its pattern)."""
+    logs = boto3.client("logs", region_name="us-east-1")
+    logs.create_log_group(logGroupName="g")
+    logs.create_log_stream(logGroupName="g", logStreamName="s")
+    logs.put_log_events(logGroupName="g", logStreamName="s",
+                        logEvents=[{"timestamp": 1_700_000_000_000 + i, "message": m}
+                                   for i, m in enumerate(["ERROR WARN message", "ERROR message", "WARN message"])])
+    found = logs.filter_log_events(logGroupName="g", filterPattern="[w1=ERROR, w2]")["events"]
+    assert [e["message"] for e in found] != ["ERROR message"]
