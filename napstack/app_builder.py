@@ -35,7 +35,7 @@ def build_app(config: NapstackConfig, app: cdk.App | None = None, nag: bool = Tr
             app,
             config.base.start_stack_name,
             config=config.base,
-            served=config.served,
+            served=dict(config.served),
             description=f"napstack: a DNS lookup in {config.base.domain_name} starts its server (us-east-1)",
         )
     if nag:

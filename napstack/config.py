@@ -688,9 +688,9 @@ class NapstackConfig(BaseModel):
     base: BaseConfig
     leaf: LeafConfig
     source: str
-    # {DNS name: query types that start it} for every game under the base, this one included: what the zone's
-    # query-log filter passes (the Start stack is one per base, whichever game's deploy synthesizes it).
-    served: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # (DNS name, query types that start it) for every game under the base, this one included, sorted: what the
+    # zone's query-log filter passes (the Start stack is one per base, whichever game's deploy synthesizes it).
+    served: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def dns_name(self) -> str:
@@ -789,7 +789,7 @@ def load_config(leaf_file: str | Path) -> NapstackConfig:
         served.setdefault(name, tuple(other.dns.start_on))
     if problems:
         raise ConfigError(problems)
-    return NapstackConfig(base=base, leaf=leaf, source=str(leaf_path), served=dict(sorted(served.items())))
+    return NapstackConfig(base=base, leaf=leaf, source=str(leaf_path), served=tuple(sorted(served.items())))
 
 
 def _games_beside(leaf_path: Path, base_path: Path) -> list[tuple[Path, LeafConfig]]:

@@ -274,7 +274,7 @@ def test_a_game_beside_the_base_is_served_by_its_filter_and_a_broken_or_foreign_
     (tmp_path / "compose.yaml").write_text(yaml.safe_dump({"services": {"web": {"image": "nginx"}}}))
     (tmp_path / "same-name.yaml").write_text(yaml.safe_dump({**GOOD, "Name": "x", "Ec2": {"InstanceType": "t9.huge"}}))
     config = load_config(leaf_file)
-    assert config.served == {"br.example.org": ("AAAA",), "game.example.org": ("A", "AAAA")}
+    assert dict(config.served) == {"br.example.org": ("AAAA",), "game.example.org": ("A", "AAAA")}
 
 
 def test_stack_names_tell_bases_apart_by_zone_and_region(tmp_path):

@@ -136,8 +136,8 @@ def test_a_bundled_package_gives_the_same_asset_whatever_venv_it_is_installed_in
 def test_the_key_follows_the_installed_packages_and_cdk_json_not_where_the_config_lives(tmp_path, monkeypatch):
     config = load_config(MINECRAFT)
     key = synth.assembly_key(config)
-    for name in ("minecraft-java.yaml", "base.yaml"):
-        shutil.copy(ROOT / "examples" / name, tmp_path / name)
+    for example in (ROOT / "examples").glob("*.yaml"):  # the games beside base.yaml shape its Start stack's filter
+        shutil.copy(example, tmp_path / example.name)
     assert synth.assembly_key(load_config(tmp_path / "minecraft-java.yaml")) == key  # another path, the same config
     from stacks.lambda_packages import SITE
 
@@ -312,7 +312,9 @@ def test_a_config_other_than_the_assembly_s_is_named(cdk_out, tmp_path):
     leaf = yaml.safe_load((ROOT / "examples" / "minecraft-java.yaml").read_text())
     leaf["Watchdog"]["IdleChecks"] = 7
     (tmp_path / "mine.yaml").write_text(yaml.safe_dump(leaf))
-    shutil.copy(ROOT / "examples" / "base.yaml", tmp_path / "base.yaml")
+    for example in (ROOT / "examples").glob("*.yaml"):  # the same games beside the same base.yaml
+        if example.name != "minecraft-java.yaml":
+            shutil.copy(example, tmp_path / example.name)
     result = napstack_cli("replay", "events/asg-launch-successful.json", "--config", str(tmp_path / "mine.yaml"),
                           "--assembly", str(cdk_out))
     assert result.returncode == 2 and result.stderr.count("\n") == 1
@@ -323,7 +325,8 @@ def test_a_config_other_than_the_assembly_s_is_named(cdk_out, tmp_path):
     (tmp_path / "base.yaml").write_text((ROOT / "examples" / "base.yaml").read_text().replace("example.com", "example.net"))
     other = napstack_cli("replay", "events/asg-launch-successful.json", "--config", str(tmp_path / "mine.yaml"),
                          "--assembly", str(cdk_out))
-    assert other.returncode == 2 and "base: DomainName" in other.stderr and " and 2 more:" in other.stderr
+    # served: the base's games' names, which the Start stack's filter passes, follow the domain.
+    assert other.returncode == 2 and "base: DomainName" in other.stderr and " and 3 more:" in other.stderr
     same = napstack_cli("replay", "events/asg-terminate-successful.json", "--config", str(ROOT / "examples" / "minecraft-java.yaml"),
                         "--assembly", str(cdk_out))
     assert same.returncode == 0, same.stderr
