@@ -605,6 +605,13 @@ def commercial_regions() -> list[str]:
     return sorted(region for region in aws["regions"] if re.fullmatch(aws["regionRegex"], region))
 
 
+STACK_NAME_LIMIT = 128  # CloudFormation's longest stack name
+
+
+def _pascal(text: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", text) if part)
+
+
 class BaseConfig(_Model):
     """What every leaf shares: the network, the DNS zone and where alerts go."""
 
@@ -656,13 +663,6 @@ class BaseConfig(_Model):
     def query_log_group_name(self) -> str:
         """Where the zone's query logs land: the group napstack creates, or the one named by QueryLogGroup."""
         return self.query_log_group or f"/aws/route53/{self.domain_name}"
-
-
-STACK_NAME_LIMIT = 128  # CloudFormation's longest stack name
-
-
-def _pascal(text: str) -> str:
-    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", text) if part)
 
     @field_validator("domain_name")
     @classmethod
