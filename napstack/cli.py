@@ -219,7 +219,8 @@ def _cost(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     try:
-        result = estimate(config, args.hours_per_month, args.region, args.storage_gb, args.sessions)
+        result = estimate(config, args.hours_per_month, args.region, args.storage_gb, args.sessions,
+                          zone_queries=args.zone_queries)
     except PriceError as error:
         print(f"napstack: {error}", file=sys.stderr)
         return 2
@@ -274,6 +275,10 @@ def _region(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a region a leaf can be deployed to (one of: "
                                          f"{', '.join(commercial_regions())})")
     return text
+
+
+def _zone_queries(text: str) -> int:
+    return _whole(text, 0, 10**12, "a whole number of queries")
 
 
 def _sessions(text: str) -> int:
@@ -417,6 +422,8 @@ def parser() -> argparse.ArgumentParser:
     cost.add_argument("--region", help="price another AWS region (default: the config's LeafRegion, where it runs)")
     cost.add_argument("--storage-gb", type=_storage_gb, default=10, help="GB kept on EFS (default 10)")
     cost.add_argument("--sessions", type=_sessions, help="play sessions a month (default: one per 3 hours played)")
+    cost.add_argument("--zone-queries", type=_zone_queries, default=0,
+                      help="queries a month to the zone's other names (www, MX, ...): logged, never passed on (default 0)")
     cost.add_argument("--json", action="store_true", help="print one JSON object")
     cost.set_defaults(run=_cost)
     for name, text in (

@@ -22,6 +22,10 @@ CHECK_SECONDS = 1.0
 LOG_KB_PER_CHECK = 2.0
 CONTAINER_LOG_MB_PER_HOUR = 5.0
 DNS_QUERIES_PER_SESSION = 500  # resolvers retry while the server starts; the TTL is low
+QUERY_LOG_LINE_BYTES = 150  # one Route53 query-log line as CloudWatch Logs bills it (~110 bytes of text, metadata)
+QUERY_LOG_DAYS_KEPT = 7  # the Start stack's retention
+START_SERVER_SECONDS = 0.2  # one start_server invocation: a describe, maybe a tag and a scale
+QUERY_LOG_REGION = "us-east-1"  # where Route53 writes query logs and start_server runs, whatever LeafRegion
 DAYS_PER_MONTH = 30.4
 WORLD_READ_PER_SESSION = 1.0  # a session after a sleep reads the whole world back (a worst case: games load regions)
 WORLD_CHANGED_PER_SESSION = 0.05  # share of the world a session rewrites: what an incremental backup stores anew
@@ -110,6 +114,7 @@ def estimate(
     storage_gb: float = 10,
     sessions_per_month: int | None = None,
     prices: dict | None = None,
+    zone_queries: int = 0,
 ) -> Estimate:
     prices = prices or load_prices()
     region = region or config.base.leaf_region  # where the leaf runs, as the watchdog's own alert prices it
@@ -123,7 +128,7 @@ def estimate(
         checks * WATCHDOG_TRANSITIONS_PER_CHECK
         + sessions * (WATCHDOG_TRANSITIONS_AT_SCALE_DOWN + HOOK_TRANSITIONS_PER_START + HOOK_TRANSITIONS_PER_STOP)
     )
-    invocations = checks + sessions  # count_connections per check, start_server per session
+    invocations = checks  # count_connections, once per check
     log_gb = (checks * LOG_KB_PER_CHECK / 1024 + hours * CONTAINER_LOG_MB_PER_HOUR) / 1024
     backups = bool(leaf.volumes) and leaf.volumes[0].backups
     stored_gb = storage_gb if leaf.volumes else 0
@@ -155,7 +160,7 @@ def estimate(
             False,
         ),
         Line(
-            "Lambda (count_connections, start_server)",
+            "Lambda (count_connections)",
             f"{invocations:,.0f} invocations, {invocations * LAMBDA_GB * CHECK_SECONDS:,.0f} GB-s",
             invocations / 1e6 * price("lambda_million_requests")
             + invocations * LAMBDA_GB * CHECK_SECONDS * price("lambda_gb_second"),
@@ -168,13 +173,47 @@ def estimate(
             False,
         ),
     ]
+    lines += query_log_lines(config, sessions * DNS_QUERIES_PER_SESSION, zone_queries, prices)
     lines_total = sum(line.usd_per_month for line in lines)
     # The same world with nobody playing for a whole month (this estimate itself, when nobody plays).
     asleep = lines_total
     if hours or sessions:
-        asleep_month = estimate(config, 0, region, storage_gb, 0, prices)
+        asleep_month = estimate(config, 0, region, storage_gb, 0, prices, zone_queries)
         asleep, borrowed = asleep_month.total, borrowed | set(asleep_month.borrowed)
     return Estimate(region, leaf.ec2.instance_type, hours, sessions, stored_gb, lines, sorted(borrowed), asleep)
+
+
+def query_log_lines(config: NapstackConfig, lookups: int, zone_queries: int, prices: dict) -> list[Line]:
+    """Route53's query logs of the zone in CloudWatch Logs (us-east-1), every query ingested whatever the filter, and
+    start_server for the game's lookups, the only ones its filter passes (at most one invocation each: CloudWatch
+    Logs batches them). A group named by QueryLogGroup was ingesting before napstack: only the invocations are new."""
+    if not config.base.start_on_lookup:
+        return []
+
+    def price(key: str) -> float:
+        return _price(prices, QUERY_LOG_REGION, key)
+
+    per_line = QUERY_LOG_LINE_BYTES / 1024**3 * (
+        price("cloudwatch_logs_ingest_gb") + price("cloudwatch_logs_store_gb_month") * QUERY_LOG_DAYS_KEPT / DAYS_PER_MONTH
+    )
+    lines = [] if config.base.query_log_group else [
+        Line("Route53 query logs of the game's lookups (CloudWatch Logs)", f"{lookups:,} lines", lookups * per_line, False),
+        Line(
+            "Route53 query logs of the zone's other names (www, MX, ...)",
+            f"{zone_queries:,} lines (--zone-queries), none passes the filter",
+            zone_queries * per_line,
+            True,
+        ),
+    ]
+    lines.append(
+        Line(
+            "Lambda (start_server, lookups passing the filter)",
+            f"{lookups:,} invocations at most",
+            lookups / 1e6 * price("lambda_million_requests") + lookups * LAMBDA_GB * START_SERVER_SECONDS * price("lambda_gb_second"),
+            False,
+        )
+    )
+    return lines
 
 
 def hourly_while_up(config: NapstackConfig, region: str, prices: dict | None = None) -> float | None:

@@ -15,6 +15,7 @@ UNAVAILABLE_IP = "192.0.2.1"
 COUNT_CONNECTIONS = "count_connections"
 START_SERVER = "start_server"
 DNS_RECORD = "dns_record"
+QUERY_LOGGING = "query_logging"
 LAUNCH_FAILURES = "launch_failures"
 # Tags on each leaf's ASG, the contract between the leaf, start_server and the watchdog (functions/ repeat them).
 DNS_NAME_TAG = "napstack:dns-name"  # start_server finds the leaf a looked-up name belongs to

@@ -6,13 +6,12 @@ record only given its current value, so CloudFormation's delete would fail or le
 
 import hashlib
 
-from aws_cdk import CustomResource, Duration, Stack, aws_iam as iam, custom_resources as cr
+from aws_cdk import CustomResource, Duration, Stack, aws_iam as iam
 from constructs import Construct
 
 from napstack.settings import DNS_RECORD, UNAVAILABLE_IP, function_environment
-from stacks.acknowledge import acknowledge, acknowledge_managed_policies, acknowledge_wildcards
+from stacks.custom_resource import provider_for
 from stacks.lambda_function import napstack_function
-from stacks.log_group import napstack_log_group
 
 RESOURCE_TYPE = "Custom::NapstackDnsRecord"
 
@@ -58,26 +57,10 @@ class DnsRecord(Construct):
                 ),
             ],
         )
-        # The framework's own function logs to a group of this stack's too: otherwise Lambda creates one on first
-        # use, kept forever, and destroy leaves it behind.
-        provider = cr.Provider(
-            self, "Provider", on_event_handler=function, log_group=napstack_log_group(self, "ProviderLogs")
-        )
-        acknowledge(provider, "AwsSolutions-L1", "CDK's provider framework picks its own Node.js runtime.")
-        acknowledge_managed_policies(
-            provider,
-            ["service-role/AWSLambdaBasicExecutionRole"],
-            "CDK's provider framework only writes its own logs with it.",
-        )
-        acknowledge_wildcards(
-            provider,
-            "CDK's provider framework invokes its handler and the handler's versions (`:*`), nothing else.",
-            resources=[f"<{Stack.of(self).get_logical_id(function.node.default_child)}.Arn>:*"],
-        )
         self.resource = CustomResource(
             self,
             "Resource",
-            service_token=provider.service_token,
+            service_token=provider_for(self, function).service_token,
             resource_type=RESOURCE_TYPE,
             properties={"HostedZoneId": hosted_zone_id, "RecordName": record_name, "Ttl": ttl, "AsleepIp": UNAVAILABLE_IP},
         )

@@ -1,4 +1,4 @@
-"""Napstack-Start (us-east-1): Route53 query logging for the zone, and one start_server Lambda for every leaf in it.
+"""The Start stack (us-east-1): Route53 query logging for the zone, and one start_server Lambda for every leaf in it.
 
 Route53 writes query logs only to a log group in us-east-1 named /aws/route53/..., and a subscription filter
 may only target a Lambda in the log group's region, so this stack lives there whatever the leaves' region;
@@ -13,8 +13,8 @@ and this stack only subscribes to that group.
 
 import os
 
-from aws_cdk import ArnFormat, Duration, Environment, RemovalPolicy, Stack, aws_iam as iam, aws_logs as logs
-from aws_cdk import aws_logs_destinations as destinations, aws_route53 as route53
+from aws_cdk import Duration, Environment, Stack, aws_iam as iam, aws_logs as logs
+from aws_cdk import aws_logs_destinations as destinations
 from constructs import Construct
 
 from napstack.config import BaseConfig
@@ -22,6 +22,7 @@ from napstack.query_filter import query_log_filter
 from napstack.settings import DNS_NAME_TAG, START_SERVER, start_server_environment
 from stacks.acknowledge import acknowledge_wildcards
 from stacks.lambda_function import napstack_function
+from stacks.query_logging import QueryLogging
 
 QUERY_LOG_REGION = "us-east-1"
 
@@ -35,7 +36,9 @@ class StartOnLookupStack(Stack):
         if config.query_log_group:  # the zone already logs queries there: subscribe only
             query_logs = logs.LogGroup.from_log_group_name(self, "QueryLogs", config.query_log_group)
         else:
-            query_logs = self._query_logging(config)
+            query_logs = QueryLogging(
+                self, "QueryLogging", hosted_zone_id=config.hosted_zone_id, log_group_name=config.query_log_group_name
+            ).log_group
         self.start_server = napstack_function(
             self,
             "StartServer",
@@ -68,35 +71,3 @@ class StartOnLookupStack(Stack):
             filter_pattern=logs.FilterPattern.literal(query_log_filter(config.domain_name, served)),
             filter_name=construct_id,  # unique in a group two bases (two regions) may share
         )
-
-    def _query_logging(self, config: BaseConfig) -> logs.LogGroup:
-        """The zone's query-log group, the resource policy that lets Route53 write to it, and the configuration."""
-        log_group_name = config.query_log_group_name
-        query_logs = logs.LogGroup(
-            self,
-            "QueryLogs",
-            log_group_name=log_group_name,
-            retention=logs.RetentionDays.ONE_WEEK,  # only start_server reads them, as they arrive
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        log_group_arn = self.format_arn(
-            service="logs", resource="log-group", resource_name=log_group_name, arn_format=ArnFormat.COLON_RESOURCE_NAME
-        )
-        route53_may_write = logs.ResourcePolicy(
-            self,
-            "Route53MayWriteQueryLogs",
-            policy_statements=[
-                iam.PolicyStatement(
-                    principals=[iam.ServicePrincipal("route53.amazonaws.com")],
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[f"{log_group_arn}:*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
-                )
-            ],
-        )
-        query_logging = route53.CfnQueryLoggingConfig(
-            self, "QueryLogging", hosted_zone_id=config.hosted_zone_id, cloud_watch_logs_log_group_arn=log_group_arn
-        )
-        query_logging.node.add_dependency(route53_may_write)
-        query_logging.node.add_dependency(query_logs)
-        return query_logs

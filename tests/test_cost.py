@@ -218,3 +218,36 @@ def test_elastic_throughput_bills_what_each_session_reads_and_writes_and_nothing
     assert line(result, "EFS Elastic throughput").usd_per_month == pytest.approx(20 * 10 * (0.03 + 0.05 * 0.06))
     assert result.asleep_month == pytest.approx(estimate(JAVA, hours_per_month=60, storage_gb=10).asleep_month)
     assert not any(l.item.startswith("EFS Elastic") for l in estimate(JAVA, hours_per_month=60).lines)
+
+
+def test_the_zones_query_logs_and_start_server_are_priced_where_they_run_us_east_1():
+    result = estimate(JAVA, hours_per_month=60, region="eu-central-1", zone_queries=1_000_000)
+    lookups = 20 * 500  # 20 sessions, 500 lookups each, every one passing the filter (an upper bound)
+    per_line = 150 / 1024**3 * (0.50 + 0.03 * 7 / 30.4)  # us-east-1 ingestion, a week kept
+    assert line(result, "Route53 query logs of the game's").usd_per_month == pytest.approx(lookups * per_line)
+    other = line(result, "Route53 query logs of the zone's other")
+    assert other.paid_while_idle and other.usd_per_month == pytest.approx(1_000_000 * per_line)
+    start_server = line(result, "Lambda (start_server")
+    assert start_server.usd_per_month == pytest.approx(lookups / 1e6 * 0.20 + lookups * 0.25 * 0.2 * 0.0000166667)
+    assert result.asleep_month == pytest.approx(estimate(JAVA, hours_per_month=0, region="eu-central-1",
+                                                         zone_queries=1_000_000).total)
+
+
+def test_a_reused_query_log_group_adds_only_the_invocations_and_no_start_stack_adds_nothing(tmp_path):
+    from tests.test_config import GOOD, write_configs
+
+    base = {"DomainName": "example.org", "HostedZoneId": "Z1234567890"}
+    reused = load_config(write_configs(tmp_path, GOOD, {**base, "QueryLogGroup": "/aws/route53/example.org"}))
+    items = [l.item for l in estimate(reused, zone_queries=10**6).lines]
+    assert "Lambda (start_server, lookups passing the filter)" in items and not any("query logs" in i for i in items)
+    off = load_config(write_configs(tmp_path, GOOD, {**base, "StartOnLookup": False}))
+    assert not any("query logs" in l.item or "start_server" in l.item for l in estimate(off).lines)
+
+
+def test_zone_queries_must_be_a_whole_number(tmp_path):
+    from tests.conftest import napstack_cli
+
+    result = napstack_cli("cost", "examples/minecraft-java.yaml", "--zone-queries", "-5")
+    assert result.returncode == 2 and "--zone-queries" in result.stderr and "Traceback" not in result.stderr
+    shown = napstack_cli("cost", "examples/minecraft-java.yaml", "--zone-queries", "2000000")
+    assert shown.returncode == 0 and "2,000,000 lines (--zone-queries)" in shown.stdout

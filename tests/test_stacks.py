@@ -22,6 +22,13 @@ def statements(stack):
     return [s for p in resources_of(stack, "AWS::IAM::Policy") for s in p["Properties"]["PolicyDocument"]["Statement"]]
 
 
+def start_server_function(start) -> dict:
+    """The Start stack's start_server (beside it: the query-logging custom resource's function and its provider)."""
+    (function,) = [f["Properties"] for f in resources_of(start, "AWS::Lambda::Function")
+                   if "LEAF_REGION" in f["Properties"].get("Environment", {}).get("Variables", {})]
+    return function
+
+
 def as_list(value):
     return value if isinstance(value, list) else [value]
 
@@ -326,7 +333,7 @@ def test_base_and_leaf_deploy_to_the_leaf_region(tmp_path, synthesized):
                        "Napstack-Start-ExampleOrg-EuWest1": "us-east-1"}
     # start_server calls that same region, and the base stack's zones are CloudFormation's, not a synth-time lookup.
     start = load_assembly(synthesized(leaf_file))["Napstack-Start-ExampleOrg-EuWest1"]
-    assert one(start, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]["LEAF_REGION"] == "eu-west-1"
+    assert start_server_function(start)["Environment"]["Variables"]["LEAF_REGION"] == "eu-west-1"
     assert "Fn::GetAZs" in json.dumps(load_assembly(synthesized(leaf_file))["Napstack-Base-ExampleOrg-EuWest1"].template)
 
 
@@ -480,12 +487,20 @@ def test_start_stack_lives_in_us_east_1_with_query_logging_for_the_zone(minecraf
     start = minecraft[START_STACK]
     manifest = _json.loads((synthesized(ROOT / "examples" / "minecraft-java.yaml") / "manifest.json").read_text())
     assert manifest["artifacts"][START_STACK]["environment"].endswith("/us-east-1")
-    logging_config = one(start, "AWS::Route53::QueryLoggingConfig")
+    # The configuration is a custom resource that waits out the resource policy's propagation, created after it.
+    assert not resources_of(start, "AWS::Route53::QueryLoggingConfig")
+    (logical_id, logging_config), = [(k, r) for k, r in start.resources.items() if r["Type"] == "Custom::NapstackQueryLogging"]
     assert logging_config["Properties"]["HostedZoneId"] == "Z0123456789ABCDEFGHIJ"
-    assert "/aws/route53/example.com" in json.dumps(logging_config["Properties"]["CloudWatchLogsLogGroupArn"])
-    (log_group,) = [g["Properties"] for g in resources_of(start, "AWS::Logs::LogGroup") if "LogGroupName" in g["Properties"]]
-    assert log_group["LogGroupName"] == "/aws/route53/example.com" and log_group["RetentionInDays"] == 7
-    assert "route53.amazonaws.com" in json.dumps(one(start, "AWS::Logs::ResourcePolicy")["Properties"]["PolicyDocument"])
+    (log_group_id, log_group), = [(k, g) for k, g in start.resources.items()
+                                  if g["Type"] == "AWS::Logs::LogGroup" and "LogGroupName" in g["Properties"]]
+    assert log_group["Properties"]["LogGroupName"] == "/aws/route53/example.com"
+    assert log_group["Properties"]["RetentionInDays"] == 7
+    assert logging_config["Properties"]["LogGroupArn"] == {"Fn::GetAtt": [log_group_id, "Arn"]}
+    (policy_id, policy), = [(k, r) for k, r in start.resources.items() if r["Type"] == "AWS::Logs::ResourcePolicy"]
+    assert "route53.amazonaws.com" in json.dumps(policy["Properties"]["PolicyDocument"])
+    assert policy_id in logging_config["DependsOn"]
+    grants = {a for s in statements(start) for a in as_list(s["Action"]) if "QueryLoggingConfig" in a}
+    assert grants == {"route53:CreateQueryLoggingConfig", "route53:ListQueryLoggingConfigs", "route53:DeleteQueryLoggingConfig"}
 
 
 def query_line(name: str, query_type: str) -> str:
@@ -506,7 +521,7 @@ def test_one_subscription_filter_sends_only_the_games_lookups_to_start_server(mi
         assert not passes(pattern, query_line(name, query_type)), (name, query_type)
     assert len(pattern) <= 1024 and pattern.count("%") == 4  # CloudWatch Logs: 1,024 characters, 2 regexes
     assert subscription["FilterName"] == START_STACK  # unique in a group a second base may share
-    function = one(start, "AWS::Lambda::Function")["Properties"]
+    function = start_server_function(start)
     assert function["Environment"]["Variables"]["LEAF_REGION"] == "us-east-1"
 
 
@@ -525,7 +540,7 @@ def test_two_bases_in_one_account_have_their_own_stacks_and_the_second_reuses_th
     assert {"Napstack-Base-ExampleOrg-EuWest1", "Napstack-Start-ExampleOrg-EuWest1"} <= set(eu)
     start = eu["Napstack-Start-ExampleOrg-EuWest1"]
     # Route53 allows one query-logging configuration per zone: the second base only subscribes to the first's group.
-    for kind in ("AWS::Route53::QueryLoggingConfig", "AWS::Logs::ResourcePolicy"):
+    for kind in ("Custom::NapstackQueryLogging", "AWS::Logs::ResourcePolicy"):
         assert not resources_of(start, kind)
     assert not [g for g in resources_of(start, "AWS::Logs::LogGroup") if g["Properties"].get("LogGroupName")]
     subscription = one(start, "AWS::Logs::SubscriptionFilter")["Properties"]

@@ -465,6 +465,11 @@ class EmulatedDeployment:
 
     def _log_group(self, stack, logical_id, properties) -> Physical:
         name = self._resolve(stack, properties.get("LogGroupName")) or f"/napstack/{_short_name(stack, logical_id)}"
+        logs = self.client("logs", stack.region)  # Route53's CreateQueryLoggingConfig checks that the group exists
+        try:
+            logs.create_log_group(logGroupName=name)
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass
         return Physical(name, {"Arn": self._arn(stack, "logs", f"log-group:{name}:*")})
 
     def _subscription(self, stack, logical_id, properties) -> Physical:

@@ -92,6 +92,10 @@ def _record_changes(params: dict) -> Target:
     )
 
 
+def _zone(params: dict) -> Target:
+    return Target(f"arn:aws:route53:::hostedzone/{params['HostedZoneId'].rsplit('/', 1)[-1]}")
+
+
 def _function(region: str, name: str) -> Target:
     return Target(name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}")
 
@@ -110,7 +114,10 @@ RESOURCES: dict[tuple[str, str], Callable[[str, dict], list[Target]]] = {
     ("ecs", "UpdateService"): lambda r, p: [_service(r, p.get("cluster", ""), p["service"])],
     ("ecs", "DescribeServices"): lambda r, p: [_service(r, p.get("cluster", ""), s) for s in p["services"]],
     ("route53", "ChangeResourceRecordSets"): lambda r, p: [_record_changes(p)],
-    ("route53", "ListResourceRecordSets"): lambda r, p: [Target(f"arn:aws:route53:::hostedzone/{p['HostedZoneId'].rsplit('/', 1)[-1]}")],
+    ("route53", "ListResourceRecordSets"): lambda r, p: [_zone(p)],
+    ("route53", "CreateQueryLoggingConfig"): lambda r, p: [_zone(p)],
+    ("route53", "ListQueryLoggingConfigs"): ANY,
+    ("route53", "DeleteQueryLoggingConfig"): lambda r, p: [Target(f"arn:aws:route53:::queryloggingconfig/{p['Id']}")],
     ("ssm", "SendCommand"): lambda r, p: [_document(r, p["DocumentName"])] + [_instance(r, i) for i in p.get("InstanceIds", [])],
     ("ssm", "GetCommandInvocation"): ANY,
     ("stepfunctions", "StartExecution"): lambda r, p: [Target(p["stateMachineArn"])],

@@ -209,3 +209,14 @@ def test_a_leaf_in_another_region_is_deployed_there_and_a_lookup_in_us_east_1_st
     assert not any(row.detail.startswith("failed") for row in result.timeline)
     with Emulator(config) as emulator:
         assert ":eu-west-1:" in emulator.stack.watchdog_arn and ":eu-west-1:" in emulator.stack.topic_arn
+
+
+def test_the_zone_logs_its_queries_to_the_start_stacks_group_through_the_real_custom_resource():
+    with Emulator(CONFIG) as emulator:
+        configs = emulator.client("route53").list_query_logging_configs()["QueryLoggingConfigs"]
+        assert [(c["HostedZoneId"], c["CloudWatchLogsLogGroupArn"].split(":log-group:")[1]) for c in configs] == [
+            (CONFIG.base.hosted_zone_id, "/aws/route53/example.com:*")]
+        custom = next(c for c in emulator.deployment.custom_resources if c.type == "Custom::NapstackQueryLogging")
+        assert custom.physical_id == configs[0]["Id"]
+        emulator.deployment.send(custom, "Delete")  # what a destroy does: the zone stops logging
+        assert not emulator.client("route53").list_query_logging_configs()["QueryLoggingConfigs"]
