@@ -108,15 +108,18 @@ def config_differences(folder: Path, config: NapstackConfig) -> tuple[str, list[
     """The config file the assembly in `folder` was synthesized from, and the keys where `config` differs from it
     (`Watchdog.IdleChecks`, `base: AlertEmails`); none for an assembly without a record (an older napstack's)."""
     from napstack.assembly import AssemblyError
+    from napstack.inputs import InputError, read_text
 
     file = folder / CONFIG_RECORD
-    if not file.is_file():
+    if not file.exists():
         return "", []
     try:
-        record = json.loads(file.read_text())
+        record = json.loads(read_text(file))  # bounded, a regular file: the folder is the user's to hand over
         recorded, source = _flat(record["config"]), str(record["source"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise AssemblyError(f"{file} cannot be read ({type(error).__name__}: {error})") from None
+    except InputError as error:
+        raise AssemblyError(str(error)) from None
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
+        raise AssemblyError(f"{file} cannot be read ({type(error).__name__}: {str(error)[:200]})") from None
     current = _flat(config_record(config))
     keys = sorted(k for k in recorded.keys() | current.keys() if recorded.get(k, None) != current.get(k, None))
     return source, [key.removeprefix("leaf.").replace("base.", "base: ", 1) for key in keys]

@@ -361,3 +361,13 @@ def test_packages_installed_before_a_pin_changed_are_refused_as_stale(tmp_path, 
     with pytest.raises(lambda_packages.BundleError, match=r"lambda-packages is stale \(constraints.txt, a requirements.txt "
                                                           r"or the runtime changed\): run `make setup`"):
         lambda_packages.installed_for_lambda()
+
+
+@pytest.mark.parametrize("record", ["{not json", '{"config": 1}', "[" * 100_000 + "]" * 100_000,
+                                    '{"source": "x", "config": ' + '{"a": ' * 5_000 + "1" + "}" * 5_000 + "}"])
+def test_a_damaged_config_record_is_one_line(cdk_out, record):
+    from tests.conftest import napstack_cli
+
+    (cdk_out / synth.CONFIG_RECORD).write_text(record)
+    result = napstack_cli("replay", "events/asg-launch-successful.json", "--assembly", str(cdk_out))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and synth.CONFIG_RECORD in result.stderr
