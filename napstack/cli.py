@@ -12,16 +12,26 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from napstack import __version__
-from napstack.assembly import AssemblyError
-from napstack.config import ConfigError, load_config
-from napstack.reference import write_generated_files
-from napstack.summary import summarize
+
+if TYPE_CHECKING:
+    from napstack.config import ConfigError
+
+# Nothing heavier than the standard library at import: botocore, the config model and the emulator load inside the
+# command, once Ctrl-C and SIGTERM end it with one line (a signal during an import at the top would be a traceback).
+
+
+def load_config(path):
+    from napstack.config import load_config as load
+
+    return load(path)
 
 
 def _schema(args: argparse.Namespace) -> int:
+    from napstack.reference import write_generated_files
+
     for path in write_generated_files():
         print(f"wrote {path}")
     return 0
@@ -41,6 +51,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from napstack.assembly import AssemblyError
+    from napstack.summary import summarize
+
     cdk_out = Path(args.cdk_out)
     if not (cdk_out / "manifest.json").is_file():
         print(f"napstack: {cdk_out} holds no cloud assembly (manifest.json); run `make demo` first", file=sys.stderr)
@@ -63,6 +76,7 @@ def _replay(args: argparse.Namespace) -> int:
     from napstack.emulator.faults import FaultError, load_faults
     from napstack.emulator.scenario import ScenarioError, load_scenario
     from napstack.synth import SynthError
+    from napstack.assembly import AssemblyError
 
     config = load_config(args.config)
     try:
@@ -142,7 +156,7 @@ class _Progress:
 
 def _assembly(folder: str, config) -> Path:
     """A cdk.out synthesized from the config, or an AssemblyError that says what differs and what to do."""
-    from napstack.assembly import load_assembly
+    from napstack.assembly import AssemblyError, load_assembly
     from napstack.synth import config_differences
 
     again = f"synthesize it again (make synth CONFIG={config.source})"
@@ -518,19 +532,20 @@ def stopping_cleanly(command: Callable[[], int]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from napstack.leftovers import sweep
-    from napstack.synth import cache_folder
-
-    args = parser().parse_args(argv)
-
     def command() -> int:
+        from napstack.config import ConfigError
+        from napstack.leftovers import sweep
+        from napstack.synth import cache_folder
+
+        args = parser().parse_args(argv)  # within: a type check may load botocore's region list
         sweep(cache_folder())  # what a run killed outright (SIGKILL) could not remove
-        return args.run(args)
+        try:
+            return args.run(args)
+        except ConfigError as error:  # every command that reads a config reports its problems the same way
+            return report_config_error(error)
 
     try:
         return stopping_cleanly(command)
-    except ConfigError as error:  # every command that reads a config reports its problems the same way
-        return report_config_error(error)
     except BrokenPipeError:  # `napstack replay ... | head`: the reader has what it wanted
         sys.stderr.close()
         return 0

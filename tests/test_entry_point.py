@@ -187,3 +187,28 @@ def test_ctrl_c_during_the_cdk_app_is_one_line_and_leaves_no_folder(tmp_path):
     assert returncode == 130 and err.strip().splitlines() == [
         "napstack: interrupted (Ctrl-C): stopped; nothing half-written is left behind"]
     assert not list((tmp_path / "tmp").glob("napstack-*"))
+
+
+def test_ctrl_c_at_the_very_start_is_one_line_not_an_import_traceback(tmp_path):
+    """The command's module loads only the standard library: botocore and the config model load once the signal
+    handlers are in place, so a Ctrl-C a tenth of a second after Enter is the same one line as any other."""
+    loaded = subprocess.run([sys.executable, "-c", "import sys, napstack.cli; print(sorted(sys.modules))"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    heavy = [name for name in eval(loaded.stdout) if name.split(".")[0] in {"botocore", "boto3", "yaml", "pydantic"}
+             or name in {"napstack.config", "napstack.assembly", "napstack.summary", "napstack.reference"}]
+    assert loaded.returncode == 0 and heavy == []
+    (tmp_path / "tmp").mkdir()
+    script = ("import signal, sys, napstack.cli\n"
+              "sys.argv = ['napstack', 'check', 'whatever.yaml']\n"
+              "import napstack.leftovers\n"  # the interrupt arrives while the command loads what it needs
+              "real = __import__\n"
+              "def interrupting(name, *args, **kwargs):\n"
+              "    if name == 'napstack.config':\n"
+              "        signal.raise_signal(signal.SIGINT)\n"
+              "    return real(name, *args, **kwargs)\n"
+              "import builtins; builtins.__import__ = interrupting\n"
+              "napstack.cli.run()\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "TMPDIR": str(tmp_path / "tmp"), "NAPSTACK_CACHE": str(tmp_path / "c")})
+    assert result.returncode == 130 and result.stderr.strip().splitlines() == [
+        "napstack: interrupted (Ctrl-C): stopped; nothing half-written is left behind"]
