@@ -433,3 +433,17 @@ def test_a_corrupt_cloud_assembly_is_a_named_error(tmp_path, manifest):
     (tmp_path / "manifest.json").write_text(manifest)
     code, out, err = cli("summary", str(tmp_path))
     assert code == 2 and err.count("is not a cloud assembly napstack can read") == 1 and "Traceback" not in err
+
+
+def test_a_query_log_line_with_an_unreadable_time_is_skipped_and_the_lookup_beside_it_starts_the_server(tmp_path):
+    from napstack.emulator.log_payload import subscription_payload
+
+    lookup = "1.0 {} Z0123456789ABCDEFGHIJ mc.example.com A NOERROR UDP IAD89-C1 198.51.100.7 -"
+    payload = subscription_payload([lookup.format("yesterday"), lookup.format("2026-11-20T19:58:01.235Z")],
+                                   "/aws/route53/example.com", "Z0123456789ABCDEFGHIJ/IAD89-C1")
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps(payload))
+    code, out, err = cli("replay", str(path), "--json", "--max-hours", "1")
+    result = json.loads(out)
+    assert code == 0 and "Traceback" not in err and not result["function_errors"]
+    assert result["started_at"].startswith("2026-11-20T19:58:01") and "minecraft-java: server starting" in result["notifications"]

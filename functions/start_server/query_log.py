@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 # The same tag keys as napstack/settings.py (this folder is deployed on its own and cannot import it).
 DNS_NAME_TAG = "napstack:dns-name"
@@ -29,10 +30,20 @@ class Lookup:
     resolver_ip: str
 
 
-def parse_line(line: str) -> Lookup:
+def parse_line(line: object) -> Lookup:
+    """The lookup a line logs; BadQueryLogLine for anything else (the payload is input: a message of another JSON
+    type or a time without its zone skips that line, not the whole delivery with its real lookups)."""
+    if not isinstance(line, str):
+        raise BadQueryLogLine(f"a log event's message is {type(line).__name__}, not a query-log line")
     fields = line.split()
     if len(fields) < 9 or fields[0] != "1.0":
         raise BadQueryLogLine(f"not a Route53 query-log line: {line[:120]!r}")
+    try:
+        zoned = datetime.fromisoformat(fields[1].replace("Z", "+00:00")).tzinfo is not None
+    except ValueError:
+        zoned = False
+    if not zoned:  # Route53 writes UTC with its Z: 2017-12-13T08:15:50.235Z
+        raise BadQueryLogLine(f"not a query-log time (UTC, ISO 8601): {fields[1][:40]!r}")
     return Lookup(
         time=fields[1],
         hosted_zone_id=fields[2],

@@ -1,5 +1,7 @@
 """start_server: which lookups start which leaf, with spurious-start protection; the real handler on moto."""
 
+import base64
+import gzip
 import importlib.util
 import json
 from datetime import datetime, timedelta, timezone
@@ -121,3 +123,21 @@ def test_malformed_payload_is_a_named_error_and_scales_nothing():
         handler({"awslogs": {"data": "bm90IGd6aXBwZWQ="}}, None)
     assert type(caught.value).__name__ == "MalformedLogPayload"
     assert json.dumps(caught.value.args)
+
+
+@pytest.mark.parametrize("message", [5, None, True, ["1.0"], {"message": "x"},
+                                     "1.0 yesterday Z0123456789ABCDEFGHIJ mc.example.com A NOERROR UDP IAD89-C1 198.51.100.7 -",
+                                     "1.0 2026-11-26T20:00:00 Z0123456789ABCDEFGHIJ mc.example.com A NOERROR UDP IAD89-C1 198.51.100.7 -"])
+def test_a_hostile_line_is_skipped_and_the_real_lookup_beside_it_still_starts_the_server(monkeypatch, message):
+    with pytest.raises(BadQueryLogLine):
+        parse_line(message)
+    payload = subscription_payload([line("www.example.com"), line("mc.example.com")], "/aws/route53/example.com", f"{ZONE}/IAD89-C1")
+    data = json.loads(gzip.decompress(base64.b64decode(payload["awslogs"]["data"])))
+    data["logEvents"][0]["message"] = message  # what a hostile or broken delivery could hold
+    payload["awslogs"]["data"] = base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()
+    monkeypatch.setenv("LEAF_REGION", "eu-west-1")
+    with mock_aws():
+        autoscaling, ec2 = boto3.client("autoscaling", "eu-west-1"), boto3.client("ec2", "eu-west-1")
+        make_group(autoscaling, ec2, "Napstack-Mc", "mc.example.com")
+        result = load_handler()(payload, None)
+        assert (result["lookups"], result["skipped"]) == (1, 1) and desired(autoscaling) == {"Napstack-Mc": 1}
