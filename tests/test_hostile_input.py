@@ -165,7 +165,9 @@ def test_scenario_counts_that_are_not_whole_numbers_are_refused_not_coerced(tmp_
     assert_refused_in_one_line(ROLES["scenario"](str(path)), "scenario.yaml", f"checks.0.{key}: ")
 
 
-@pytest.mark.parametrize("fault", ["{call: ssm:SendCommand, error: X, times: true}",
+@pytest.mark.parametrize("fault", ["{deploy: service, at_check: true}", "{deploy: service, at_check: '3'}",
+                                   "{deploy: service, at_check: 3.0}", "{deploy: service, at_check: 1.0e+26}",
+                                   "{call: ssm:SendCommand, error: X, times: true}",
                                    "{call: ssm:SendCommand, error: X, times: '2'}",
                                    "{execution: watchdog, abort_at_check: 1.0e+26}",
                                    "{call: lambda:Invoke, function: count_connections, error: X, at_check: 2.0}"])
@@ -173,6 +175,13 @@ def test_fault_counts_that_are_not_whole_numbers_are_refused_not_coerced(tmp_pat
     path = tmp_path / "faults.yaml"
     path.write_text(f"- {fault}\n")
     assert_refused_in_one_line(ROLES["faults"](str(path)), "faults.yaml", "fault 1: ")
+
+
+@pytest.mark.parametrize("error", ['"\\e[31mThrottling"', '"Throttling\\nStack trace: x"', "Throttling Exception", "x" * 101])
+def test_a_fault_error_that_is_no_aws_error_code_is_refused_not_printed(tmp_path, error):
+    path = tmp_path / "faults.yaml"
+    path.write_text(f"- {{call: ssm:SendCommand, error: {error}}}\n")
+    assert_refused_in_one_line(ROLES["faults"](str(path)), "faults.yaml", "fault 1: error: ")
 
 
 def test_a_scenario_saved_as_utf16_is_read():

@@ -43,7 +43,8 @@ class _Entry(BaseModel):
 
 class CallFault(_Entry):
     call: str = Field(description="service:Operation as in IAM, e.g. route53:ChangeResourceRecordSets")
-    error: str = Field(min_length=1, description="the error code AWS returns, e.g. Throttling")
+    # An error code as AWS writes one (letters, digits, dots: Sandbox.Timedout); it is printed in the timeline.
+    error: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.]{0,99}$", description="the error code AWS returns, e.g. Throttling")
     times: int = Field(default=1, ge=1, le=100_000, strict=True, description="how many calls in a row fail")
     function: Literal[FUNCTIONS] | None = Field(default=None, description="with lambda:Invoke: which function")
     at_check: int | None = Field(default=None, ge=1, le=MAX_CHECK, strict=True, description="with lambda:Invoke of count_connections: that check")
@@ -71,7 +72,7 @@ class AbortFault(_Entry):
 
 class DeployFault(_Entry):
     deploy: Literal["service"] = Field(description="service: a deploy updates the game's ECS service, as CloudFormation does")
-    at_check: int = Field(ge=1, description="right after this watchdog check")
+    at_check: int = Field(ge=1, le=MAX_CHECK, strict=True, description="right after this watchdog check")
 
 
 class EventFault(_Entry):
