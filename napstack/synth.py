@@ -156,12 +156,24 @@ def cache_folder() -> Path:
     return Path(os.environ.get("NAPSTACK_CACHE") or Path.home() / ".cache" / "napstack") / "assemblies"
 
 
+# Every file of a cache entry and its size, written as the entry is made: a file emptied, cut short, replaced or
+# gone since (a disk error, a hand edit, an interrupted copy) makes the entry one to build again, not one to replay.
+FILES_RECORD = "napstack-files.json"
+
+
+def _file_sizes(folder: Path) -> dict[str, int]:
+    return {str(path.relative_to(folder)): path.stat().st_size for path in folder.rglob("*")
+            if path.is_file() and path.name != FILES_RECORD}
+
+
 def _readable(folder: Path) -> bool:
     from napstack.assembly import AssemblyError, load_assembly
 
     try:
+        if json.loads((folder / FILES_RECORD).read_text()) != _file_sizes(folder):
+            return False
         return bool(load_assembly(folder))
-    except AssemblyError:
+    except (AssemblyError, OSError, ValueError):
         return False
 
 
@@ -200,6 +212,7 @@ def cached_assembly(config: NapstackConfig) -> Path:
         return _for_this_run(config, key, error)
     try:
         synthesize(config, staging)
+        (staging / FILES_RECORD).write_text(json.dumps(_file_sizes(staging)))
         staging.rename(folder)  # another process may have won the race: its entry is as good
     except OSError:
         if not _readable(folder):

@@ -456,3 +456,17 @@ def test_a_query_log_line_with_an_unreadable_time_is_skipped_and_the_lookup_besi
     result = json.loads(out)
     assert code == 0 and "Traceback" not in err and not result["function_errors"]
     assert result["started_at"].startswith("2026-11-20T19:58:01") and "minecraft-java: server starting" in result["notifications"]
+
+
+def test_an_assembly_whose_leaf_template_was_replaced_is_one_line(tmp_path):
+    import shutil
+
+    from napstack.synth import cached_assembly
+
+    folder = tmp_path / "cdk.out"
+    shutil.copytree(cached_assembly(load_config(ROOT / "examples" / "minecraft-java.yaml")), folder)
+    (folder / "Napstack-MinecraftJava.template.json").write_text('{"x": 1}')
+    code, out, err = cli("replay", str(ROOT / "events" / "asg-launch-successful.json"), "--assembly", str(folder))
+    assert code == 1 and not out and err.strip().splitlines() == [
+        "napstack: the assembly would not deploy: the assembly has 0 resources of type Custom::NapstackDnsRecord; "
+        "the emulator runs exactly one"]

@@ -193,6 +193,10 @@ DAMAGES = {
     "a template cut short": lambda entry: _truncate(next(entry.glob("*.nested.template.json"))),
     "an asset gone": lambda entry: shutil.rmtree(next(p for p in entry.glob("asset.*") if p.is_dir())),
     "no manifest": lambda entry: (entry / "manifest.json").unlink(),
+    "an asset emptied": lambda entry: [path.unlink() for path in next(p for p in entry.glob("asset.*") if p.is_dir()).rglob("*")
+                                       if path.is_file()],
+    "a template replaced by other JSON": lambda entry: (entry / "Napstack-MinecraftJava.template.json").write_text('{"x": 1}'),
+    "a handler edited": lambda entry: next(entry.glob("asset.*/app.py")).write_text("raise SystemExit(3)\n"),
 }
 
 

@@ -225,7 +225,11 @@ class Emulator:
             raise TemplateError(f"the assembly has no stack {self.config.leaf.stack_name} for {self.config.leaf.name}: "
                                 "was it synthesized from this config?")
         one = self.deployment.single
-        record = next(c for c in self.deployment.custom_resources if c.type == DNS_RECORD_TYPE)
+        records = [c for c in self.deployment.custom_resources if c.type == DNS_RECORD_TYPE]
+        if len(records) != 1:  # a hand-edited template: said, not a StopIteration
+            raise TemplateError(f"the assembly has {len(records)} resources of type {DNS_RECORD_TYPE}; the emulator "
+                                "runs exactly one")
+        record = records[0]
         machines = {stack.name: arn for arn, (stack, _) in self.deployment.state_machines.items()}
         functions = {f.folder: f.name for f in self.deployment.functions.values() if f.folder}
         unknown = [name for name in (COUNT_CONNECTIONS, DNS_RECORD) if name not in functions]
