@@ -3,16 +3,21 @@
 
 import sys
 
-import aws_cdk as cdk
-
-from napstack.app_builder import build_app
-from napstack.cli import report_config_error, stopping_cleanly
-from napstack.config import ConfigError, load_config
-from napstack.synth import synth_app
-from stacks.lambda_packages import BundleError
+from napstack.cli import stopping_cleanly  # the standard library only: the rest loads once Ctrl-C is one line
 
 
 def main() -> int:
+    from napstack.leftovers import jsii_temp_folder
+
+    with jsii_temp_folder():  # jsii starts node here: its temporary files go where a Ctrl-C still removes them
+        import aws_cdk as cdk
+
+    from napstack.app_builder import build_app
+    from napstack.cli import report_config_error
+    from napstack.config import ConfigError, load_config
+    from napstack.synth import synth_app
+    from stacks.lambda_packages import BundleError
+
     app = cdk.App()
     config_file = app.node.try_get_context("config")
     if not config_file:

@@ -9,6 +9,8 @@ gone, never one that another napstack is still writing.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import re
 import shutil
@@ -59,6 +61,25 @@ def sweep(cache: Path | None = None) -> list[Path]:
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
+
+
+@contextlib.contextmanager
+def jsii_temp_folder():
+    """Within (around `import aws_cdk`, which starts jsii's node process): the temporary files jsii makes, its
+    runtime's copy and node's `jsii-kernel-*` modules, go into a `napstack-jsii-p<pid>-` folder of ours, removed
+    when the process ends. A Ctrl-C reaches node too, which then leaves its folder behind: now inside ours."""
+    folder = tempfile.mkdtemp(prefix=owned_prefix("napstack-jsii-"))
+    atexit.register(shutil.rmtree, folder, True)  # registered first, so it runs after jsii has stopped node
+    previous = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = folder, folder  # node's os.tmpdir(), and Python's for jsii's runtime
+    try:
+        yield
+    finally:
+        if previous[0] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = previous[0]
+        tempfile.tempdir = previous[1]
 
 
 def write_whole(path: Path, text: str) -> None:

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from napstack.config import NapstackConfig
-from napstack.leftovers import owned_prefix
+from napstack.leftovers import jsii_temp_folder, owned_prefix
 
 ROOT = Path(__file__).resolve().parent.parent
 # Everything the templates and assets are made from: the stacks, the state machines, the functions' code, the
@@ -128,7 +128,8 @@ def config_differences(folder: Path, config: NapstackConfig) -> tuple[str, list[
 def synthesize(config: NapstackConfig, outdir: Path) -> Path:
     """`cdk synth` for `config` into `outdir`, with the CLI's context, without CloudFormation validation or nag."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # before jsii starts node
-    import aws_cdk as cdk
+    with jsii_temp_folder():
+        import aws_cdk as cdk
 
     from napstack.app_builder import build_app
     from stacks.lambda_packages import BundleError
