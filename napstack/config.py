@@ -380,6 +380,10 @@ class WatchdogConfig(_Model):
         "earlier, at the first check where the game listens or has a player."
     )
     max_uptime: MaxUptimeConfig = Field(default_factory=MaxUptimeConfig, description="Guard against all-night servers.")
+    reconcile_minutes: int = Field(
+        default=5, ge=5, le=60, description="Minutes between the reconciler's runs, which put back what a lost event left "
+        "out (a server up without a watchdog, DNS at a stopped one); under 5 its runs would cost more than a cent a month."
+    )
     query: QueryConfig | None = Field(
         default=None, description="Count players by asking the game (when it answers) instead of counting connections."
     )

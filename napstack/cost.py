@@ -19,6 +19,11 @@ HOOK_TRANSITIONS_PER_STOP = 12
 # Usage assumptions, stated in the output.
 LAMBDA_GB = 0.25
 CHECK_SECONDS = 1.0
+# The reconciler (stacks/reconciler.py): a 128 MB function, its run billed with its cold start (Lambda bills the
+# init phase), a few describe calls; Lambda's own START/END/REPORT lines are all it logs when nothing is wrong.
+RECONCILER_GB = 0.125
+RECONCILE_SECONDS = 1.0
+LOG_KB_PER_RECONCILE = 0.3
 LOG_KB_PER_CHECK = 2.0
 CONTAINER_LOG_MB_PER_HOUR = 5.0
 DNS_QUERIES_PER_SESSION = 500  # resolvers retry while the server starts; the TTL is low
@@ -174,6 +179,7 @@ def estimate(
         ),
     ]
     lines += query_log_lines(config, sessions * DNS_QUERIES_PER_SESSION, zone_queries, prices)
+    lines.append(reconciler_line(leaf.watchdog.reconcile_minutes, price))
     lines_total = sum(line.usd_per_month for line in lines)
     # The same world with nobody playing for a whole month (this estimate itself, when nobody plays).
     asleep = lines_total
@@ -214,6 +220,22 @@ def query_log_lines(config: NapstackConfig, lookups: int, zone_queries: int, pri
         )
     )
     return lines
+
+
+def reconciler_line(minutes: int, price) -> Line:
+    """The schedule and its runs, all month long whether anyone plays or not."""
+    runs = HOURS_PER_MONTH * 60 / minutes
+    usd = (
+        runs / 1e6 * (price("scheduler_million_invocations") + price("lambda_million_requests"))
+        + runs * RECONCILER_GB * RECONCILE_SECONDS * price("lambda_gb_second")
+        + runs * LOG_KB_PER_RECONCILE / 1024 / 1024 * (price("cloudwatch_logs_ingest_gb") + price("cloudwatch_logs_store_gb_month"))
+    )
+    return Line(
+        "Reconciler (Scheduler + Lambda)",
+        f"{runs:,.0f} runs (every {minutes} min), {runs * RECONCILER_GB * RECONCILE_SECONDS:,.0f} GB-s",
+        usd,
+        True,
+    )
 
 
 def hourly_while_up(config: NapstackConfig, region: str, prices: dict | None = None) -> float | None:
@@ -315,7 +337,7 @@ def render(config: NapstackConfig, result: Estimate) -> str:
     rows += [
         "",
         f"{'total per month':<{width}}  ${result.total:>9.2f}",
-        f"{'storage, backups and zone':<{width}}  ${result.idle_total:>9.2f}  (paid whether anyone plays or not)",
+        f"{'storage, backups, zone, reconciler':<{width}}  ${result.idle_total:>9.2f}  (paid whether anyone plays or not)",
         f"{'asleep for a whole month':<{width}}  ${result.asleep_month:>9.2f}  (the world long in its coldest class)",
         f"{'per play hour':<{width}}  ${result.per_play_hour:>9.4f}",
     ]

@@ -17,6 +17,7 @@ START_SERVER = "start_server"
 DNS_RECORD = "dns_record"
 QUERY_LOGGING = "query_logging"
 LAUNCH_FAILURES = "launch_failures"
+RECONCILER = "reconciler"
 # Tags on each leaf's ASG, the contract between the leaf, start_server and the watchdog (functions/ repeat them).
 DNS_NAME_TAG = "napstack:dns-name"  # start_server finds the leaf a looked-up name belongs to
 START_ON_TAG = "napstack:start-on"  # query types that start it, space-separated

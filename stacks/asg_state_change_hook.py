@@ -25,6 +25,7 @@ from stacks.acknowledge import acknowledge_wildcards, nag_arn
 from stacks.dns_record import DnsRecord, own_record_changes
 from stacks.ecs_asg import auto_scaling_group_arn
 from stacks.lambda_function import napstack_function
+from stacks.reconciler import Reconciler
 from stacks.state_machine import napstack_state_machine
 
 ASL_NAME = "asg_state_change"
@@ -152,4 +153,16 @@ class AsgStateChangeHook(NestedStack):
                 nag_arn(self, "autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{asg_name}"),
                 "*",
             ],
+        )
+        # Events are delivered best effort: the reconciler gives the hook what a lost one left out.
+        Reconciler(
+            self,
+            "Reconciler",
+            hook_state_machine=self.state_machine,
+            watchdog_state_machine=watchdog_state_machine,
+            watchdog_name=watchdog_name,
+            ecs_cluster=ecs_cluster,
+            ec2_service=ec2_service,
+            alerts_topic=alerts_topic,
+            config=config,
         )

@@ -52,7 +52,13 @@ INSTALL_RECORDS = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 
 
 def napstack_function(
-    scope: Construct, construct_id: str, *, name: str, environment: dict[str, str], timeout: Duration
+    scope: Construct,
+    construct_id: str,
+    *,
+    name: str,
+    environment: dict[str, str],
+    timeout: Duration,
+    memory_size: int = 256,
 ) -> lambda_.Function:
     """The function whose handler is functions/<name>/app.py:handler, with exactly `environment`."""
     log_group = napstack_log_group(scope, f"{construct_id}Logs")
@@ -64,7 +70,7 @@ def napstack_function(
         code=lambda_.Code.from_asset(code_folder(name), exclude=EXCLUDED),
         handler="app.handler",
         timeout=timeout,
-        memory_size=256,
+        memory_size=memory_size,
         environment=environment,
         log_group=log_group,
     )

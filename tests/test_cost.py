@@ -28,23 +28,38 @@ def test_hand_checked_month_for_minecraft_java():
     # hold the world once plus 5% of it for each of the sessions within 35 days.
     assert line(result, "EFS storage (Standard)").usd_per_month == pytest.approx(10 * 0.30)
     backup_gb = 10 * (1 + 0.05 * 20 * 35 / 30.4)
-    assert result.idle_total == pytest.approx(10 * 0.30 + backup_gb * 0.05 + 0.50)
+    assert result.idle_total == pytest.approx(10 * 0.30 + backup_gb * 0.05 + 0.50 + line(result, "Reconciler").usd_per_month)
     assert result.per_play_hour == pytest.approx((result.total - result.idle_total) / 60)
 
 
 def test_nothing_but_storage_backups_and_the_zone_costs_while_nobody_plays():
     result = estimate(JAVA, hours_per_month=0)
     paid = {l.item: l.usd_per_month for l in result.lines if l.usd_per_month > 0}
-    assert set(paid) == {"EFS storage (Infrequent Access)", "EFS backups (AWS Backup, warm)", "Route53 hosted zone (shared by every game in it)"}
+    assert set(paid) == {"EFS storage (Infrequent Access)", "EFS backups (AWS Backup, warm)",
+                         "Route53 hosted zone (shared by every game in it)", "Reconciler (Scheduler + Lambda)"}
     assert all(l.paid_while_idle == (l.item in paid) for l in result.lines if l.usd_per_month)
 
 
 def test_a_10_gb_world_asleep_for_a_month_costs_about_a_dollar():
-    """The idle bill: the world long in Infrequent Access, its backup, and the zone (the largest lines)."""
+    """The idle bill: the world long in Infrequent Access, its backup, the zone (the largest lines), the reconciler."""
     asleep = estimate(JAVA, hours_per_month=0, storage_gb=10)
-    assert asleep.total == pytest.approx(10 * 0.016 + 10 * 0.05 + 0.50) and asleep.total <= 1.20
+    reconciler = line(asleep, "Reconciler").usd_per_month
+    assert asleep.total == pytest.approx(10 * 0.016 + 10 * 0.05 + 0.50 + reconciler) and asleep.total <= 1.20
     assert max(l.usd_per_month for l in asleep.lines) == pytest.approx(0.50)
     assert estimate(JAVA, hours_per_month=60).asleep_month == pytest.approx(asleep.total)
+
+
+def test_the_reconciler_runs_all_month_for_about_three_cents():
+    # Every 5 minutes: 8,760 runs of a 128 MB function billed 1 s each (cold start included), each run one Scheduler
+    # invocation and one Lambda request, and Lambda's 0.3 KB of START/END/REPORT lines.
+    runs = 730 * 12
+    expected = runs * (1.00 + 0.20) / 1e6 + runs * 0.125 * 1.66667e-5 + runs * 0.3 / 1024 / 1024 * (0.50 + 0.03)
+    result = estimate(JAVA, hours_per_month=0)
+    assert line(result, "Reconciler").usd_per_month == pytest.approx(expected) and expected < 0.035
+    assert line(result, "Reconciler").paid_while_idle and "8,760 runs (every 5 min)" in line(result, "Reconciler").quantity
+    hourly = JAVA.model_copy(update={"leaf": JAVA.leaf.model_copy(update={
+        "watchdog": JAVA.leaf.watchdog.model_copy(update={"reconcile_minutes": 60})})})
+    assert line(estimate(hourly, hours_per_month=0), "Reconciler").usd_per_month == pytest.approx(expected / 12)
 
 
 def efs_config(**efs):

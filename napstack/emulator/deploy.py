@@ -24,6 +24,7 @@ from botocore.model import ListShape, MapShape, StructureShape
 from napstack.assembly import AssemblyError, StackTemplate
 from napstack.asl import substitute
 from napstack.emulator import log_filter
+from napstack.emulator.schedules import Schedule, rate_period
 from napstack.emulator.task_parameters import parameter_problems
 from napstack.emulator.template import ACCOUNT_ID, Resolver, TemplateError
 
@@ -47,6 +48,7 @@ DEPLOYED_TYPES = (
     "AWS::StepFunctions::StateMachine",
     "AWS::Events::Rule",
     "AWS::Logs::SubscriptionFilter",
+    "AWS::Scheduler::Schedule",
     "AWS::IAM::Policy",
 )
 
@@ -172,6 +174,7 @@ class EmulatedDeployment:
         self.hooks: dict[str, list[dict]] = {}  # group name -> its lifecycle hooks
         self.edited_since_synth: list[str] = []  # functions/* modules that differ from the assembly's copies
         self._grants: dict[tuple[str, str], list[tuple[str, dict]]] = {}  # a policy resource -> (role ARN, document)
+        self.schedules: list[Schedule] = []  # enabled EventBridge Scheduler schedules, run on the simulated clock
 
     def deploy(self) -> None:
         for top in self.stacks.values():
@@ -483,6 +486,19 @@ class EmulatedDeployment:
         )
         return Physical(properties.get("FilterName") or _short_name(stack, logical_id))
 
+    def _schedule(self, stack, logical_id, properties) -> Physical:
+        """Created in moto (which checks the request) and recorded: moto never runs it (napstack/emulator/schedules.py)."""
+        properties = self._resolve(stack, properties)
+        name = properties.pop("Name", None) or _short_name(stack, logical_id)
+        request = as_api_request(properties, self._shape("scheduler", stack.region, "CreateSchedule"),
+                                 f"{stack.path}/{logical_id}")
+        arn = self.client("scheduler", stack.region).create_schedule(Name=name, **request)["ScheduleArn"]
+        if request.get("State", "ENABLED") == "ENABLED":
+            target = request["Target"]
+            period = rate_period(request["ScheduleExpression"], f"{stack.path}/{logical_id}")
+            self.schedules.append(Schedule(name, period, target["Arn"], target["RoleArn"], target.get("Input", "{}")))
+        return Physical(name, {"Arn": arn})
+
     def _file_system(self, stack, logical_id, properties) -> Physical:
         """Named, not created: the task definition names it; nothing napstack runs calls EFS."""
         file_system = "fs-" + hashlib.sha256(f"{stack.path}/{logical_id}".encode()).hexdigest()[:8]
@@ -552,4 +568,5 @@ class EmulatedDeployment:
         "AWS::EFS::FileSystem": _file_system,
         "AWS::EFS::AccessPoint": _access_point,
         "AWS::Logs::SubscriptionFilter": _subscription,
+        "AWS::Scheduler::Schedule": _schedule,
     }

@@ -28,7 +28,7 @@ from napstack.inputs import InputError, load_yaml, pydantic_problems
 
 # IAM's service prefixes where botocore names the service differently.
 BOTOCORE_SERVICE = {"states": "stepfunctions"}
-FUNCTIONS = ("count_connections", "start_server", "dns_record", "launch_failures")
+FUNCTIONS = ("count_connections", "start_server", "dns_record", "launch_failures", "reconciler")
 EVENT_ACTIONS = ("duplicate", "lost")
 MAX_CHECK = 1_000_000  # more checks than a year of one a minute
 

@@ -123,6 +123,7 @@ RESOURCES: dict[tuple[str, str], Callable[[str, dict], list[Target]]] = {
     ("stepfunctions", "StartExecution"): lambda r, p: [Target(p["stateMachineArn"])],
     ("stepfunctions", "ListExecutions"): lambda r, p: [Target(p["stateMachineArn"])],
     ("stepfunctions", "StopExecution"): lambda r, p: [Target(p["executionArn"])],
+    ("stepfunctions", "DescribeExecution"): lambda r, p: [Target(p["executionArn"])],
     ("sns", "Publish"): lambda r, p: [Target(p.get("TopicArn") or p.get("TargetArn", ""))],
     ("lambda", "Invoke"): lambda r, p: [_function(r, p["FunctionName"])],
 }

@@ -18,7 +18,7 @@ from napstack.emulator.log_payload import decoded_lines, inflated_data
 from napstack.emulator.scenario import Scenario
 from napstack.emulator.world import Emulator
 from napstack.inputs import InputError, read_text
-from napstack.settings import ECS_DRAINING_HOOK_NAME, LIFECYCLE_HOOK_NAME, START_SERVER, UNAVAILABLE_IP
+from napstack.settings import ECS_DRAINING_HOOK_NAME, LIFECYCLE_HOOK_NAME, RECONCILER, START_SERVER, UNAVAILABLE_IP
 
 NAPSTACK_GROUP_PREFIX = "Napstack-"
 LAUNCH, LAUNCH_FAILED, TERMINATING = (
@@ -414,6 +414,16 @@ def _other_hooks_action(delivery) -> str | None:
     return f"{detail.get('EC2InstanceId')}: lifecycle hook {hook} is not napstack's; {owner}"
 
 
+def _scheduled_rows(run) -> list[TimelineRow]:
+    """A scheduled run shows when it repaired something or failed; a run that found all in step is not news."""
+    stamp = run.time.strftime("%Y-%m-%d %H:%M:%S")
+    if run.refused:
+        return [TimelineRow(stamp, "schedule", "-", "FailedInvocation", run.error)]
+    if run.error:
+        return [TimelineRow(stamp, run.started or "schedule", "-", "FAILED", f"{run.error} (the next run tries again)")]
+    return [TimelineRow(stamp, RECONCILER, "-", a["action"], a["reason"]) for a in (run.result or {}).get("actions", [])]
+
+
 def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_matched: bool) -> ReplayResult:
     reports, rows, execution_rows_all = [], [], []
     executions = emulator.executions()
@@ -440,6 +450,11 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
             rows.append(TimelineRow(stamp, START_SERVER, "-", "FAILED", delivery.error))
         for decision in (delivery.result or {}).get("decisions", []):
             rows.append(TimelineRow(stamp, START_SERVER, "-", decision["action"], f"{decision['name']}: {decision['reason']}"))
+    runs = emulator.stack.scheduled_runs
+    for run in runs:
+        rows.extend(_scheduled_rows(run))
+    if runs and runs[-1].error:  # an earlier failed run was retried by the next one
+        function_errors.append(f"{runs[-1].started or 'schedule'}: {runs[-1].error}")
     rows.extend(execution_rows_all)  # what start_server did comes before what it caused at the same second
     rows.extend(left_to_their_hooks)  # and a scale-in's events after the scale-in
     # An injected fault comes before what the system did about it at the same second.

@@ -39,8 +39,9 @@ from napstack.emulator.iam import Authorizer
 from napstack.emulator.log_payload import decoded_lines, passing_events
 from napstack.emulator.moto_gaps import InvocationHooks, _Patches, calling_principal, in_a_handler, patched
 from napstack.emulator.scenario import Scenario, SimulatedHost
+from napstack.emulator.schedules import Schedule, ScheduleRunner
 from napstack.emulator.template import TemplateError
-from napstack.settings import COUNT_CONNECTIONS, DNS_RECORD, START_SERVER
+from napstack.settings import COUNT_CONNECTIONS, DNS_RECORD, RECONCILER, START_SERVER
 
 DNS_RECORD_TYPE = "Custom::NapstackDnsRecord"
 FAKE_CREDENTIALS = {
@@ -88,6 +89,7 @@ class EmulatedStack:
     start_function_name: str
     record_function_name: str
     deliveries: list[Delivery] = field(default_factory=list)
+    scheduled_runs: list[Delivery] = field(default_factory=list)  # each schedule's invocations of its target
 
 
 def _moment(value) -> datetime:
@@ -130,8 +132,12 @@ class Emulator:
         start: datetime | None = None,
         faults: FaultPlan | None = None,
         assembly: Path | None = None,
+        schedules: bool = True,
     ):
-        """`assembly`: a synthesized cdk.out for `config` (default: synthesized in-process, kept in a cache)."""
+        """`assembly`: a synthesized cdk.out for `config` (default: synthesized in-process, kept in a cache).
+        `schedules=False` leaves the schedules (the reconciler) off: for a test of one state machine in a world set up
+        by hand, which the reconciler would otherwise repair."""
+        self.run_schedules = schedules
         self.config = config
         self.assembly_folder = assembly
         self.region = config.base.leaf_region
@@ -179,6 +185,8 @@ class Emulator:
             self.stack = self._deploy()
             self._observe_the_group()
             self._observe_the_executions()
+            self.schedules = ScheduleRunner(self.clock, self.deployment.schedules, self.clock.now(), self._run_schedule,
+                                            lambda: self._stopping)
             self._armed = True
             self._exit = setting_up.pop_all()
         return self
@@ -292,6 +300,9 @@ class Emulator:
             before = {state.instance.id for state in group.instance_states}
             original(group, new_capacity)
             after = {state.instance.id for state in group.instance_states}
+            for state in group.instance_states:  # moto stamps LaunchTime with the wall clock
+                if state.instance.id not in before:
+                    state.instance.launch_time = emulator.clock.now().astimezone(timezone.utc).replace(tzinfo=None)
             if emulator._quiet or group.name != emulator.stack.asg_name:
                 return
             now = emulator.clock.now()
@@ -371,26 +382,53 @@ class Emulator:
 
     def deliver(self, event: dict) -> str | None:
         """Offer `event` to every rule, start the target of each match; returns what it started."""
+        try:
+            return self._offer(event)
+        finally:  # the world may have changed (or an event went missing): the schedules look again, once the
+            if self._armed and self.run_schedules:  # targets have joined the clock: a quiet world cannot run ahead
+                self.schedules.wake()
+
+    def _offer(self, event: dict) -> str | None:
         if "awslogs" in event:
             return self._deliver_log_subscription(event)
-        action = self.faults.event_action(event, self.clock.now()) if self._armed else None
+        targets = [target for pattern, target in self.rules() if EventPattern.load(json.dumps(pattern)).matches_event(event)]
+        # EventBridge loses or repeats a delivery to a target: an event no rule takes has none to lose.
+        action = self.faults.event_action(event, self.clock.now()) if self._armed and targets else None
         if action == "lost":
             self.stack.deliveries.append(Delivery(self.clock.now(), event, None, error="lost (injected fault)"))
             return None
         started, error = None, None
         for _ in range(2 if action == "duplicate" else 1):
-            for pattern, target in self.rules():
-                if EventPattern.load(json.dumps(pattern)).matches_event(event):
-                    with self.emulators_own_calls():  # EventBridge's call, not napstack's: no injected fault
-                        try:  # as the rule's role, which must be allowed to start the target
-                            sfn = self.client("stepfunctions")
-                            request = {"stateMachineArn": target["Arn"], "input": json.dumps(event)}
-                            self.authorizer.check(target.get("RoleArn", ""), "events", sfn, "StartExecution", request)
-                            started = sfn.start_execution(**request)["executionArn"]
-                        except ClientError as failed:  # EventBridge retries, then drops the event
-                            error = f"{target['Arn'].rsplit(':', 1)[-1]} not started: {failed}"
+            for target in targets:
+                with self.emulators_own_calls():  # EventBridge's call, not napstack's: no injected fault
+                    try:  # as the rule's role, which must be allowed to start the target
+                        sfn = self.client("stepfunctions")
+                        request = {"stateMachineArn": target["Arn"], "input": json.dumps(event)}
+                        self.authorizer.check(target.get("RoleArn", ""), "events", sfn, "StartExecution", request)
+                        started = sfn.start_execution(**request)["executionArn"]
+                    except ClientError as failed:  # EventBridge retries, then drops the event
+                        error = f"{target['Arn'].rsplit(':', 1)[-1]} not started: {failed}"
             self.stack.deliveries.append(Delivery(self.clock.now(), event, started, error=error, refused=bool(error)))
         return started
+
+    def _run_schedule(self, schedule: Schedule, moment: datetime) -> bool:
+        """What Scheduler does at `moment`: invoke the target as the schedule's role, the input's context attribute
+        filled in. Recorded in `scheduled_runs`; True when the run found nothing to do (the schedule may go quiet)."""
+        function = self.client("lambda")
+        payload = schedule.input.replace("<aws.scheduler.scheduled-time>", moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        request = {"FunctionName": schedule.target_arn, "Payload": payload}
+        event = json.loads(payload)
+        folder = next((f.folder for f in self.deployment.functions.values() if f.arn == schedule.target_arn), None)
+        try:
+            self.authorizer.check(schedule.role_arn, "scheduler", function, "Invoke", request)
+        except ClientError as refused:  # a schedule whose role may not invoke its target fails every run alike
+            self.stack.scheduled_runs.append(Delivery(moment, event, None, error=f"{schedule.name}: {refused}", refused=True))
+            return True
+        response = function.invoke(**request)
+        result = json.loads(response["Payload"].read() or "null")
+        error = f"{result.get('errorType')}: {result.get('errorMessage')}" if response.get("FunctionError") else None
+        self.stack.scheduled_runs.append(Delivery(moment, event, folder, None if error else result, error))
+        return not error and bool((result or {}).get("consistent"))
 
     @contextlib.contextmanager
     def emulators_own_calls(self):

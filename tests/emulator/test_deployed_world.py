@@ -151,9 +151,12 @@ def test_a_statement_removed_from_the_check_functions_policy_fails_the_checks(as
 def test_a_rule_whose_role_may_not_start_the_hook_is_a_failed_delivery(assembly):
     without_statement(assembly, "AsgStateChangeHook", "states:StartExecution")  # the rule's role and the hook's
     result = replay(CONFIG, LAUNCH, max_hours=0.1, assembly=assembly)
-    (refused,) = details(result, "FailedInvocation")
+    refused = details(result, "FailedInvocation")[0]
     assert "not authorized to perform: states:StartExecution" in refused and "StateMachineEventsRole" in refused
     assert not result.executions and not result.succeeded
+    # The reconciler cannot hand the lost launch to the hook either (its statement went too): stopped, not unwatched.
+    (stopped,) = details(result, "ScaleDownUnwatched")
+    assert "the hook could not be started (AccessDeniedException)" in stopped and result.asg_desired == 0
 
 
 def test_a_condition_in_a_policy_is_evaluated_not_ignored(assembly):

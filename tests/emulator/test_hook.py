@@ -70,7 +70,7 @@ def test_a_duplicate_launch_event_still_makes_one_watchdog(config):
 
 
 def test_terminate_while_a_replacement_is_coming_leaves_dns_and_ecs_alone(config):
-    with Emulator(config) as emulator:
+    with Emulator(config, schedules=False) as emulator:  # the replacement never comes: the reconciler would act
         instance = running_instance(emulator)
         before = _dns_value(emulator)
         # A fast stop-then-start: desired capacity is back at 1 while the old instance terminates.
@@ -177,7 +177,7 @@ def test_three_failed_launches_within_the_window_give_up_alerting_each_time(conf
 
 
 def test_failures_older_than_the_window_or_before_an_idle_stop_do_not_count(config):
-    with Emulator(config) as emulator:
+    with Emulator(config, schedules=False) as emulator:  # the clock is set by hand: no reconciler run in between
         emulator.hold_desired_capacity_without_instances(1)
         fail_launches_at(emulator, [0, 1, 62])  # the first two are more than 60 minutes old at the third
         assert "(1 of 3 within" in sns_messages(emulator)[-1]

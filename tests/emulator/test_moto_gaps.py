@@ -195,3 +195,46 @@ def test_plain_moto_passes_space_delimited_patterns_on_unfiltered():
                                    for i, m in enumerate(["ERROR WARN message", "ERROR message", "WARN message"])])
     found = logs.filter_log_events(logGroupName="g", filterPattern="[w1=ERROR, w2]")["events"]
     assert [e["message"] for e in found] != ["ERROR message"]
+
+
+def test_plain_moto_stores_a_schedule_and_never_invokes_its_target():
+    import moto.scheduler.models
+
+    with mock_aws():
+        sqs = boto3.client("sqs", "us-east-1")
+        queue = sqs.create_queue(QueueName="runs")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        scheduler = boto3.client("scheduler", "us-east-1")
+        scheduler.create_schedule(Name="often", ScheduleExpression="rate(1 minute)", FlexibleTimeWindow={"Mode": "OFF"},
+                                  Target={"Arn": arn, "RoleArn": ROLE, "Input": "{}"})
+        assert scheduler.get_schedule(Name="often")["State"] == "ENABLED"
+        time.sleep(0.5)  # AWS: the first run follows the creation; moto keeps the schedule as data
+        assert not sqs.receive_message(QueueUrl=queue).get("Messages")
+    source = inspect.getsource(moto.scheduler.models)
+    assert not any(word in source for word in ("Thread", "Timer", "invoke", "send_message", "start_execution"))
+
+
+def test_the_emulator_runs_a_rate_schedule_on_the_simulated_clock_and_lets_a_quiet_one_sleep():
+    from datetime import datetime, timedelta, timezone
+
+    from napstack.emulator.clock import SimulatedClock
+    from napstack.emulator.schedules import Schedule, ScheduleRunner, rate_period
+
+    start = datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc)
+    clock, fired, busy_runs = SimulatedClock(start), [], [2]
+    schedule = Schedule("reconcile", rate_period("rate(5 minutes)", "test"), "arn:fn", "arn:role", "{}")
+
+    def fire(_, moment):  # the first two runs find work, then nothing
+        fired.append(moment)
+        busy_runs[0] -= 1
+        return busy_runs[0] < 0
+
+    runner = ScheduleRunner(clock, [schedule], start, fire, lambda: False)
+    clock.set(start + timedelta(minutes=7))
+    runner.wake()
+    assert clock.wait_until_idle(5)  # quiet after its third run: nothing keeps the world busy
+    assert fired == [start + timedelta(minutes=m) for m in (10, 15, 20)]  # on the grid from its creation
+    runner.wake()  # the world changed: it looks again at the next run time
+    assert clock.wait_until_idle(5) and fired[-1] == start + timedelta(minutes=25)
+    with pytest.raises(Exception, match="rate"):
+        rate_period("cron(0 * * * ? *)", "test")

@@ -20,8 +20,8 @@ QUERY = {"Query": {"Protocol": "minecraft-java", "Port": 25565, "Transport": "tc
 
 
 def watch(checks, then="idle", gone=False, max_hours=24, faults=None, **overrides):
-    """Start a watchdog for the instance (as the hook does) and run it to its end."""
-    with Emulator(CONFIG, Scenario(checks=checks, then=then), faults=faults) as emulator:
+    """Start a watchdog for the instance (as the hook does) and run it to its end (no reconciler: no hook ran)."""
+    with Emulator(CONFIG, Scenario(checks=checks, then=then), faults=faults, schedules=False) as emulator:
         emulator.set_desired_capacity(1, quietly=True)
         emulator.client("ecs").update_service(cluster=emulator.stack.cluster_arn, service=emulator.stack.service_name,
                                               desiredCount=1)  # as the hook leaves it
