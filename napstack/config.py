@@ -117,7 +117,7 @@ class ContainerConfig(_Model):
         default_factory=dict,
         description="Environment variables (plain text in the task definition: no secrets).",
     )
-    memory_mib: int = Field(ge=128, description="Hard memory limit of the container in MiB; leave ~512 for the host.")
+    memory_mib: int = Field(strict=True, ge=128, description="Hard memory limit of the container in MiB; leave ~512 for the host.")
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -150,12 +150,12 @@ def task_memory_limit_mib(instance_type: str) -> int:
 
 class LaunchFailuresConfig(_Model):
     give_up_after: int = Field(
-        default=3, ge=1, le=10,
+        strict=True, default=3, ge=1, le=10,
         description="Failed launches (\"EC2 Instance Launch Unsuccessful\") before the group is set back to 0. Each one "
         "is alerted with AWS's reason; until then Auto Scaling retries, in another subnet or zone where it can.",
     )
     within_minutes: int = Field(
-        default=60, ge=1, le=1440,
+        strict=True, default=60, ge=1, le=1440,
         description="...counted within this many minutes (failures before the last idle stop never count).",
     )
 
@@ -181,7 +181,7 @@ class Ec2Config(_Model):
         return value
 
     root_volume_gib: int = Field(
-        default=30, ge=30, le=1000, description="Root EBS volume (the ECS-optimized AMI needs 30 GiB)."
+        strict=True, default=30, ge=30, le=1000, description="Root EBS volume (the ECS-optimized AMI needs 30 GiB)."
     )
     launch_failures: LaunchFailuresConfig = Field(
         default_factory=LaunchFailuresConfig, description="When a server that cannot launch stops trying."
@@ -202,12 +202,12 @@ class VolumeConfig(_Model):
     read_only: bool = Field(default=False, description="Mount read-only in the container.")
     keep_on_delete: bool = Field(default=True, description="Keep the file system when the stack is deleted.")
     backups: bool = Field(default=True, description="AWS Backup of the file system (Efs.BackupSchedule, Efs.BackupRetentionDays).")
-    uid: int = Field(default=1000, ge=0, description="Owner uid of the directory when first created.")
-    gid: int = Field(default=1000, ge=0, description="Owner gid of the directory when first created.")
+    uid: int = Field(strict=True, default=1000, ge=0, description="Owner uid of the directory when first created.")
+    gid: int = Field(strict=True, default=1000, ge=0, description="Owner gid of the directory when first created.")
 
 
 class MaxUptimeConfig(_Model):
-    hours: float = Field(default=12, gt=0, le=8760, description="Hours after launch before acting.")
+    hours: float = Field(strict=True, default=12, gt=0, le=8760, description="Hours after launch before acting.")
     action: Literal["alert", "stop"] = Field(
         default="alert", description="alert: only send an alert; stop: alert and scale down."
     )
@@ -289,7 +289,7 @@ class EfsConfig(_Model):
         default="daily", description="When AWS Backup copies the file system (when Volumes ask for backups)."
     )
     backup_retention_days: int = Field(
-        default=35, ge=1, le=3650, description="How long each backup is kept."
+        strict=True, default=35, ge=1, le=3650, description="How long each backup is kept."
     )
 
     @model_validator(mode="after")
@@ -352,7 +352,7 @@ class QueryConfig(_Model):
         description="The port the query answers on, one of Container.Ports with the protocol's transport (default: "
         "the first such port). Valheim answers A2S on its game port + 1.",
     )
-    timeout_seconds: float = Field(default=2, ge=0.2, le=10, description="Seconds to wait for the answer.")
+    timeout_seconds: float = Field(strict=True, default=2, ge=0.2, le=10, description="Seconds to wait for the answer.")
 
     @property
     def transport(self) -> str:
@@ -367,16 +367,16 @@ class WatchdogConfig(_Model):
         default=None, ge=1, le=65535, strict=True, description="The port to watch (default: the first container port)."
     )
     udp_packet_threshold: int = Field(
-        default=10, ge=0, description="UDP datagrams per check above which the server counts as in use."
+        strict=True, default=10, ge=0, description="UDP datagrams per check above which the server counts as in use."
     )
     count_ssh: bool = Field(default=True, description="An SSH/SFTP session on the host counts as activity.")
-    interval_seconds: int = Field(default=60, ge=10, le=3600, description="Seconds between checks.")
-    idle_checks: int = Field(default=5, ge=1, le=1000, description="Consecutive idle checks before scaling down.")
+    interval_seconds: int = Field(strict=True, default=60, ge=10, le=3600, description="Seconds between checks.")
+    idle_checks: int = Field(strict=True, default=5, ge=1, le=1000, description="Consecutive idle checks before scaling down.")
     max_failed_checks: int = Field(
-        default=5, ge=1, le=1000, description="Consecutive failed checks before scaling down anyway."
+        strict=True, default=5, ge=1, le=1000, description="Consecutive failed checks before scaling down anyway."
     )
     startup_grace_minutes: int = Field(
-        default=10, ge=0, le=1440, description="Minutes after launch in which a game not yet listening is not idle; the grace ends "
+        strict=True, default=10, ge=0, le=1440, description="Minutes after launch in which a game not yet listening is not idle; the grace ends "
         "earlier, at the first check where the game listens or has a player."
     )
     max_uptime: MaxUptimeConfig = Field(default_factory=MaxUptimeConfig, description="Guard against all-night servers.")
@@ -398,7 +398,7 @@ QueryType = Literal["A", "AAAA", "CNAME", "TXT", "MX", "SRV", "HTTPS", "SVCB", "
 class DnsConfig(_Model):
     sub_domain: DnsLabel = Field(description="Name under the base domain: mc gives mc.example.com.")
     ttl: int = Field(
-        default=30,
+        strict=True, default=30,
         ge=1,
         le=86400,
         description="Record TTL in seconds: low, so a player whose first try failed gets the new address on the retry.",
@@ -409,9 +409,9 @@ class DnsConfig(_Model):
         description="Query types that start the server (resolver prefetches of other types do not).",
     )
     cooldown_minutes: int = Field(
-        default=0, ge=0, le=1440, description="After an idle stop, lookups within this many minutes do not restart..."
+        strict=True, default=0, ge=0, le=1440, description="After an idle stop, lookups within this many minutes do not restart..."
     )
-    cooldown_lookups: int = Field(default=3, ge=1, le=1000, description="...unless repeated this many times.")
+    cooldown_lookups: int = Field(strict=True, default=3, ge=1, le=1000, description="...unless repeated this many times.")
 
 
 MAX_DNS_NAME = 253  # RFC 1035: a name of at most 253 characters (written without its final dot)
@@ -623,7 +623,7 @@ class BaseConfig(_Model):
         pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", description="The hosted zone's domain, e.g. example.com."
     )
     hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{4,31}$", description="Route53 public hosted zone id.")
-    max_azs: int = Field(default=2, ge=1, le=6, description="Availability zones for the public subnets.")
+    max_azs: int = Field(strict=True, default=2, ge=1, le=6, description="Availability zones for the public subnets.")
     alert_emails: EmailAddresses = Field(default_factory=list, description="Who gets alerts from every server.")
     ssh_key_pair: SshKeyPairConfig | None = Field(default=None, description="Create an EC2 key pair for SSH access.")
     start_on_lookup: bool = Field(

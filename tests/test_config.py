@@ -296,3 +296,15 @@ def test_query_log_group_must_be_one_route53_can_write_to(tmp_path):
     with pytest.raises(ConfigError, match="QueryLogGroup: 'my-logs' is not allowed: expected a log group name starting "
                                           "with /aws/route53/"):
         load_config(leaf_file)
+
+
+COUNTS = ["Watchdog__IdleChecks", "Watchdog__IntervalSeconds", "Dns__Ttl", "Container__MemoryMib", "Efs__BackupRetentionDays"]
+
+
+@pytest.mark.parametrize("field,value", [(field, value) for field in COUNTS for value in (True, "30", 1e26, 30.0)]
+                         + [("Watchdog__MaxUptime__Hours", True), ("Watchdog__MaxUptime__Hours", "12")])
+def test_numbers_written_as_booleans_or_text_are_refused_not_coerced(tmp_path, field, value):
+    """`IdleChecks: true` was 1 check and `Ttl: "30"` 30 s: a count written as a boolean or text is a mistake to name."""
+    with pytest.raises(ConfigError) as refused:
+        load_config(write_configs(tmp_path, with_changes(**{field: value})))
+    assert field.replace("__", ".") in str(refused.value)
