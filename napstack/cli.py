@@ -363,7 +363,7 @@ def _control(args: argparse.Namespace) -> int:
 def _query(args: argparse.Namespace) -> int:
     import json as json_module
 
-    from napstack.query import QueryFailed, query
+    from napstack.query import QueryFailed, address, query
 
     try:
         result = query(args.protocol, args.host, args.port, args.timeout)
@@ -379,7 +379,7 @@ def _query(args: argparse.Namespace) -> int:
     else:  # the server's text arrives cleaned (game_query.clean): no escape sequence reaches the terminal
         names = f" ({', '.join(result.names)})" if result.names else ""
         motd = f" \"{result.motd}\"" if result.motd else ""
-        print(f"{args.host}:{args.port} {result.protocol}{motd}: {result.players}/{result.max_players} players{names}, "
+        print(f"{address(args.host, args.port)} {result.protocol}{motd}: {result.players}/{result.max_players} players{names}, "
               f"version {result.version or 'unknown'}, {result.latency_ms:g} ms")
     return 0
 

@@ -21,6 +21,6 @@ def _load():
 
 
 _game_query = _load()
-PROTOCOLS, QueryFailed, QueryResult, query = (
-    _game_query.PROTOCOLS, _game_query.QueryFailed, _game_query.QueryResult, _game_query.query
+PROTOCOLS, QueryFailed, QueryResult, address, query = (
+    _game_query.PROTOCOLS, _game_query.QueryFailed, _game_query.QueryResult, _game_query.address, _game_query.query
 )

@@ -436,3 +436,15 @@ def test_query_cli_prints_the_server_text_without_its_escapes():
     assert code == 0 and out.startswith(f'127.0.0.1:{port} minecraft-java "Hello World !": 2/20 players (alex, steve), '
                                         "version 1.21.1, ")
     assert printable(out.rstrip("\n"))
+
+
+def test_an_ipv6_address_is_written_in_brackets_where_it_is_named():
+    server = socket.socket(socket.AF_INET6)
+    try:
+        server.bind(("::1", 0))
+    except OSError:
+        pytest.skip("this machine has no IPv6 loopback")
+    port = server.getsockname()[1]
+    server.close()  # nobody listens there now: refused at once
+    code, out, _ = cli("query", "--protocol", "minecraft-java", "--host", "::1", "--port", str(port), "--json")
+    assert code == 1 and json.loads(out)["error"].startswith(f"[::1]:{port} did not answer")

@@ -284,10 +284,16 @@ def _checked(answer: QueryResult) -> QueryResult:
                        round(latency, 1) if 0 <= latency < 1e9 else 0.0, _text(answer.motd))
 
 
+def address(host: str, port: int) -> str:
+    """host:port as a player writes it, an IPv6 address in brackets ([2001:db8::1]:25565, not 2001:db8::1:25565)."""
+    host = clean(host, 100)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def query(protocol: str, host: str, port: int, timeout: float = 3.0) -> QueryResult:
     if protocol not in QUERIES:
         raise ValueError(f"unknown protocol {protocol!r}: one of {', '.join(PROTOCOLS)}")
-    where = f"{clean(host, 100)}:{port}"
+    where = address(host, port)
     try:
         return _checked(QUERIES[protocol](host, port, timeout))
     except TimeoutError:
