@@ -441,6 +441,43 @@ EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), Afte
 EmailAddresses = Annotated[list[EmailAddress], AfterValidator(_one_each)]
 
 
+NOTIFY_KINDS = ("starting", "ready", "stopped", "problem")
+SSM_PARAMETER_NAME = re.compile(r"/[A-Za-z0-9_.\-/]{1,1000}")
+
+
+class NotifyChannel(_Model):
+    """A chat or webhook that gets this server's alerts; its URL stays in an SSM SecureString parameter."""
+
+    channel: Literal["discord", "slack", "webhook"] = Field(
+        description="discord: a channel's webhook (Server Settings, Integrations); slack: an incoming webhook; "
+        "webhook: any URL that takes a JSON POST."
+    )
+    url_parameter: str = Field(
+        description="Name of the SSM SecureString parameter holding the webhook URL, such as /napstack/discord "
+        "(create it with `aws ssm put-parameter --type SecureString`). Read at run time, never deployed."
+    )
+    kinds: list[Literal["starting", "ready", "stopped", "problem"]] = Field(
+        default_factory=lambda: list(NOTIFY_KINDS), min_length=1,
+        description="Which alerts it gets: starting (woken), ready (the game answers), stopped (the session's "
+        "summary), problem (could not start, not watched, up for long, the query hint).",
+    )
+
+    @field_validator("url_parameter")
+    @classmethod
+    def _parameter_name(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"{value[:80]!r} is not a full parameter name: start it with /, such as /napstack/discord")
+        if not SSM_PARAMETER_NAME.fullmatch(value) or value.endswith("/") or "//" in value:
+            raise ValueError(f"{value[:80]!r} is not an SSM parameter name: letters, digits and _ . - / only, "
+                             "such as /napstack/discord")
+        if value.lower().split("/")[1].startswith(("aws", "ssm")):
+            raise ValueError(f"{value[:80]!r}: SSM reserves names starting with aws or ssm; use /napstack/...")
+        return value
+
+
+NotifyChannels = Annotated[list[NotifyChannel], Field(max_length=10)]
+
+
 class SshConfig(_Model):
     allowed_cidrs: list[str] = Field(
         default_factory=list, description="IPv4 CIDRs allowed on port 22 of the host; empty means port 22 stays closed."
@@ -472,6 +509,7 @@ class LeafConfig(_Model):
     watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig)
     dns: DnsConfig
     alert_emails: EmailAddresses = Field(default_factory=list, description="Extra alert e-mails for this server.")
+    notify: NotifyChannels = Field(default_factory=list, description="Chats and webhooks told about this server, besides the base's.")
     ssh: SshConfig = Field(default_factory=SshConfig)
 
     @field_validator("name")
@@ -625,6 +663,7 @@ class BaseConfig(_Model):
     hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{4,31}$", description="Route53 public hosted zone id.")
     max_azs: int = Field(strict=True, default=2, ge=1, le=6, description="Availability zones for the public subnets.")
     alert_emails: EmailAddresses = Field(default_factory=list, description="Who gets alerts from every server.")
+    notify: NotifyChannels = Field(default_factory=list, description="Chats and webhooks told about every server.")
     ssh_key_pair: SshKeyPairConfig | None = Field(default=None, description="Create an EC2 key pair for SSH access.")
     start_on_lookup: bool = Field(
         default=True,
@@ -699,6 +738,12 @@ class NapstackConfig(BaseModel):
     @property
     def dns_name(self) -> str:
         return f"{self.leaf.dns.sub_domain}.{self.base.domain_name}"
+
+    @property
+    def notify_channels(self) -> list[NotifyChannel]:
+        """The base's channels, then the game's; one listed in both keeps the game's kinds."""
+        channels = {(c.channel, c.url_parameter): c for c in [*self.base.notify, *self.leaf.notify]}
+        return list(channels.values())
 
 
 def _shortened(value, limit: int = 80):

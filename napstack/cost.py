@@ -26,6 +26,8 @@ RECONCILE_SECONDS = 1.0
 LOG_KB_PER_RECONCILE = 0.3
 LOG_KB_PER_CHECK = 2.0
 CONTAINER_LOG_MB_PER_HOUR = 5.0
+NOTIFICATIONS_PER_SESSION = 3  # starting, ready, stopped; problems are rare
+NOTIFY_SECONDS = 1.0  # one webhook post per channel, billed while it waits for the answer
 DNS_QUERIES_PER_SESSION = 500  # resolvers retry while the server starts; the TTL is low
 QUERY_LOG_LINE_BYTES = 150  # one Route53 query-log line as CloudWatch Logs bills it (~110 bytes of text, metadata)
 QUERY_LOG_DAYS_KEPT = 7  # the Start stack's retention
@@ -180,6 +182,8 @@ def estimate(
     ]
     lines += query_log_lines(config, sessions * DNS_QUERIES_PER_SESSION, zone_queries, prices)
     lines.append(reconciler_line(leaf.watchdog.reconcile_minutes, price))
+    if config.notify_channels:
+        lines.append(_notify_line(len(config.notify_channels), sessions, price))
     lines_total = sum(line.usd_per_month for line in lines)
     # The same world with nobody playing for a whole month (this estimate itself, when nobody plays).
     asleep = lines_total
@@ -235,6 +239,19 @@ def reconciler_line(minutes: int, price) -> Line:
         f"{runs:,.0f} runs (every {minutes} min), {runs * RECONCILER_GB * RECONCILE_SECONDS:,.0f} GB-s",
         usd,
         True,
+    )
+
+
+def _notify_line(channels: int, sessions: int, price) -> Line:
+    """Chat notifications: one invocation per alert, a second per channel it posts to. SNS's deliveries to Lambda
+    and standard SSM parameters are free; decrypting them with aws/ssm stays within KMS's free requests."""
+    invocations = sessions * NOTIFICATIONS_PER_SESSION
+    gb_seconds = invocations * channels * NOTIFY_SECONDS * LAMBDA_GB
+    return Line(
+        "Lambda (notify: chat notifications)",
+        f"{invocations:,} invocations, {gb_seconds:,.0f} GB-s ({channels} channel{'' if channels == 1 else 's'})",
+        invocations / 1e6 * price("lambda_million_requests") + gb_seconds * price("lambda_gb_second"),
+        False,
     )
 
 

@@ -18,6 +18,7 @@ DNS_RECORD = "dns_record"
 QUERY_LOGGING = "query_logging"
 LAUNCH_FAILURES = "launch_failures"
 RECONCILER = "reconciler"
+NOTIFY = "notify"
 # Tags on each leaf's ASG, the contract between the leaf, start_server and the watchdog (functions/ repeat them).
 DNS_NAME_TAG = "napstack:dns-name"  # start_server finds the leaf a looked-up name belongs to
 START_ON_TAG = "napstack:start-on"  # query types that start it, space-separated
@@ -109,6 +110,13 @@ def leaf_tags(config: NapstackConfig) -> dict[str, str]:
     }
 
 
+def notify_environment(config: NapstackConfig, alerts_topic_arn: str) -> dict[str, str]:
+    """The channels by parameter name (never a URL), and where an undelivered notification is told."""
+    channels = [c.model_dump(by_alias=True) for c in config.notify_channels]
+    return function_environment(NOTIFY, NOTIFY_CHANNELS=json.dumps(channels, separators=(",", ":")),
+                                SERVER_NAME=config.leaf.name, ALERTS_TOPIC_ARN=alerts_topic_arn)
+
+
 def count_connections_environment(
     task_definition_arn: str, container_name: str, cluster_arn: str, service_name: str
 ) -> dict[str, str]:
@@ -141,6 +149,7 @@ def watchdog_settings(config: NapstackConfig) -> dict:
             "TimeoutSeconds": watchdog.query.timeout_seconds,
         },
         "HourlyUsd": hourly_while_up(config, config.base.leaf_region),
+        "Address": f"{config.dns_name}:{leaf.watched_port}",
     }
 
 

@@ -9,6 +9,7 @@ from stacks.asg_state_change_hook import AsgStateChangeHook
 from stacks.container import Container
 from stacks.ecs_asg import EcsAsg
 from stacks.efs import Efs
+from stacks.notify import Notify
 from stacks.placement import ServerPlacement
 from stacks.security_groups import SecurityGroups
 from stacks.watchdog import Watchdog
@@ -40,6 +41,8 @@ class LeafStack(Stack):
                 endpoint=email,
                 filter_policy={"server": sns.SubscriptionFilter.string_filter(allowlist=[leaf.name])},
             )
+        if config.notify_channels:
+            Notify(self, "Notify", alerts_topic=alerts_topic, config=config)
         placement = ServerPlacement(self, "ServerPlacement", vpc=vpc, config=leaf)
         security_groups = SecurityGroups(self, "SecurityGroups", vpc=vpc, config=leaf)
         container = Container(self, "Container", config=leaf)

@@ -37,4 +37,4 @@ def ask_players(ec2, instance_id: str, settings: QuerySettings, seconds_left: Ca
         return None, str(failed)
     except (ClientError, BotoCoreError) as failed:  # DescribeInstances refused or unreachable: ask next check
         return None, f"the instance's address is unknown ({failed})"
-    return Players(Count=answer.players, Max=answer.max_players, Names=answer.names), None
+    return Players(Count=answer.players, Max=answer.max_players, Names=answer.names, Version=answer.version), None

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Verdict = Literal["Watching", "ScaleDown", "InstanceGone", "AlertMaxUptime", "AlertConfigHint", "ContinueAsNew", "RestartGame"]
+Verdict = Literal["Watching", "ScaleDown", "InstanceGone", "AlertMaxUptime", "AlertConfigHint", "AlertReady", "ContinueAsNew", "RestartGame"]
 CheckResult = Literal["active", "idle", "grace", "failed", "gone"]
 
 
@@ -42,6 +42,7 @@ class Settings(_Model):
     ChecksPerExecution: int = 2000
     Query: QuerySettings | None = None
     HourlyUsd: float | None = None  # what an hour up costs (napstack/cost.py), for the session summary
+    Address: str = ""  # host:port players join, for the ready alert
 
 
 class Watch(_Model):
@@ -61,11 +62,13 @@ class Watch(_Model):
     GameUp: bool = False  # the game has listened on its port (or had a player): the startup grace is over
     QueryAnswered: bool = False  # the game has answered its query at least once
     QueryHinted: bool = False  # the config hint about a query that never answers was sent
+    ReadyAlerted: bool = False  # the ready alert was sent (the game answered its query)
     PeakPlayers: int = 0
     PlayerNames: list[str] = Field(default_factory=list)  # everyone seen this session, first seen first
     Verdict: Verdict = "Watching"
     Reason: str = ""
     AlertSubject: str = ""  # with an Alert* verdict: the alert's subject after the server's name
+    AlertKind: str = ""  # with an Alert* verdict: ready or problem (the chats choose which kinds they get)
 
 
 class HostReport(_Model):
@@ -84,6 +87,7 @@ class Players(_Model):
     Count: int = Field(ge=0)
     Max: int = Field(default=0, ge=0)
     Names: list[str] = Field(default_factory=list)
+    Version: str | None = None
 
 
 class Check(_Model):
@@ -166,6 +170,17 @@ def _query_hint(settings: Settings, report: HostReport, udp_packets: int, query_
     )
 
 
+def ready_text(settings: Settings, players: Players | None, since_launch: timedelta) -> str:
+    """`mc is ready: mc.example.com:25565, 0/20 players, Paper 1.21, 94 s after the launch.`"""
+    parts = [settings.Address] if settings.Address else []
+    if players is not None:
+        parts.append(f"{players.Count}/{players.Max} players" if players.Max else f"{players.Count} players")
+        if players.Version:
+            parts.append(players.Version)
+    parts.append(f"{max(0, int(since_launch.total_seconds()))} s after the launch")
+    return f"{settings.ServerName} is ready: {', '.join(parts)}."
+
+
 def next_watch(
     settings: Settings,
     watch: Watch,
@@ -186,7 +201,7 @@ def next_watch(
     number = watch.Checks + 1
     state = watch.model_copy(
         update={"Checks": number, "ChecksThisExecution": watch.ChecksThisExecution + 1, "Verdict": "Watching",
-                "Reason": "", "AlertSubject": ""}
+                "Reason": "", "AlertSubject": "", "AlertKind": ""}
     )
     if not instance_in_service:
         state.Verdict, state.Reason = "InstanceGone", "The instance is no longer in service; nothing left to watch."
@@ -249,11 +264,18 @@ def next_watch(
         )
         if connections_without_answer and not state.QueryAnswered and not watch.QueryHinted:  # once per session
             state.QueryHinted, state.Verdict, state.AlertSubject = True, "AlertConfigHint", "check the game's query"
+            state.AlertKind = "problem"
             state.Reason = _query_hint(settings, report, udp_packets, query_error)
             return state, check
 
     if service_stopped:
         return _restart_game(settings, state), check
+
+    # Ready, said once: the game answers its query (a game without a query says nothing of its own).
+    if players is not None and not watch.ReadyAlerted:
+        state.ReadyAlerted, state.Verdict, state.AlertSubject, state.AlertKind = True, "AlertReady", "ready", "ready"
+        state.Reason = ready_text(settings, players, now - watch.LaunchedAt)
+        return state, check
 
     uptime = now - watch.LaunchedAt
     if uptime >= timedelta(hours=settings.MaxUptimeHours):
@@ -262,6 +284,7 @@ def next_watch(
             return _scale_down(settings, state, now, f"up for {hours} (Watchdog.MaxUptime), players or not."), check
         if not watch.MaxUptimeAlerted:
             state.MaxUptimeAlerted, state.Verdict, state.AlertSubject = True, "AlertMaxUptime", "up for a long time"
+            state.AlertKind = "problem"
             state.Reason = (
                 f"{settings.ServerName} has been up for {hours} since {_clock(watch.LaunchedAt)}; "
                 "it keeps running while players are connected."

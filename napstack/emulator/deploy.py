@@ -39,6 +39,7 @@ ECS_OPTIMIZED_IMAGES = {"x86_64": "ami-0ec5a0ea1f7b7e0a1", "arm64": "ami-0a9e6c5
 # Created at deploy because something runs them or reads them; everything else only when referenced.
 DEPLOYED_TYPES = (
     "AWS::SNS::Topic",
+    "AWS::SNS::Subscription",
     "AWS::AutoScaling::AutoScalingGroup",
     "AWS::AutoScaling::LifecycleHook",
     "AWS::ECS::CapacityProvider",
@@ -318,6 +319,20 @@ class EmulatedDeployment:
         arn = self.client("sns", stack.region).create_topic(Name=name)["TopicArn"]
         return Physical(arn, {"TopicArn": arn, "TopicName": name})
 
+    def _sns_subscription(self, stack, logical_id, properties) -> Physical:
+        """A function's subscription, with its filter policy, in moto's SNS (which then invokes the function); an
+        e-mail address is only named: nothing reads mail in the emulator."""
+        properties = self._resolve(stack, properties)
+        if properties["Protocol"] != "lambda":
+            return Physical(f"{properties['TopicArn']}:{_short_name(stack, logical_id)}")
+        attributes = {"FilterPolicy": json.dumps(properties["FilterPolicy"])} if "FilterPolicy" in properties else {}
+        if "FilterPolicyScope" in properties:
+            attributes["FilterPolicyScope"] = properties["FilterPolicyScope"]
+        arn = self.client("sns", stack.region).subscribe(
+            TopicArn=properties["TopicArn"], Protocol="lambda", Endpoint=properties["Endpoint"], Attributes=attributes
+        )["SubscriptionArn"]
+        return Physical(arn)
+
     def _subnet(self, stack, logical_id, properties) -> Physical:
         """The base stack's subnets are the region's default ones, in order; a subnet placed in a zone by name or by
         zone ID (a One Zone leaf's) is the default one of that zone, as CloudFormation would place it there."""
@@ -552,6 +567,7 @@ class EmulatedDeployment:
         "AWS::IAM::Role": _role,
         "AWS::IAM::Policy": _policy,
         "AWS::SNS::Topic": _topic,
+        "AWS::SNS::Subscription": _sns_subscription,
         "AWS::EC2::Subnet": _subnet,
         "AWS::EC2::LaunchTemplate": _launch_template,
         "AWS::AutoScaling::AutoScalingGroup": _group,

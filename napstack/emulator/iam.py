@@ -120,6 +120,8 @@ RESOURCES: dict[tuple[str, str], Callable[[str, dict], list[Target]]] = {
     ("route53", "DeleteQueryLoggingConfig"): lambda r, p: [Target(f"arn:aws:route53:::queryloggingconfig/{p['Id']}")],
     ("ssm", "SendCommand"): lambda r, p: [_document(r, p["DocumentName"])] + [_instance(r, i) for i in p.get("InstanceIds", [])],
     ("ssm", "GetCommandInvocation"): ANY,
+    # A parameter's ARN has no second slash for a name starting with one: parameter/napstack/discord.
+    ("ssm", "GetParameter"): lambda r, p: [Target(f"arn:aws:ssm:{r}:{ACCOUNT_ID}:parameter/{p['Name'].removeprefix('/')}")],
     ("stepfunctions", "StartExecution"): lambda r, p: [Target(p["stateMachineArn"])],
     ("stepfunctions", "ListExecutions"): lambda r, p: [Target(p["stateMachineArn"])],
     ("stepfunctions", "StopExecution"): lambda r, p: [Target(p["executionArn"])],

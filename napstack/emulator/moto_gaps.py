@@ -24,6 +24,7 @@ import threading
 import time as _time_module
 import traceback
 import types
+import urllib.request
 import uuid
 import warnings
 from pathlib import Path
@@ -116,15 +117,18 @@ def in_a_handler() -> bool:
     return any(kind == "function" for kind, _ in getattr(_CALLER, "principals", []))
 
 
-def _emulate_the_world_of(patches: _Patches, folder: str, simulated_time, game_answer: Callable) -> None:
+def _emulate_the_world_of(patches: _Patches, folder: str, simulated_time, game_answer: Callable,
+                          webhook: Callable | None = None) -> None:
     """A handler's own waits (polling SSM) pass in simulated time, like the state machines' waits; its game queries
-    reach the simulated game (the scenario), never the network."""
+    reach the simulated game (the scenario), never the network; its webhook posts (urlopen) reach `webhook`."""
     prefix = str(FUNCTIONS_DIR / folder)
     for module in list(sys.modules.values()):
         if not (getattr(module, "__file__", None) or "").startswith(prefix):
             continue
         if getattr(module, "time", None) is _time_module:
             patches.set(module, "time", simulated_time)
+        if webhook is not None and getattr(module, "urlopen", None) is urllib.request.urlopen:  # notify's posts
+            patches.set(module, "urlopen", webhook)
         if isinstance(getattr(module, "QUERIES", None), dict):  # game_query: one function per protocol
             for protocol in module.QUERIES:
                 answer = functools.partial(game_answer, module.QueryResult, protocol)
@@ -147,6 +151,7 @@ def run_handlers_in_process(
     clock: SimulatedClock,
     hooks: InvocationHooks,
     game_answer: Callable,
+    webhook: Callable | None = None,
 ) -> None:
     """LambdaFunction._invoke_lambda(self, event) -> (payload_json, errored, logs), running functions/<name>/app.py
     with the function's environment, in its region, its AWS calls made as the function (for IAM)."""
@@ -181,7 +186,7 @@ def run_handlers_in_process(
                     warnings.simplefilter("ignore")  # e.g. Powertools' "no metrics" on a check without counts
                     handler = _load_handler(folder, self.handler, {**(self.environment_vars or {}), "AWS_REGION": region}, sink)
                     if first_call:  # once per emulator: the patch holds until the emulator exits
-                        _emulate_the_world_of(patches, folder, simulated_time, game_answer)
+                        _emulate_the_world_of(patches, folder, simulated_time, game_answer, webhook)
                         simulated_folders.add(folder)
                     result = handler(event if event is not None else {}, context)
                 hooks.after(folder, event)
@@ -198,6 +203,45 @@ def run_handlers_in_process(
                 os.environ.update(saved)
 
     patches.set(LambdaFunction, "_invoke_lambda", invoke_in_process)
+
+
+# --- Gap: SNS invokes a subscribed Lambda with made-up message attributes and no subject or topic ----------
+
+SNS_DELIVERY = threading.local()  # .alert: the SNS message being delivered to a function in this thread
+
+
+def sns_lambda_event_as_aws_sends_it(patches: _Patches, clock: SimulatedClock) -> None:
+    """moto's SNS-to-Lambda event carries fixed `Test` attributes instead of the message's (so a function cannot
+    read `server` or `kind`), a 1970 timestamp and an EXAMPLE topic. The event here is the documented one (Lambda
+    developer guide, "Using Lambda with Amazon SNS"), for a subscription whose filter policy matches."""
+    from moto.awslambda.utils import get_backend
+    from moto.sns.models import Subscription
+
+    original = Subscription.publish
+
+    def publish(self, message, message_id, subject=None, message_attributes=None, **kwargs):
+        if self.protocol != "lambda":
+            return original(self, message, message_id, subject=subject, message_attributes=message_attributes, **kwargs)
+        if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(message_attributes, message):
+            return None
+        attributes = {name: {"Type": value["Type"], "Value": value["Value"]} for name, value in (message_attributes or {}).items()}
+        sns = {
+            "Type": "Notification", "MessageId": message_id, "TopicArn": self.topic.arn, "Subject": subject,
+            "Message": message, "Timestamp": clock.now().strftime("%Y-%m-%dT%H:%M:%S.000Z"), "SignatureVersion": "1",
+            "Signature": "EXAMPLE", "SigningCertUrl": "EXAMPLE", "UnsubscribeUrl": "EXAMPLE",
+            "MessageAttributes": attributes,
+        }
+        event = {"Records": [{"EventVersion": "1.0", "EventSubscriptionArn": self.arn, "EventSource": "aws:sns", "Sns": sns}]}
+        region, name = self.endpoint.split(":")[3], self.endpoint.split(":")[6]
+        function = get_backend(self.account_id, region).get_function(name)
+        SNS_DELIVERY.alert = sns
+        try:
+            function.invoke(json.dumps(event), {}, {})
+        finally:
+            SNS_DELIVERY.alert = None
+        return None
+
+    patches.set(Subscription, "publish", publish)
 
 
 # --- Gap: aws-sdk tasks skip the PascalCase-to-boto3 conversion (getmoto/moto#10076) ---------------------
@@ -758,6 +802,7 @@ def patched(
     completed_lifecycle_actions: list[dict],
     hooks: InvocationHooks | None = None,
     game_answer: Callable | None = None,
+    webhook: Callable | None = None,
 ) -> Iterator[None]:
     """`game_answer(QueryResult, protocol, host, port, timeout)`: what the game answers a query (raise TimeoutError
     for none)."""
@@ -766,7 +811,9 @@ def patched(
         one_data_loader(patches)
         block_real_endpoints(patches)
         serialize_client_creation(patches)
-        run_handlers_in_process(patches, function_folder_of, clock, hooks or InvocationHooks(), game_answer or _silent_game)
+        run_handlers_in_process(patches, function_folder_of, clock, hooks or InvocationHooks(), game_answer or _silent_game,
+                                webhook)
+        sns_lambda_event_as_aws_sends_it(patches, clock)
         convert_sdk_parameter_names(patches)
         pascal_case_sdk_error_names(patches)
         tasks_call_as_their_state_machine(patches)

@@ -85,6 +85,7 @@ class ReplayResult:
     faults_injected: int = 0
     faults_not_fired: list[str] = field(default_factory=list)  # a call never made, a check past the end
     deployment: dict = field(default_factory=dict)  # what was replayed: stacks, templates' digest, where from
+    webhook_posts: list[dict] = field(default_factory=list)  # {"channel", "kind", "body"}: what the chats would get
 
     @property
     def succeeded(self) -> bool:
@@ -457,6 +458,8 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
         function_errors.append(f"{runs[-1].started or 'schedule'}: {runs[-1].error}")
     rows.extend(execution_rows_all)  # what start_server did comes before what it caused at the same second
     rows.extend(left_to_their_hooks)  # and a scale-in's events after the scale-in
+    for post in emulator.stack.webhook_posts:  # after the alert that caused it, at the same second
+        rows.append(TimelineRow(post.time.strftime("%Y-%m-%d %H:%M:%S"), "notify", post.channel, post.kind, post.subject))
     # An injected fault comes before what the system did about it at the same second.
     rows[:0] = [TimelineRow(f.time, "fault", "-", "Injected", f.description) for f in emulator.faults.fired]
     rows.sort(key=lambda row: row.time)
@@ -484,6 +487,7 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
         faults_injected=len(emulator.faults.fired),
         faults_not_fired=emulator.faults.not_fired(),
         deployment=emulator.deployment_summary(),
+        webhook_posts=[{"channel": p.channel, "kind": p.kind, "body": p.body} for p in emulator.stack.webhook_posts],
     )
 
 

@@ -37,11 +37,11 @@ from napstack.emulator.deploy import EmulatedDeployment
 from napstack.emulator.faults import FaultPlan
 from napstack.emulator.iam import Authorizer
 from napstack.emulator.log_payload import decoded_lines, passing_events
-from napstack.emulator.moto_gaps import InvocationHooks, _Patches, calling_principal, in_a_handler, patched
+from napstack.emulator.moto_gaps import SNS_DELIVERY, InvocationHooks, _Patches, calling_principal, in_a_handler, patched
 from napstack.emulator.scenario import Scenario, SimulatedHost
 from napstack.emulator.schedules import Schedule, ScheduleRunner
 from napstack.emulator.template import TemplateError
-from napstack.settings import COUNT_CONNECTIONS, DNS_RECORD, RECONCILER, START_SERVER
+from napstack.settings import COUNT_CONNECTIONS, DNS_RECORD, NOTIFY, RECONCILER, START_SERVER
 
 DNS_RECORD_TYPE = "Custom::NapstackDnsRecord"
 FAKE_CREDENTIALS = {
@@ -54,6 +54,8 @@ FAKE_CREDENTIALS = {
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
 EVENTBRIDGE_LATENCY_SECONDS = 1
+# Where each webhook parameter points in the emulator: a name that resolves nowhere (RFC 6761), never reached.
+PLACEHOLDER_WEBHOOK = "https://webhooks.napstack.invalid/{channel}{parameter}"
 REAL_SECONDS_PER_RUN = 300  # a safety net in real time; simulated time has its own limit
 _CLIENTS: dict[tuple[str, str], object] = {}  # Emulator.client: one per service and region, shared in the process
 _CLIENTS_LOCK = threading.Lock()
@@ -90,6 +92,18 @@ class EmulatedStack:
     record_function_name: str
     deliveries: list[Delivery] = field(default_factory=list)
     scheduled_runs: list[Delivery] = field(default_factory=list)  # each schedule's invocations of its target
+    webhook_posts: list[WebhookPost] = field(default_factory=list)
+
+
+@dataclass
+class WebhookPost:
+    """What the notify function would have posted to a chat, recorded instead of sent."""
+
+    time: datetime
+    channel: str
+    kind: str
+    subject: str
+    body: dict
 
 
 def _moment(value) -> datetime:
@@ -122,6 +136,21 @@ class _FaultHooks(InvocationHooks):
             self.emulator.stop_watchdog_by_hand(event["ExecutionName"])
         if self.emulator._armed and check and self.emulator.faults.deploy_after(check, self.emulator.clock.now()):
             self.emulator.deploy_service_update()
+
+
+class _NoContent:
+    """An HTTP response as urlopen returns it: 204, no body."""
+
+    status = 204
+
+    def read(self, *_):
+        return b""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
 
 
 class Emulator:
@@ -176,6 +205,7 @@ class Emulator:
                     self.completed_lifecycle_actions,
                     _FaultHooks(self),
                     self.host.game_answer,
+                    self._record_webhook_post,
                 )
             )
             setting_up.callback(self._patches.undo)
@@ -228,6 +258,7 @@ class Emulator:
         self.deployment = EmulatedDeployment(self.assembly, self.client)
         self.authorizer = Authorizer(self.deployment.policies, self.deployment.managed_policies)  # filled as it deploys
         self.deployment.deploy()
+        self._create_webhook_parameters()
         leaf = self.assembly.get(self.config.leaf.stack_name)
         if leaf is None:
             raise TemplateError(f"the assembly has no stack {self.config.leaf.stack_name} for {self.config.leaf.name}: "
@@ -260,6 +291,32 @@ class Emulator:
             start_function_name=functions.get(START_SERVER),
             record_function_name=functions[DNS_RECORD],
         )
+
+    def _create_webhook_parameters(self) -> None:
+        """Each parameter a notify function reads, as the owner creates it (a SecureString), holding a placeholder."""
+        for function in self.deployment.functions.values():
+            if function.folder != NOTIFY:
+                continue
+            for channel in json.loads(function.environment.get("NOTIFY_CHANNELS", "[]")):
+                url = PLACEHOLDER_WEBHOOK.format(channel=channel["Channel"], parameter=channel["UrlParameter"])
+                self.client("ssm").put_parameter(Name=channel["UrlParameter"], Value=url, Type="SecureString",
+                                                 Overwrite=True)
+
+    def _record_webhook_post(self, request, timeout=None):
+        """notify's urlopen: a post to a placeholder is recorded and answered 204 as Discord does; any other URL is
+        refused, as the network is out of reach."""
+        from napstack.emulator.moto_gaps import RealEndpointBlocked
+
+        url = request.full_url
+        if not url.startswith(PLACEHOLDER_WEBHOOK.split("{", 1)[0]):
+            raise RealEndpointBlocked("the emulator refused a webhook post to a URL that is not its placeholder")
+        alert = getattr(SNS_DELIVERY, "alert", None) or {}
+        kind = alert.get("MessageAttributes", {}).get("kind", {}).get("Value", "")
+        channel = url.removeprefix(PLACEHOLDER_WEBHOOK.split("{", 1)[0]).split("/", 1)[0]
+        self.stack.webhook_posts.append(
+            WebhookPost(self.clock.now(), channel, kind, alert.get("Subject") or "", json.loads(request.data))
+        )
+        return _NoContent()
 
     def _create_hosted_zone(self) -> None:
         """The config's public zone, which exists before napstack."""

@@ -20,18 +20,18 @@ CONFIG = ROOT / "examples" / "minecraft-java.yaml"
 # and the 10th idle check scales down; a lookup counts as activity when it falls in a check's window, as the
 # burst's last ones do)
 EXPECTED = {
-    "asg-launch-successful.json": (0, 0, UNAVAILABLE_IP, ["server starting", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 10),
+    "asg-launch-successful.json": (0, 0, UNAVAILABLE_IP, ["server starting", "ready", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 10),
     "asg-launch-unsuccessful.json": (1, 0, UNAVAILABLE_IP, ["a launch failed, retrying"], ["SUCCEEDED"], None),
     "asg-launch-unsuccessful-vcpu-limit.json": (1, 0, UNAVAILABLE_IP, ["a launch failed, retrying"], ["SUCCEEDED"], None),
     "asg-terminate-lifecycle-action.json": (0, 0, UNAVAILABLE_IP, ["server stopped"], ["SUCCEEDED"], None),
     "asg-terminate-successful.json": (0, 0, UNAVAILABLE_IP, [], [], None),
     "ecs-task-stopped.json": (0, 0, UNAVAILABLE_IP, ["the game crashed, server stopped", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], None),
     # Set up running without a watchdog: the reconciler's first run hands the hook the launch it never saw.
-    "ecs-task-stopped-by-scale-in.json": (0, 0, UNAVAILABLE_IP, ["server starting", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 10),
-    "route53-query-lookup.json": (0, 0, UNAVAILABLE_IP, ["server starting", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 10),
-    "route53-query-burst.json": (0, 0, UNAVAILABLE_IP, ["server starting", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 11),
+    "ecs-task-stopped-by-scale-in.json": (0, 0, UNAVAILABLE_IP, ["server starting", "ready", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 10),
+    "route53-query-lookup.json": (0, 0, UNAVAILABLE_IP, ["server starting", "ready", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 10),
+    "route53-query-burst.json": (0, 0, UNAVAILABLE_IP, ["server starting", "ready", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 11),
     "route53-query-other-name.json": (0, 0, UNAVAILABLE_IP, [], [], None),
-    "route53-query-two-leaves.json": (0, 0, UNAVAILABLE_IP, ["server starting", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 10),
+    "route53-query-two-leaves.json": (0, 0, UNAVAILABLE_IP, ["server starting", "ready", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 10),
     "route53-query-other-type.json": (0, 0, UNAVAILABLE_IP, [], [], None),
     "bad-route53-query-malformed.json": (0, 0, UNAVAILABLE_IP, [], [], None),
     "bad-unknown-detail-type.json": (0, 0, UNAVAILABLE_IP, [], [], None),

@@ -238,3 +238,63 @@ def test_the_emulator_runs_a_rate_schedule_on_the_simulated_clock_and_lets_a_qui
     assert clock.wait_until_idle(5) and fired[-1] == start + timedelta(minutes=25)
     with pytest.raises(Exception, match="rate"):
         rate_period("cron(0 * * * ? *)", "test")
+
+
+def _subscribed_function(filter_policy=None):
+    """A function subscribed to a topic in moto, and the events its invocations get."""
+    import io
+    import zipfile
+    from unittest import mock
+
+    from moto.awslambda.models import LambdaFunction
+
+    role = boto3.client("iam", region_name="us-east-1").create_role(RoleName="f", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("app.py", "def handler(event, context): return None\n")
+    function = boto3.client("lambda", region_name="us-east-1").create_function(
+        FunctionName="f", Runtime="python3.12", Role=role, Handler="app.handler", Code={"ZipFile": archive.getvalue()})
+    sns = boto3.client("sns", region_name="us-east-1")
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    attributes = {"FilterPolicy": json.dumps(filter_policy)} if filter_policy else {}
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function["FunctionArn"], Attributes=attributes)
+    events = []
+    invoked = mock.patch.object(LambdaFunction, "_invoke_lambda", lambda self, event=None: events.append(event if isinstance(event, dict) else json.loads(event)) or ("null", False, ""))
+    return sns, topic, events, invoked
+
+
+ATTRIBUTES = {"server": {"DataType": "String", "StringValue": "mc"}, "kind": {"DataType": "String", "StringValue": "ready"}}
+
+
+@mock_aws
+def test_plain_moto_invokes_a_subscribed_function_without_the_messages_attributes():
+    sns, topic, events, invoked = _subscribed_function()
+    with invoked:
+        sns.publish(TopicArn=topic, Subject="mc: ready", Message="up", MessageAttributes=ATTRIBUTES)
+    (event,) = events
+    assert event["Records"][0]["Sns"]["MessageAttributes"] == {"Test": {"Type": "String", "Value": "TestString"},
+                                                               "TestBinary": {"Type": "Binary", "Value": "TestBinary"}}
+    assert event["Records"][0]["Sns"]["TopicArn"] == "arn:aws:sns:EXAMPLE"
+
+
+@mock_aws
+def test_the_patched_sns_sends_the_documented_event_to_a_subscription_its_filter_policy_matches():
+    from datetime import datetime, timezone
+
+    from napstack.emulator.clock import SimulatedClock
+    from napstack.emulator.moto_gaps import _Patches, sns_lambda_event_as_aws_sends_it
+
+    sns, topic, events, invoked = _subscribed_function({"server": ["mc"], "kind": ["ready", "stopped"]})
+    patches = _Patches()
+    sns_lambda_event_as_aws_sends_it(patches, SimulatedClock(datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc)))
+    try:
+        with invoked:
+            sns.publish(TopicArn=topic, Subject="mc: ready", Message="up", MessageAttributes=ATTRIBUTES)
+            problem = {**ATTRIBUTES, "kind": {"DataType": "String", "StringValue": "undelivered"}}
+            sns.publish(TopicArn=topic, Subject="mc: not delivered", Message="x", MessageAttributes=problem)
+    finally:
+        patches.undo()
+    (event,) = events  # the second is not what the filter policy takes
+    message = event["Records"][0]["Sns"]
+    assert message["MessageAttributes"] == {"server": {"Type": "String", "Value": "mc"}, "kind": {"Type": "String", "Value": "ready"}}
+    assert (message["TopicArn"], message["Subject"], message["Timestamp"]) == (topic, "mc: ready", "2026-01-01T20:00:00.000Z")

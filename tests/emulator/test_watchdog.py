@@ -141,10 +141,21 @@ def test_scales_down_exactly_when_the_rule_says_for_random_sessions(outcomes):
 def test_a_query_that_never_answers_while_connections_exist_is_a_config_hint_sent_once():
     result = watch([c(tcp=1, query="timeout", repeat=5)], **QUERY)
     assert result.notifications.count("minecraft-java: check the game's query") == 1
-    (hint,) = [row.detail for row in result.timeline if row.state == "AlertAndKeepWatching"]
+    (hint,) = [row.detail for row in result.timeline if row.state == "AlertAndKeepWatching" and " is ready: " not in row.detail]
     assert "does not answer its minecraft-java query on 25565/tcp" in hint and "1 TCP connections" in hint
     assert "query unanswered: no answer from" in next(row.detail for row in result.timeline if row.state == "CountConnections")
     assert result.scaled_down_after_check == 8  # connections were counted meanwhile
+
+
+def test_ready_is_said_once_at_the_first_answered_query_with_the_address_and_the_time_since_the_launch():
+    result = watch([c(tcp=1, query="timeout", repeat=2), c(players=1, repeat=3), c(tcp=1, query="timeout"), c(players=2)],
+                   **QUERY)
+    assert result.notifications.count("minecraft-java: ready") == 1
+    (ready,) = [row for row in result.timeline if " is ready: " in row.detail]
+    assert ready.detail.startswith("minecraft-java is ready: mc.example.com:25565, 1/") and ready.detail.endswith(
+        "s after the launch.")
+    checks = [row for row in result.timeline if row.state == "CountConnections"]
+    assert "check 3:" in next(row.detail for row in checks if row.detail.endswith("-> AlertReady"))
 
 
 def test_a_query_that_answered_once_sends_no_hint_when_it_later_fails():

@@ -1,0 +1,64 @@
+"""Notify in the emulated world: the alerts topic delivers to the real notify handler (filter policy, message
+attributes), the handler reads each parameter the emulator created with a placeholder URL, and the post is recorded
+instead of sent. The evening session tells the chat: starting, ready, stopped."""
+
+import json
+import shutil
+
+import pytest
+import yaml
+
+from napstack.config import load_config
+from napstack.emulator.replay import load_event, replay
+from napstack.emulator.scenario import load_scenario
+from tests.conftest import ROOT, napstack_cli
+
+CHANNELS = [{"Channel": "discord", "UrlParameter": "/napstack/discord"},
+            {"Channel": "slack", "UrlParameter": "/napstack/slack", "Kinds": ["ready", "problem"]}]
+
+
+@pytest.fixture(scope="module")
+def notify_file(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("notify-replay")
+    shutil.copy(ROOT / "examples" / "base.yaml", folder / "base.yaml")
+    leaf = yaml.safe_load((ROOT / "examples" / "minecraft-java.yaml").read_text())
+    (folder / "minecraft-java.yaml").write_text(yaml.safe_dump({**leaf, "Notify": CHANNELS}))
+    return folder / "minecraft-java.yaml"
+
+
+@pytest.fixture(scope="module")
+def evening(notify_file):
+    return replay(load_config(notify_file), load_event(ROOT / "events" / "asg-launch-successful.json"),
+                  load_scenario(ROOT / "events" / "scenarios" / "evening-session.yaml"))
+
+
+def test_the_evening_tells_the_chat_starting_ready_stopped_in_that_order(evening):
+    assert evening.succeeded
+    discord = [post for post in evening.webhook_posts if post["channel"] == "discord"]
+    assert [post["kind"] for post in discord] == ["starting", "ready", "stopped"]
+    starting, ready, stopped = (post["body"] for post in discord)
+    assert starting["embeds"][0]["title"] == "minecraft-java: server starting"
+    assert "mc.example.com:25565" in ready["embeds"][0]["description"] and "1/20 players" in ready["embeds"][0]["description"]
+    assert "peak 2 players (Alex, Sam)" in stopped["embeds"][0]["description"]
+    assert all(post["body"]["allowed_mentions"] == {"parse": []} for post in discord)
+    # Slack takes ready and problems only: one post, Slack's shape.
+    (slack,) = [post for post in evening.webhook_posts if post["channel"] == "slack"]
+    assert slack["kind"] == "ready" and slack["body"]["text"].startswith("minecraft-java: ready\n")
+    # Nothing failed: no "could not be delivered" mail; the e-mails are as before.
+    assert evening.notifications == ["minecraft-java: server starting", "minecraft-java: ready",
+                                     "minecraft-java: scaled down", "minecraft-java: server stopped"]
+    rows = [(row.state_machine, row.execution, row.state) for row in evening.timeline if row.state_machine == "notify"]
+    assert rows == [("notify", "discord", "starting"), ("notify", "discord", "ready"), ("notify", "slack", "ready"),
+                    ("notify", "discord", "stopped")]
+
+
+def test_replay_shows_a_row_per_notification_and_lists_them_in_json(notify_file):
+    args = ("replay", "events/asg-launch-successful.json", "--config", str(notify_file),
+            "--scenario", "events/scenarios/evening-session.yaml")
+    text = napstack_cli(*args)
+    assert text.returncode == 0, text.stderr
+    assert any(line.split()[2:4] == ["notify:discord", "starting"] for line in text.stdout.splitlines()), text.stdout
+    data = json.loads(napstack_cli(*args, "--json").stdout)
+    assert {"channel", "kind", "body"} == set(data["webhook_posts"][0])
+    assert data["webhook_posts"][0]["channel"] == "discord" and data["webhook_posts"][0]["kind"] == "starting"
+    assert "napstack.invalid" not in text.stdout  # not even the placeholder URL is shown
