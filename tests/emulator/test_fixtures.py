@@ -165,5 +165,5 @@ def test_a_launch_that_succeeds_on_auto_scalings_third_attempt_starts_the_server
     scenario = load_scenario(EVENTS / "scenarios" / "short-of-capacity.yaml")
     result = replay(config, json.loads((EVENTS / "route53-query-lookup.json").read_text()), scenario)
     assert [s.removeprefix("minecraft-java: ") for s in result.notifications] == [
-        "a launch failed, retrying", "a launch failed, retrying", "server starting", "scaled down", "server stopped"]
+        "a launch failed, retrying", "a launch failed, retrying", "server starting", "ready", "scaled down", "server stopped"]
     assert result.scaled_down_after_check == 15 and result.succeeded  # 5 checks with a player, then 10 idle
