@@ -14,6 +14,7 @@ HOURS_PER_MONTH = 730
 # Measured by replaying the real state machines (tests/emulator/test_cost_inputs.py keeps these honest).
 WATCHDOG_TRANSITIONS_PER_CHECK = 3
 WATCHDOG_TRANSITIONS_AT_SCALE_DOWN = 4
+WATCHDOG_TRANSITIONS_WHEN_READY = 1  # the ready alert, with Watchdog.Query: once a session
 HOOK_TRANSITIONS_PER_START = 9
 HOOK_TRANSITIONS_PER_STOP = 12
 # Usage assumptions, stated in the output.
@@ -133,7 +134,8 @@ def estimate(
     checks = hours * 3600 / leaf.watchdog.interval_seconds
     transitions = (
         checks * WATCHDOG_TRANSITIONS_PER_CHECK
-        + sessions * (WATCHDOG_TRANSITIONS_AT_SCALE_DOWN + HOOK_TRANSITIONS_PER_START + HOOK_TRANSITIONS_PER_STOP)
+        + sessions * (WATCHDOG_TRANSITIONS_AT_SCALE_DOWN + HOOK_TRANSITIONS_PER_START + HOOK_TRANSITIONS_PER_STOP
+                      + (WATCHDOG_TRANSITIONS_WHEN_READY if leaf.watchdog.query else 0))
     )
     invocations = checks  # count_connections, once per check
     log_gb = (checks * LOG_KB_PER_CHECK / 1024 + hours * CONTAINER_LOG_MB_PER_HOUR) / 1024

@@ -22,8 +22,8 @@ def test_hand_checked_month_for_minecraft_java():
     assert line(result, "EC2").usd_per_month == pytest.approx(60 * 0.0416)
     assert line(result, "Public IPv4").usd_per_month == pytest.approx(60 * 0.005)
     assert line(result, "EBS").usd_per_month == pytest.approx(30 * 0.08 * 60 / 730)
-    # 60 checks an hour x 60 hours x 3 transitions, plus 20 sessions x (4 + 9 + 12).
-    assert line(result, "Step Functions").usd_per_month == pytest.approx((10800 + 500) * 0.025 / 1000)
+    # 60 checks an hour x 60 hours x 3 transitions, plus 20 sessions x (4 + 9 + 12 + 1 for the ready alert).
+    assert line(result, "Step Functions").usd_per_month == pytest.approx((10800 + 520) * 0.025 / 1000)
     # 20 sessions a month: the world is never idle for the 7 days IA needs, so it stays in Standard. The backups
     # hold the world once plus 5% of it for each of the sessions within 35 days.
     assert line(result, "EFS storage (Standard)").usd_per_month == pytest.approx(10 * 0.30)

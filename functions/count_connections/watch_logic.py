@@ -271,8 +271,9 @@ def next_watch(
     if service_stopped:
         return _restart_game(settings, state), check
 
-    # Ready, said once: the game answers its query (a game without a query says nothing of its own).
-    if players is not None and not watch.ReadyAlerted:
+    # Ready, said once: the game answers its query (a game without a query says nothing of its own). A watchdog the
+    # hook restarted starts from its predecessor's first input and cannot know whether ready was said: it is silent.
+    if players is not None and not watch.ReadyAlerted and not watch.Restarts:
         state.ReadyAlerted, state.Verdict, state.AlertSubject, state.AlertKind = True, "AlertReady", "ready", "ready"
         state.Reason = ready_text(settings, players, now - watch.LaunchedAt)
         return state, check
