@@ -225,7 +225,9 @@ def _alert(clients: Clients, leaf: Leaf, subject: str, message: str) -> None:
         TopicArn=leaf.topic_arn,
         Subject=f"{leaf.server_name}: {subject}",
         Message=message,
-        MessageAttributes={"server": {"DataType": "String", "StringValue": leaf.server_name}},
+        # kind: what the chats' notify subscription selects on (every alert of the reconciler's is a problem).
+        MessageAttributes={"server": {"DataType": "String", "StringValue": leaf.server_name},
+                           "kind": {"DataType": "String", "StringValue": "problem"}},
     )
 
 

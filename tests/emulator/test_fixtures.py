@@ -36,7 +36,7 @@ EXPECTED = {
     "bad-route53-query-malformed.json": (0, 0, UNAVAILABLE_IP, [], [], None),
     "bad-unknown-detail-type.json": (0, 0, UNAVAILABLE_IP, [], [], None),
     # The hook refuses the event; the group it left at 1 unwatched is the reconciler's to hand back.
-    "bad-missing-detail-keys.json": (0, 0, UNAVAILABLE_IP, ["server starting", "scaled down", "server stopped"], ["FAILED", "SUCCEEDED", "SUCCEEDED"], 10),
+    "bad-missing-detail-keys.json": (0, 0, UNAVAILABLE_IP, ["server starting", "ready", "scaled down", "server stopped"], ["FAILED", "SUCCEEDED", "SUCCEEDED"], 10),
     "bad-other-asg-launch.json": (0, 0, UNAVAILABLE_IP, [], [], None),
 }
 
