@@ -18,7 +18,9 @@ from napstack.emulator.log_payload import decoded_lines, inflated_data
 from napstack.emulator.scenario import Scenario
 from napstack.emulator.world import Emulator
 from napstack.inputs import InputError, read_text
-from napstack.settings import ECS_DRAINING_HOOK_NAME, LIFECYCLE_HOOK_NAME, RECONCILER, START_SERVER, UNAVAILABLE_IP
+from napstack.settings import (
+    ECS_DRAINING_HOOK_NAME, LIFECYCLE_HOOK_NAME, RECONCILER, START_SERVER, UNAVAILABLE_IP, watchdog_settings,
+)
 
 NAPSTACK_GROUP_PREFIX = "Napstack-"
 LAUNCH, LAUNCH_FAILED, TERMINATING = (
@@ -186,9 +188,42 @@ def _bind_task_event(emulator: Emulator, event: dict, notes: list[str]) -> dict:
     if cluster != emulator.stack.cluster_arn:
         notes.append(f"bound cluster {name or '(none)'} to {emulator.stack.cluster_arn.rsplit('/', 1)[-1]}")
         event["detail"]["clusterArn"] = emulator.stack.cluster_arn
+    _server_running(emulator, notes)
+    return event
+
+
+def _server_running(emulator: Emulator, notes: list[str]) -> str:
+    """The server up (ASG 1, ECS 1, DNS at the instance), as an event about a running game implies; its instance."""
     emulator.set_desired_capacity(1, quietly=True)
-    _as_if_launched(emulator, emulator.instance_ids()[0])
+    instance = emulator.instance_ids()[0]
+    _as_if_launched(emulator, instance)
     notes.append("set up as the event implies: the server running (ASG 1, ECS 1, DNS at the instance) before it")
+    return instance
+
+
+def _bind_execution_event(emulator: Emulator, event: dict, notes: list[str]) -> dict:
+    """A watchdog execution's "Execution Status Change": about this leaf's watchdog, which watched this group's
+    running instance with this config's settings."""
+    detail = event["detail"]
+    name = str(detail.get("stateMachineArn", "")).rsplit(":", 1)[-1]
+    ours = emulator.stack.watchdog_arn.rsplit(":", 1)[-1]
+    if name.startswith(NAPSTACK_GROUP_PREFIX) and name != ours:  # exact, as the rule matches
+        notes.append(f"event names another napstack state machine ({name}): this leaf's rule should ignore it")
+        return event
+    if name != ours:
+        notes.append(f"bound state machine {name or '(none)'} to {ours}")
+        detail["stateMachineArn"] = emulator.stack.watchdog_arn
+    instance = _server_running(emulator, notes)
+    try:
+        watched = json.loads(detail.get("input") or "null")
+    except ValueError:
+        watched = None
+    if isinstance(watched, dict):  # otherwise the hook meets the input as it is
+        if watched.get("InstanceId") != instance:
+            notes.append(f"bound instance {watched.get('InstanceId')} to {instance}")
+        watched.update(InstanceId=instance, AutoScalingGroupName=emulator.stack.asg_name,
+                       Settings=watchdog_settings(emulator.config))
+        detail["input"] = json.dumps(watched)
     return event
 
 
@@ -197,6 +232,8 @@ def _bind(emulator: Emulator, event: dict, notes: list[str]) -> dict:
     detail = event.get("detail")
     if event.get("source") == "aws.ecs" and isinstance(detail, dict):
         return _bind_task_event(emulator, event, notes)
+    if event.get("source") == "aws.states" and isinstance(detail, dict):
+        return _bind_execution_event(emulator, event, notes)
     if event.get("source") != "aws.autoscaling" or not isinstance(detail, dict):
         return event
     group = detail.get("AutoScalingGroupName")

@@ -38,6 +38,7 @@ EXPECTED = {
     # The hook refuses the event; the group it left at 1 unwatched is the reconciler's to hand back.
     "bad-missing-detail-keys.json": (0, 0, UNAVAILABLE_IP, ["server starting", "ready", "scaled down", "server stopped"], ["FAILED", "SUCCEEDED", "SUCCEEDED"], 10),
     "bad-other-asg-launch.json": (0, 0, UNAVAILABLE_IP, [], [], None),
+    "sfn-watchdog-stopped-without-reason.json": (0, 0, UNAVAILABLE_IP, ["watchdog restarted", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 10),
 }
 
 
@@ -167,3 +168,12 @@ def test_a_launch_that_succeeds_on_auto_scalings_third_attempt_starts_the_server
     assert [s.removeprefix("minecraft-java: ") for s in result.notifications] == [
         "a launch failed, retrying", "a launch failed, retrying", "server starting", "ready", "scaled down", "server stopped"]
     assert result.scaled_down_after_check == 15 and result.succeeded  # 5 checks with a player, then 10 idle
+
+
+def test_a_watchdog_stopped_without_a_reason_is_restarted_and_the_alert_says_no_reason_was_given(config):
+    """Step Functions sends error and cause as null for a stop without them; States.Format would write "null null"."""
+    result = replay(config, json.loads((EVENTS / "sfn-watchdog-stopped-without-reason.json").read_text()))
+    (restart,) = [row.detail for row in result.timeline if row.state == "RestartWatchdog"]
+    assert restart.endswith("ABORTED, no error or cause given") and "null" not in restart
+    (watchdog,) = [e for e in result.executions if e.state_machine == "watchdog"]
+    assert "-restart-" in watchdog.name and "bound instance i-0a1b2c3d4e5f60718" in " ".join(result.notes)
