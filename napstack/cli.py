@@ -407,6 +407,42 @@ def _timeout(text: str) -> float:
     return _above_zero(text, 60, "a timeout in seconds")
 
 
+def _notify_test(args: argparse.Namespace) -> int:
+    import json as json_module
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from napstack.notify_test import NotifyTestError, local_preview, send_live
+
+    config = load_config(args.config)
+    if not config.notify_channels:
+        print(f"napstack: {args.config} and its base name no Notify: channels; add one such as "
+              "{Channel: discord, UrlParameter: /napstack/discord}", file=sys.stderr)
+        return 2
+    if not args.live:
+        preview = local_preview(config)
+        for post in preview if not args.json else []:
+            print(f"{post['channel']} {post['kind']} (URL from {post['parameter']}):\n  {json_module.dumps(post['body'], ensure_ascii=False)}")
+        if args.json:
+            print(json_module.dumps(preview, indent=2, ensure_ascii=False))
+        return 0
+    session = _aws_session(config.leaf.stack_name, config.base.leaf_region)
+    if session is None:
+        return 2
+    try:
+        deliveries = send_live(session, config)
+    except NotifyTestError as error:
+        print(f"napstack: {error}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as error:
+        print(f"napstack: AWS said: {error}", file=sys.stderr)
+        return 1
+    for delivery in deliveries:
+        outcome = "delivered" if delivery.get("delivered") else f"NOT delivered: {delivery.get('error')}"
+        print(f"{delivery.get('channel')} ({delivery.get('parameter')}): {outcome}")
+    return 0 if deliveries and all(d.get("delivered") for d in deliveries) else 1
+
+
 def _diagram(args: argparse.Namespace) -> int:
     from napstack.diagram import README, write_diagrams
 
@@ -462,6 +498,12 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--timeout", type=_timeout, default=3.0, help="seconds to wait for an answer (default 3)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.set_defaults(run=_query)
+    notify = commands.add_parser("notify-test", help="show what each chat of a config's Notify would get; --live sends a test")
+    notify.add_argument("--config", required=True, help="the game's YAML file")
+    notify.add_argument("--live", action="store_true",
+                        help="send one test message through the deployed function (your AWS credentials); exit 1 if one fails")
+    notify.add_argument("--json", action="store_true", help="without --live: print the bodies as one JSON list")
+    notify.set_defaults(run=_notify_test)
     diagram = commands.add_parser("diagram", help="draw each state machine (mermaid) into state_machines/README.md")
     diagram.set_defaults(run=_diagram)
     replay = commands.add_parser(

@@ -116,3 +116,26 @@ def test_every_alert_the_state_machines_publish_says_its_server_and_kind():
             assert attributes["server"]["StringValue"] == "${ServerName}", (asl.name, name)
             kind = attributes["kind"]
             assert kind.get("StringValue") in kinds or kind.get("StringValue.$") == "$.Watch.AlertKind", (asl.name, name)
+
+
+def test_notify_test_shows_each_channels_body_for_each_kind_it_takes(notify_config):
+    text = napstack_cli("notify-test", "--config", str(notify_config))
+    assert text.returncode == 0, text.stderr
+    shown = [line.split(" (URL")[0] for line in text.stdout.splitlines() if not line.startswith("  ")]
+    assert shown == ["discord starting", "discord ready", "discord stopped", "discord problem", "slack ready", "slack problem"]
+    posts = json.loads(napstack_cli("notify-test", "--config", str(notify_config), "--json").stdout)
+    assert posts[0]["body"]["allowed_mentions"] == {"parse": []} and posts[-1]["body"]["blocks"][0]["type"] == "header"
+    assert "test-game is ready: game.example.org:8080" in posts[1]["body"]["embeds"][0]["description"]
+
+
+def test_notify_test_without_channels_or_credentials_says_what_is_missing(tmp_path, notify_config):
+    import os
+
+    bare = napstack_cli("notify-test", "--config", str(write_configs(tmp_path, with_changes())))
+    assert bare.returncode == 2 and "no Notify: channels" in bare.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"), AWS_CONFIG_FILE=str(tmp_path / "none"),
+               AWS_EC2_METADATA_DISABLED="true")
+    live = subprocess.run([sys.executable, "-m", "napstack", "notify-test", "--config", str(notify_config), "--live"],
+                          capture_output=True, text=True, env=env, timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert live.returncode == 2 and "no AWS credentials are configured" in live.stderr and "Traceback" not in live.stderr

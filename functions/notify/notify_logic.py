@@ -31,7 +31,7 @@ def deliver(alert: Alert, channels: list[Channel], read_url: Callable[[str], str
     """Post `alert` to each channel that takes its kind; one e-mail per channel it could not reach."""
     results = []
     for channel in channels:
-        if alert.kind not in channel.Kinds or channel.Channel not in BUILDERS:
+        if (alert.kind not in channel.Kinds and alert.kind != "test") or channel.Channel not in BUILDERS:  # notify-test
             continue
         result = {"channel": channel.Channel, "parameter": channel.UrlParameter, "kind": alert.kind}
         try:

@@ -167,3 +167,10 @@ def test_a_parameter_that_holds_no_url_is_refused_without_echoing_it(world):
     (delivery,) = world.app.handler(sns_event(), context())["deliveries"]
     assert not delivery["delivered"] and "not an https:// URL" in delivery["error"]
     assert "secret" not in json.dumps(delivery) and "secret" not in world.mails()[0]
+
+
+def test_a_test_alert_reaches_every_channel_whatever_its_kinds(world, receiver):
+    server, url = receiver((204, {}, b""))
+    world.set_url(url)
+    (delivery,) = world.app.handler(sns_event(kind="test", subject="mc: test notification"), context())["deliveries"]
+    assert delivery["delivered"] and server.bodies[0]["content"] == "mc: test notification"
