@@ -4,15 +4,15 @@ function, its parameters and its webhooks."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import datetime, timezone
-from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from napstack.config import NapstackConfig
+from napstack.function_modules import FUNCTIONS_DIR, load_function_module
 
-CHAT_MESSAGES_FILE = Path(__file__).resolve().parent.parent / "functions" / "notify" / "chat_messages.py"
+CHAT_MESSAGES_FILE = FUNCTIONS_DIR / "notify" / "chat_messages.py"
 NOTIFY_FUNCTION_PREFIX = "NotifyFunction"  # the logical id stacks/notify.py gives the function, and a hash
 
 
@@ -21,13 +21,7 @@ class NotifyTestError(Exception):
 
 
 def _chat_messages():
-    name = "napstack_chat_messages"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, CHAT_MESSAGES_FILE)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the file executes
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_function_module("napstack_chat_messages", CHAT_MESSAGES_FILE)
 
 
 def sample_alerts(config: NapstackConfig) -> dict[str, tuple[str, str]]:
@@ -68,6 +62,13 @@ def sns_event(config: NapstackConfig) -> dict:
 
 def send_live(session, config: NapstackConfig) -> list[dict]:
     """Invoke the deployed notify function with a test alert; each channel's outcome (never its URL)."""
+    try:
+        return _invoke_deployed(session, config)
+    except (BotoCoreError, ClientError) as error:
+        raise NotifyTestError(f"AWS said: {error}") from None
+
+
+def _invoke_deployed(session, config: NapstackConfig) -> list[dict]:
     stack = config.leaf.stack_name
     pages = session.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=stack)
     functions = [r["PhysicalResourceId"] for page in pages for r in page["StackResourceSummaries"]
