@@ -53,3 +53,13 @@ def test_the_reconciler_may_act_only_on_its_own_leaf(leaf):
     assert by_action["route53:ChangeResourceRecordSets"]["Condition"]["ForAllValues:StringEquals"][
         "route53:ChangeResourceRecordSetsNormalizedRecordNames"] == ["mc.example.com"]
     assert "Ref" in text("ecs:UpdateService") and "sns:Publish" in by_action
+
+
+def test_a_period_under_five_minutes_is_refused_by_check_with_exit_2(tmp_path):
+    from tests.conftest import napstack_cli
+    from tests.test_config import with_changes, write_configs
+
+    refused = napstack_cli("check", str(write_configs(tmp_path, with_changes(Watchdog__ReconcileMinutes=2))))
+    assert refused.returncode == 2 and "Watchdog.ReconcileMinutes" in refused.stderr and "Traceback" not in refused.stderr
+    hourly = napstack_cli("check", str(write_configs(tmp_path, with_changes(Watchdog__ReconcileMinutes=60))))
+    assert hourly.returncode == 0, hourly.stderr
