@@ -45,7 +45,7 @@ def render(result: ReplayResult) -> str:
         ("ECS desired count", result.ecs_desired),
         ("DNS name", result.dns_name),
         ("DNS value", result.dns_value or "(no record)"),
-        ("watchdog checks", result.watchdog_checks),
+        ("checks answered", result.watchdog_checks),  # by the host: a check whose SSM command failed is not one
         ("scaled down after", f"check {result.scaled_down_after_check}" if result.scaled_down_after_check
          else "(did not scale down)"),
         ("lifecycle completed", result.lifecycle_actions_completed),

@@ -375,3 +375,10 @@ def test_replay_cli_takes_faults_reports_them_and_exits_2_on_a_bad_file(tmp_path
     bad.write_text("- {call: nope:Nothing, error: X}\n")
     refused = cli("--faults", str(bad))
     assert refused.returncode == 2 and "not an AWS call" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_checks_that_failed_are_not_counted_as_answered_beside_the_check_that_scaled_down(tmp_path):
+    """Five failed host checks scale the server down: the final state said "watchdog checks 0" beside "check 5"."""
+    faults = [{"call": "ssm:SendCommand", "error": "InvalidInstanceId", "times": 5}]
+    text = napstack_cli("replay", "events/asg-launch-successful.json", "--faults", write_faults(tmp_path, faults)).stdout
+    assert "  checks answered        0\n  scaled down after      check 5\n" in text
