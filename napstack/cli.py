@@ -553,6 +553,10 @@ def _signals_stop_cleanly():
 
 
 def _interrupted(signum: int) -> int:
+    # A Ctrl-C at a terminal reaches the whole process group: CDK's node process is gone already, and jsii's exit
+    # handler, failing to write to its pipe, would print a traceback after the one line that says why (the command
+    # and app.py, which `cdk synth` runs, alike).
+    sys.unraisablehook = lambda unraisable: None
     print(f"napstack: {SIGNAL_NAMES[signum]}: stopped; nothing half-written is left behind", file=sys.stderr)
     return 128 + signum  # as a shell reports a command a signal ended: 130, 143
 
@@ -599,10 +603,6 @@ def run() -> None:
     definitions, the world) live until it ends, and scanning them again and again was a fifth of a replay's start."""
     gc.set_threshold(GC_EVERY_ALLOCATIONS, 50, 100)
     code = main()
-    if code in {128 + signum for signum in SIGNAL_NAMES}:
-        # A Ctrl-C at a terminal reaches the whole process group: CDK's node process is gone already, and jsii's
-        # exit handler, failing to close its pipe, would print a traceback after the one line that says why.
-        sys.unraisablehook = lambda unraisable: None
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
