@@ -14,9 +14,9 @@ HOURS_PER_MONTH = 730
 # Measured by replaying the real state machines (tests/emulator/test_cost_inputs.py keeps these honest).
 WATCHDOG_TRANSITIONS_PER_CHECK = 3
 WATCHDOG_TRANSITIONS_AT_SCALE_DOWN = 4
-WATCHDOG_TRANSITIONS_WHEN_READY = 1  # the ready alert, with Watchdog.Query: once a session
-HOOK_TRANSITIONS_PER_START = 9
-HOOK_TRANSITIONS_PER_STOP = 12
+WATCHDOG_TRANSITIONS_WHEN_READY = 1  # the ready alert, once a session (first answered query, or first listen)
+HOOK_TRANSITIONS_PER_START = 12
+HOOK_TRANSITIONS_PER_STOP = 13
 # Usage assumptions, stated in the output.
 LAMBDA_GB = 0.25
 CHECK_SECONDS = 1.0
@@ -27,6 +27,12 @@ RECONCILE_SECONDS = 1.0
 LOG_KB_PER_RECONCILE = 0.3
 LOG_KB_PER_CHECK = 2.0
 CONTAINER_LOG_MB_PER_HOUR = 5.0
+# CloudWatch custom metrics, billed per metric for each hour it is published in (prorated metric-months): the check's
+# EMF metrics every play hour (Connections, UdpPackets, SshSessions, and Players or QueryUnanswered with a query;
+# HostCheckFailed only when a check fails), the ready figures once a session (functions/count_connections).
+CHECK_METRICS = 3
+CHECK_METRICS_WITH_QUERY = 4
+READY_METRICS = 3  # WakeToLaunchSeconds, WakeToRunningTaskSeconds, WakeToReadySeconds
 NOTIFICATIONS_PER_SESSION = 3  # starting, ready, stopped; problems are rare
 NOTIFY_SECONDS = 1.0  # one webhook post per channel, billed while it waits for the answer
 DNS_QUERIES_PER_SESSION = 500  # resolvers retry while the server starts; the TTL is low
@@ -135,7 +141,7 @@ def estimate(
     transitions = (
         checks * WATCHDOG_TRANSITIONS_PER_CHECK
         + sessions * (WATCHDOG_TRANSITIONS_AT_SCALE_DOWN + HOOK_TRANSITIONS_PER_START + HOOK_TRANSITIONS_PER_STOP
-                      + (WATCHDOG_TRANSITIONS_WHEN_READY if leaf.watchdog.query else 0))
+                      + WATCHDOG_TRANSITIONS_WHEN_READY)
     )
     invocations = checks  # count_connections, once per check
     log_gb = (checks * LOG_KB_PER_CHECK / 1024 + hours * CONTAINER_LOG_MB_PER_HOUR) / 1024
@@ -182,6 +188,7 @@ def estimate(
             False,
         ),
     ]
+    lines.append(metrics_line(CHECK_METRICS_WITH_QUERY if leaf.watchdog.query else CHECK_METRICS, hours, sessions, price))
     lines += query_log_lines(config, sessions * DNS_QUERIES_PER_SESSION, zone_queries, prices)
     lines.append(reconciler_line(leaf.watchdog.reconcile_minutes, price))
     if config.notify_channels:
@@ -226,6 +233,18 @@ def query_log_lines(config: NapstackConfig, lookups: int, zone_queries: int, pri
         )
     )
     return lines
+
+
+def metrics_line(check_metrics: int, hours: float, sessions: int, price) -> Line:
+    """Custom metrics cost only in the hours they are published: nothing in a month asleep. The free tier's ten
+    metrics are not deducted (other stacks of the account may use them)."""
+    metric_hours = check_metrics * hours + READY_METRICS * sessions
+    return Line(
+        "CloudWatch custom metrics (checks, ready figures)",
+        f"{check_metrics} x {hours:g} h + {READY_METRICS} x {sessions} sessions, billed per hour published",
+        metric_hours / HOURS_PER_MONTH * price("cloudwatch_custom_metric_month"),
+        False,
+    )
 
 
 def reconciler_line(minutes: int, price) -> Line:

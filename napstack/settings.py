@@ -24,6 +24,11 @@ DNS_NAME_TAG = "napstack:dns-name"  # start_server finds the leaf a looked-up na
 START_ON_TAG = "napstack:start-on"  # query types that start it, space-separated
 COOLDOWN_TAG = "napstack:cooldown"  # "<minutes>/<lookups>" after an idle stop
 LAUNCH_FAILURES_TAG = "napstack:launch-failures"  # the hook's recent failed launches, until it gives up
+# "<ISO time> by <who>" (a lookup of mc.example.com (A), the status page): written with the desired-capacity change
+# that wakes the server, read by the hook at launch (the starting alert, the watchdog's ready figures), deleted when
+# the server stops. A launch without one was started from the console (or by hand).
+WOKEN_TAG = "napstack:woken"
+READY_METRICS_NAMESPACE = "napstack"  # count_connections' ready figures (functions/count_connections/ready_metrics.py)
 LAUNCH_DETAIL_TYPES = ["EC2 Instance Launch Successful", "EC2 Instance Launch Unsuccessful"]
 TERMINATE_DETAIL_TYPE = "EC2 Instance-terminate Lifecycle Action"
 # napstack's own terminate hook, by name: ECS managed draining puts a second hook on the group (named below),

@@ -10,6 +10,7 @@ from napstack.settings import (
     LAUNCH_FAILURES,
     UNAVAILABLE_IP,
     LIFECYCLE_HOOK_NAME,
+    WOKEN_TAG,
     asg_launch_pattern,
     asg_terminate_pattern,
     ecs_crash_pattern,
@@ -93,6 +94,7 @@ class AsgStateChangeHook(NestedStack):
                 "AutoScalingGroupName": asg_name,
                 "LifecycleHookName": LIFECYCLE_HOOK_NAME,
                 "LaunchFailuresFunctionArn": launch_failures.function_arn,
+                "WokenTag": WOKEN_TAG,
             },
         )
         group_name = auto_scaling_group.auto_scaling_group_name
@@ -123,7 +125,8 @@ class AsgStateChangeHook(NestedStack):
             iam.PolicyStatement(actions=["ecs:UpdateService"], resources=[ec2_service.service_arn]),
             own_record_changes(self, config.base.hosted_zone_id, record_name),
             iam.PolicyStatement(
-                actions=["autoscaling:CompleteLifecycleAction", "autoscaling:SetDesiredCapacity"],
+                # DeleteTags: the stop forgets the wake record (WOKEN_TAG) the launch read.
+                actions=["autoscaling:CompleteLifecycleAction", "autoscaling:SetDesiredCapacity", "autoscaling:DeleteTags"],
                 resources=[auto_scaling_group_arn(self, asg_name)],
             ),
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[watchdog_state_machine.state_machine_arn]),
@@ -137,6 +140,7 @@ class AsgStateChangeHook(NestedStack):
                     "ec2:DescribeInstances",
                     "autoscaling:DescribeAutoScalingGroups",
                     "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeTags",  # the wake record, who or what woke the server
                 ],
                 resources=["*"],
             ),

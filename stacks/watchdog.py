@@ -5,7 +5,9 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from napstack.config import LeafConfig
-from napstack.settings import COUNT_CONNECTIONS, count_connections_environment, watchdog_state_machine_name
+from napstack.settings import (
+    COUNT_CONNECTIONS, READY_METRICS_NAMESPACE, count_connections_environment, watchdog_state_machine_name,
+)
 from stacks.acknowledge import acknowledge_wildcards, nag_arn
 from stacks.ecs_asg import ScaleDownAsgAction
 from stacks.lambda_function import napstack_function
@@ -75,10 +77,19 @@ class Watchdog(NestedStack):
                 resources=["*"],
             )
         )
+        # The ready figures (seconds from the wake to launch, task, ready): napstack's own namespace only.
+        self.count_connections.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": READY_METRICS_NAMESPACE}},
+            )
+        )
         acknowledge_wildcards(
             self.count_connections,
             "SendCommand on instances is narrowed by the ASG's tag; GetCommandInvocation, the Auto Scaling "
-            "describe calls and ec2:DescribeInstances support no resource scoping.",
+            "describe calls and ec2:DescribeInstances support no resource scoping; PutMetricData supports none either "
+            "and is held to the napstack namespace by its cloudwatch:namespace condition.",
             resources=[nag_arn(self, "ec2", "instance/*"), "*"],
         )
 

@@ -22,8 +22,11 @@ def test_hand_checked_month_for_minecraft_java():
     assert line(result, "EC2").usd_per_month == pytest.approx(60 * 0.0416)
     assert line(result, "Public IPv4").usd_per_month == pytest.approx(60 * 0.005)
     assert line(result, "EBS").usd_per_month == pytest.approx(30 * 0.08 * 60 / 730)
-    # 60 checks an hour x 60 hours x 3 transitions, plus 20 sessions x (4 + 9 + 12 + 1 for the ready alert).
-    assert line(result, "Step Functions").usd_per_month == pytest.approx((10800 + 520) * 0.025 / 1000)
+    # 60 checks an hour x 60 hours x 3 transitions, plus 20 sessions x (4 + 12 + 13 + 1 for the ready alert).
+    assert line(result, "Step Functions").usd_per_month == pytest.approx((10800 + 600) * 0.025 / 1000)
+    # Custom metrics, each billed for the hours it is published in: the check's 4 (with a query) every play hour,
+    # the 3 ready figures in one hour a session; $0.30 a metric-month of 730 hours.
+    assert line(result, "CloudWatch custom metrics").usd_per_month == pytest.approx((4 * 60 + 3 * 20) * 0.30 / 730)
     # 20 sessions a month: the world is never idle for the 7 days IA needs, so it stays in Standard. The backups
     # hold the world once plus 5% of it for each of the sessions within 35 days.
     assert line(result, "EFS storage (Standard)").usd_per_month == pytest.approx(10 * 0.30)
@@ -207,7 +210,7 @@ def test_figures_borrowed_from_us_east_1_are_named_in_the_estimate(tmp_path):
     from tests.conftest import napstack_cli
 
     text = napstack_cli("cost", str(config_in(tmp_path, "eu-central-1"))).stdout
-    assert "note: prices.json has no eu-central-1 figure for efs_ia_gb_month, " in text
+    assert "note: prices.json has no eu-central-1 figure for cloudwatch_custom_metric_month, efs_ia_gb_month, " in text
     assert "stepfunctions_thousand_transitions: priced at us-east-1's" in text
     assert estimate(JAVA).borrowed == [] and "note:" not in napstack_cli("cost", "examples/minecraft-java.yaml").stdout
 

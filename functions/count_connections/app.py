@@ -13,7 +13,8 @@ from pydantic import BaseModel
 from game_service import service_stopped
 from host_check import GameContainer, HostCheckFailed, family_of, read_group, run_host_check
 from player_check import ask_players
-from watch_logic import Settings, Watch, next_watch
+from ready_metrics import CLIENT_CONFIG, put_ready_metrics
+from watch_logic import Settings, Watch, next_watch, ready_figures
 
 logger = Logger()
 metrics = Metrics(namespace="napstack")
@@ -22,6 +23,7 @@ autoscaling = boto3.client("autoscaling")
 ssm = boto3.client("ssm")
 ec2 = boto3.client("ec2")
 ecs = boto3.client("ecs")
+cloudwatch = boto3.client("cloudwatch", config=CLIENT_CONFIG)
 
 
 class CheckEvent(BaseModel):
@@ -77,6 +79,13 @@ def handler(event: CheckEvent, context: LambdaContext) -> dict:
         metrics.add_metric(name="Players", unit=MetricUnit.Count, value=players.Count)
     elif event.Settings.Query is not None and in_service:  # connections were counted instead
         metrics.add_metric(name="QueryUnanswered", unit=MetricUnit.Count, value=1)
+    if watch.Verdict == "AlertReady":  # once a session: how long the players waited, from the wake
+        figures = ready_figures(watch, event.Now)
+        not_recorded = put_ready_metrics(cloudwatch, event.Settings.ServerName, figures)
+        if not_recorded:
+            logger.warning(not_recorded)
+        else:
+            logger.info("ready", extra={"figures": figures})
     logger.info("check", extra={"check": check.model_dump(), "verdict": watch.Verdict, "idle_count": watch.IdleCount})
     return {
         "InstanceId": event.InstanceId,

@@ -62,7 +62,9 @@ class Watch(_Model):
     GameUp: bool = False  # the game has listened on its port (or had a player): the startup grace is over
     QueryAnswered: bool = False  # the game has answered its query at least once
     QueryHinted: bool = False  # the config hint about a query that never answers was sent
-    ReadyAlerted: bool = False  # the ready alert was sent (the game answered its query)
+    ReadyAlerted: bool = False  # the ready alert was sent (the game answered its query, or listened without one)
+    Woken: str = ""  # the wake record the hook read at launch ("<ISO time> by <who>"); empty: a console start
+    RunningAt: datetime | None = None  # the first check that saw the game's container running
     PeakPlayers: int = 0
     PlayerNames: list[str] = Field(default_factory=list)  # everyone seen this session, first seen first
     Verdict: Verdict = "Watching"
@@ -170,15 +172,56 @@ def _query_hint(settings: Settings, report: HostReport, udp_packets: int, query_
     )
 
 
-def ready_text(settings: Settings, players: Players | None, since_launch: timedelta) -> str:
-    """`mc is ready: mc.example.com:25565, 0/20 players, Paper 1.21, 94 s after the launch.`"""
+WAKE_SLACK = timedelta(minutes=5)  # clocks of the waker and of EC2's event may differ a little
+
+
+def parse_wake(record: str, launched_at: datetime) -> tuple[datetime, str] | None:
+    """(when, who) of a wake record "<ISO time> by <who>" written with the desired-capacity change that launched
+    this instance; None for no record (a console or manual start) or one that cannot be this launch's (unreadable,
+    after the launch). The record is hostile-ish input (anyone who may tag the group): bounded, never trusted."""
+    when, _, who = (record or "")[:300].partition(" by ")
+    try:
+        moment = datetime.fromisoformat(when.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None or moment > launched_at + WAKE_SLACK or not who.strip():
+        return None
+    return moment, "".join(ch for ch in who.strip() if ch.isprintable())[:120]
+
+
+def _seconds(span: timedelta) -> int:
+    return max(0, int(span.total_seconds()))
+
+
+def ready_text(settings: Settings, players: Players | None, watch: Watch, now: datetime) -> str:
+    """`mc is ready: mc.example.com:25565, 0/20 players, Paper 1.21, 94 s after the wake.` Measured from the wake
+    (a lookup, the status page) when the launch had one, else from the launch ("started from the console")."""
     parts = [settings.Address] if settings.Address else []
     if players is not None:
         parts.append(f"{players.Count}/{players.Max} players" if players.Max else f"{players.Count} players")
         if players.Version:
             parts.append(players.Version)
-    parts.append(f"{max(0, int(since_launch.total_seconds()))} s after the launch")
+    else:
+        parts.append(f"listening on {settings.Port}/{settings.Protocol}")
+    wake = parse_wake(watch.Woken, watch.LaunchedAt)
+    if wake is not None:
+        parts.append(f"{_seconds(now - wake[0])} s after the wake ({wake[1]})")
+    else:
+        parts.append(f"{_seconds(now - watch.LaunchedAt)} s after the launch (started from the console)")
     return f"{settings.ServerName} is ready: {', '.join(parts)}."
+
+
+def ready_figures(watch: Watch, now: datetime) -> dict[str, int]:
+    """Seconds from the wake to the launch, to a running task, to ready (the metric); {} without a wake: a console
+    start has no wake to measure from."""
+    wake = parse_wake(watch.Woken, watch.LaunchedAt)
+    if wake is None:
+        return {}
+    figures = {"WakeToLaunchSeconds": _seconds(watch.LaunchedAt - wake[0])}
+    if watch.RunningAt is not None:
+        figures["WakeToRunningTaskSeconds"] = _seconds(watch.RunningAt - wake[0])
+    figures["WakeToReadySeconds"] = _seconds(now - wake[0])
+    return figures
 
 
 def next_watch(
@@ -219,6 +262,8 @@ def next_watch(
         state.FailedCount, state.LastError = 0, None
         if report is not None:
             state.UdpPacketsSeen = report.udp_packets
+        if state.RunningAt is None and (players is not None or (report is not None and report.container_running)):
+            state.RunningAt = now  # the game's task runs (a game that answers runs too)
         if players is not None:  # the game said how many play: that decides, SSH sessions and lookups too
             active = looked_up or (settings.CountSsh and report is not None and report.ssh > 0) or players.Count > 0
             state.QueryAnswered, state.PeakPlayers = True, max(watch.PeakPlayers, players.Count)
@@ -271,11 +316,12 @@ def next_watch(
     if service_stopped:
         return _restart_game(settings, state), check
 
-    # Ready, said once: the game answers its query (a game without a query says nothing of its own). A watchdog the
+    # Ready, said once: the game answers its query, or, without a query, first listens on its port. A watchdog the
     # hook restarted starts from its predecessor's first input and cannot know whether ready was said: it is silent.
-    if players is not None and not watch.ReadyAlerted and not watch.Restarts:
+    ready = players is not None if settings.Query is not None else (report is not None and report.listening)
+    if ready and not watch.ReadyAlerted and not watch.Restarts:
         state.ReadyAlerted, state.Verdict, state.AlertSubject, state.AlertKind = True, "AlertReady", "ready", "ready"
-        state.Reason = ready_text(settings, players, now - watch.LaunchedAt)
+        state.Reason = ready_text(settings, players, state, now)
         return state, check
 
     uptime = now - watch.LaunchedAt

@@ -110,6 +110,10 @@ RESOURCES: dict[tuple[str, str], Callable[[str, dict], list[Target]]] = {
     ("autoscaling", "SetDesiredCapacity"): lambda r, p: [_group(r, p["AutoScalingGroupName"])],
     ("autoscaling", "CompleteLifecycleAction"): lambda r, p: [_group(r, p["AutoScalingGroupName"])],
     ("autoscaling", "CreateOrUpdateTags"): lambda r, p: [_group(r, t["ResourceId"]) for t in p["Tags"]],
+    ("autoscaling", "DeleteTags"): lambda r, p: [_group(r, t["ResourceId"]) for t in p["Tags"]],
+    ("autoscaling", "DescribeTags"): ANY,
+    # No resource-level permissions; the namespace is a condition key (cloudwatch:namespace).
+    ("cloudwatch", "PutMetricData"): lambda r, p: [Target("*", {"cloudwatch:namespace": [p.get("Namespace", "")]})],
     ("ec2", "DescribeInstances"): ANY,
     ("ecs", "UpdateService"): lambda r, p: [_service(r, p.get("cluster", ""), p["service"])],
     ("ecs", "DescribeServices"): lambda r, p: [_service(r, p.get("cluster", ""), s) for s in p["services"]],

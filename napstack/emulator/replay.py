@@ -33,7 +33,7 @@ QUIET_STATES = {
     "ReplacementComing", "CountFailedCheck", "TooManyFailedChecks", "ExplainFailedChecks", "UseExplanation",
     "StartedCleanly", "StillInService", "WatchedBefore", "ReadEndedWatchdog", "HowDidItEnd", "EndedWithErrorAndCause",
     "EndedWithError", "EndedWithCause", "EndedWithoutReason", "CountFailedLaunch", "GiveUpLaunching",
-    "ExplainUncountedLaunchFailure",
+    "ExplainUncountedLaunchFailure", "ReadWake", "WhoWokeIt", "WokenByRecord", "StartedFromConsole", "WakeNotRead",
 }
 
 
@@ -88,6 +88,8 @@ class ReplayResult:
     faults_not_fired: list[str] = field(default_factory=list)  # a call never made, a check past the end
     deployment: dict = field(default_factory=dict)  # what was replayed: stacks, templates' digest, where from
     webhook_posts: list[dict] = field(default_factory=list)  # {"channel", "kind", "body"}: what the chats would get
+    # The ready figures count_connections put in CloudWatch (seconds from the wake): {"WakeToReadySeconds": 94, ...}
+    ready_figures: dict = field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:
@@ -339,7 +341,9 @@ def _detail(state: str, phase: str, data: dict) -> str:
                 "StopGameTask": "ECS desired count -> 0",
                 "PointDnsAtServer": f"DNS -> {data.get('Instance', {}).get('PublicIp')}",
                 "PointDnsAtNothing": f"DNS -> {UNAVAILABLE_IP} (nothing)",
-                "StartWatchdog": f"watchdog {data.get('detail', {}).get('EC2InstanceId')}",
+                "StartWatchdog": f"watchdog {data.get('detail', {}).get('EC2InstanceId')}; "
+                                 f"{data.get('Woken', {}).get('Text', '')}".rstrip("; "),
+                "ForgetWake": "wake record forgotten (the server stops)",
                 "ScaleDownToZero": "ASG desired capacity -> 0",
                 "ResetDesiredCapacity": "ASG desired capacity -> 0",
                 "ContinueTermination": "lifecycle action CONTINUE",
@@ -442,6 +446,19 @@ def _notifications(emulator: Emulator) -> list[str]:
     return [subject or message for _, message, subject, _, _ in topic.sent_notifications]
 
 
+def _ready_figures(emulator: Emulator) -> dict[str, float]:
+    """What the leaf's functions put in CloudWatch under napstack's namespace (PutMetricData), by metric name: the
+    ready figures, as a dashboard of the metrics would show them."""
+    from moto.cloudwatch.models import MetricDatum, cloudwatch_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    from napstack.settings import READY_METRICS_NAMESPACE
+
+    backend = cloudwatch_backends[DEFAULT_ACCOUNT_ID][emulator.stack.topic_arn.split(":")[3]]
+    return {datum.name: datum.value for datum in backend.metric_data
+            if isinstance(datum, MetricDatum) and datum.namespace == READY_METRICS_NAMESPACE}
+
+
 def _other_hooks_action(delivery) -> str | None:
     """A terminate lifecycle event of a hook that is not napstack's (ECS managed draining's): no rule takes it."""
     detail = delivery.event.get("detail") if isinstance(delivery.event, dict) else None
@@ -525,6 +542,7 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
         faults_not_fired=emulator.faults.not_fired(),
         deployment=emulator.deployment_summary(),
         webhook_posts=[{"channel": p.channel, "kind": p.kind, "body": p.body} for p in emulator.stack.webhook_posts],
+        ready_figures=_ready_figures(emulator),
     )
 
 

@@ -27,6 +27,15 @@ def _merged(rows: list[TimelineRow]) -> list[TimelineRow]:
 SHOWN_NOT_FIRED = 10  # a file of thousands of faults lists the rest in --json only
 
 
+READY_FIGURES = {"WakeToLaunchSeconds": "launch", "WakeToRunningTaskSeconds": "a running task",
+                 "WakeToReadySeconds": "ready"}
+
+
+def _ready(result: ReplayResult) -> list[tuple[str, float]]:
+    """The ready figures in the order a start goes through them: from the wake to the launch, the task, ready."""
+    return [(what, result.ready_figures[name]) for name, what in READY_FIGURES.items() if name in result.ready_figures]
+
+
 def render(result: ReplayResult) -> str:
     lines = [f"replay of {result.dns_name}, simulated from {result.started_at}"]
     if result.deployment:
@@ -49,6 +58,8 @@ def render(result: ReplayResult) -> str:
         ("scaled down after", f"check {result.scaled_down_after_check}" if result.scaled_down_after_check
          else "(did not scale down)"),
         ("lifecycle completed", result.lifecycle_actions_completed),
+        *((("from the wake", ", ".join(f"{seconds:g} s to {what}" for what, seconds in _ready(result))),)
+          if result.ready_figures else ()),
         *((("faults injected", result.faults_injected),) if result.faults_injected else ()),
         *(("fault not fired", missed) for missed in result.faults_not_fired[:SHOWN_NOT_FIRED]),
         *((("", f"... and {len(result.faults_not_fired) - SHOWN_NOT_FIRED} more (all of them in --json)"),)

@@ -16,4 +16,4 @@ def test_cost_uses_the_measured_transition_counts():
     assert start_hook.transitions == cost.HOOK_TRANSITIONS_PER_START
     assert stop_hook.transitions == cost.HOOK_TRANSITIONS_PER_STOP
     assert watchdog.transitions == (checks * cost.WATCHDOG_TRANSITIONS_PER_CHECK + cost.WATCHDOG_TRANSITIONS_AT_SCALE_DOWN
-                                    + cost.WATCHDOG_TRANSITIONS_WHEN_READY)  # minecraft-java asks its game
+                                    + cost.WATCHDOG_TRANSITIONS_WHEN_READY)  # ready, once a session

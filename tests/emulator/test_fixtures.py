@@ -121,7 +121,7 @@ def test_the_demo_session_scales_down_exactly_after_ten_idle_checks(config):
     watchdog = next(e for e in result.executions if e.state_machine == "watchdog")
     assert watchdog.output["Reason"] == (
         "minecraft-java scaled down: idle for 10 checks of 60 s since 22:14 UTC (the game reported no players). "
-        "Session: 2 h 25 min since 19:58 UTC, peak 2 players (Alex, Sam), about $0.14 at $0.057/h."
+        "Session: 2 h 25 min since 19:58 UTC, peak 2 players (Alex, Sam), about $0.14 at $0.059/h."
     )
     # Simulated: two and a half hours in seconds, ending with the reconciler's next run, which finds all in step.
     assert result.ended_at.startswith("2026-11-20T22:28")

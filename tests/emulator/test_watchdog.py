@@ -109,8 +109,9 @@ def test_a_long_session_continues_as_new_executions_carrying_its_state():
 def test_three_transitions_per_check():
     result = watch([], IdleChecks=20)
     (watchdog,) = watchdogs(result)
-    # Wait, Task, Choice per check; then scale down, tag the idle stop, alert and the final Pass.
-    assert watchdog.transitions == 3 * 20 + 4
+    # Wait, Task, Choice per check; the ready alert once (the game listens); then scale down, tag the idle stop,
+    # alert and the final Pass.
+    assert watchdog.transitions == 3 * 20 + 1 + 4
 
 
 def reference_scale_check(outcomes, idle_needed=3, failures_allowed=3):
@@ -147,13 +148,13 @@ def test_a_query_that_never_answers_while_connections_exist_is_a_config_hint_sen
     assert result.scaled_down_after_check == 8  # connections were counted meanwhile
 
 
-def test_ready_is_said_once_at_the_first_answered_query_with_the_address_and_the_time_since_the_launch():
+def test_ready_is_said_once_at_the_first_answered_query_with_the_address_and_the_time_since_the_launch_from_the_console():
     result = watch([c(tcp=1, query="timeout", repeat=2), c(players=1, repeat=3), c(tcp=1, query="timeout"), c(players=2)],
                    **QUERY)
     assert result.notifications.count("minecraft-java: ready") == 1
     (ready,) = [row for row in result.timeline if " is ready: " in row.detail]
     assert ready.detail.startswith("minecraft-java is ready: mc.example.com:25565, 1/") and ready.detail.endswith(
-        "s after the launch.")
+        "s after the launch (started from the console).")
     checks = [row for row in result.timeline if row.state == "CountConnections"]
     assert "check 3:" in next(row.detail for row in checks if row.detail.endswith("-> AlertReady"))
 

@@ -97,3 +97,57 @@ def test_a_check_reads_the_games_service_and_asks_for_it_back_when_a_deploy_set_
     result = invoke(app)
     assert asked == [("arn:aws:ecs:us-east-1:123456789012:cluster/Napstack-Mc", ["game"])]
     assert result["Watch"]["Verdict"] == "RestartGame"
+
+
+class RecordingCloudWatch:
+    """Stands in for the CloudWatch client: records PutMetricData, or fails it as AWS would after retries."""
+
+    def __init__(self, error: Exception | None = None):
+        self.calls, self.error = [], error
+
+    def put_metric_data(self, **params):
+        self.calls.append(params)
+        if self.error:
+            raise self.error
+
+
+def invoke_woken(app, woken: str) -> dict:
+    event = {"ExecutionName": "i-0abc", "Now": "2026-01-01T20:01:34+00:00", "InstanceId": "i-0abc",
+             "AutoScalingGroupName": "Napstack-Mc", "Settings": SETTINGS,
+             "Watch": {"LaunchedAt": "2026-01-01T20:00:50+00:00", "Woken": woken}}
+    context = types.SimpleNamespace(function_name="count", memory_limit_in_mb=256, aws_request_id="1",
+                                    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:count",
+                                    get_remaining_time_in_millis=lambda: 50_000)
+    return app.handler(event, context)
+
+
+def test_ready_records_the_seconds_from_the_wake_in_the_napstack_namespace(app, monkeypatch):
+    cloudwatch = RecordingCloudWatch()
+    monkeypatch.setattr(app, "cloudwatch", cloudwatch)
+    monkeypatch.setattr(app, "ask_players", lambda *args: (Players(Count=0, Max=20), None))
+    result = invoke_woken(app, "2026-01-01T20:00:00Z by a lookup of mc.example.com (A)")
+    assert result["Watch"]["Verdict"] == "AlertReady" and "94 s after the wake" in result["Watch"]["Reason"]
+    [call] = cloudwatch.calls
+    assert call["Namespace"] == "napstack"
+    assert {d["MetricName"]: d["Value"] for d in call["MetricData"]} == {
+        "WakeToLaunchSeconds": 50.0, "WakeToRunningTaskSeconds": 94.0, "WakeToReadySeconds": 94.0}
+    assert all(d["Dimensions"] == [{"Name": "Server", "Value": "mc"}] and d["Unit"] == "Seconds" for d in call["MetricData"])
+
+
+def test_a_metric_cloudwatch_refuses_never_affects_the_watch(app, monkeypatch, caplog):
+    from botocore.exceptions import ClientError
+
+    refused = ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized to perform: cloudwatch:PutMetricData"}},
+                          "PutMetricData")
+    monkeypatch.setattr(app, "cloudwatch", RecordingCloudWatch(refused))
+    monkeypatch.setattr(app, "ask_players", lambda *args: (Players(Count=0, Max=20), None))
+    result = invoke_woken(app, "2026-01-01T20:00:00Z by the status page")
+    assert result["Watch"]["Verdict"] == "AlertReady" and result["Watch"]["ReadyAlerted"]
+    assert "the ready metrics were not recorded (An error occurred (AccessDenied)" in caplog.text
+
+
+def test_a_console_start_puts_no_metric(app, monkeypatch):
+    cloudwatch = RecordingCloudWatch(RuntimeError("must not be called"))
+    monkeypatch.setattr(app, "cloudwatch", cloudwatch)
+    monkeypatch.setattr(app, "ask_players", lambda *args: (Players(Count=0, Max=20), None))
+    assert "started from the console" in invoke_woken(app, "")["Watch"]["Reason"] and cloudwatch.calls == []

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from watch_logic import HostReport, Players, Settings, Watch, next_watch, udp_delta
+from watch_logic import HostReport, Players, Settings, Watch, next_watch, parse_wake, ready_figures, udp_delta
 
 LAUNCH = datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)
 
@@ -22,9 +22,10 @@ def report(tcp=0, udp=0, ssh=0, running=True, listening=True) -> HostReport:
 
 
 def run(checks, config=None, start_minute=10):
-    """Feed checks (HostReport, or an error string) one minute apart; return (watch, check) per step."""
+    """Feed checks (HostReport, or an error string) one minute apart; return (watch, check) per step. Ready was said
+    already (the ready tests below start before it)."""
     config = config or settings()
-    watch, steps = Watch(LaunchedAt=LAUNCH), []
+    watch, steps = Watch(LaunchedAt=LAUNCH, ReadyAlerted=True), []
     for minute, item in enumerate(checks, start=start_minute):
         now = LAUNCH + timedelta(minutes=minute)
         if isinstance(item, str):
@@ -235,4 +236,58 @@ def test_a_game_service_set_to_zero_is_restarted_and_its_players_are_not_counted
     # A server idle long enough stops rather than restarting its game; a failed host check still restarts it.
     assert next_watch(config, idle_twice, now, report=report(), service_stopped=True)[0].Verdict == "ScaleDown"
     assert next_watch(config, Watch(LaunchedAt=LAUNCH), now, error="boom", service_stopped=True)[0].Verdict == "RestartGame"
-    assert next_watch(config, Watch(LaunchedAt=LAUNCH), now, report=report(tcp=1))[0].Verdict == "Watching"
+    assert next_watch(config, Watch(LaunchedAt=LAUNCH, ReadyAlerted=True), now, report=report(tcp=1))[0].Verdict == "Watching"
+
+
+# Ready, said once, measured from the wake (the lookup or the page's button) the hook read at launch.
+WOKEN = "2026-11-26T19:59:10+00:00 by a lookup of mc.example.com (A)"
+
+
+def test_ready_is_said_once_from_the_wake_with_the_games_answer():
+    config = settings(Query=QUERY, Address="mc.example.com:25565")
+    watch = Watch(LaunchedAt=LAUNCH, Woken=WOKEN)
+    watch, _ = next_watch(config, watch, LAUNCH + timedelta(seconds=40), report(tcp=0, listening=False), players=None)
+    assert watch.Verdict == "Watching" and watch.RunningAt == LAUNCH + timedelta(seconds=40)
+    ready_at = LAUNCH + timedelta(seconds=44)
+    watch, _ = next_watch(config, watch, ready_at, report(), players=Players(Count=0, Max=20, Version="Paper 1.21"))
+    assert (watch.Verdict, watch.AlertSubject, watch.AlertKind) == ("AlertReady", "ready", "ready")
+    assert watch.Reason == ("mc is ready: mc.example.com:25565, 0/20 players, Paper 1.21, 94 s after the wake "
+                            "(a lookup of mc.example.com (A)).")
+    assert ready_figures(watch, ready_at) == {"WakeToLaunchSeconds": 50, "WakeToRunningTaskSeconds": 90, "WakeToReadySeconds": 94}
+    watch, _ = next_watch(config, watch, ready_at + timedelta(minutes=1), report(), players=Players(Count=1, Max=20))
+    assert watch.Verdict == "Watching"  # once
+
+
+def test_a_console_start_is_measured_from_the_launch_and_records_no_wake_figures():
+    config = settings(Query=QUERY, Address="mc.example.com:25565")
+    now = LAUNCH + timedelta(seconds=61)
+    watch, _ = next_watch(config, Watch(LaunchedAt=LAUNCH), now, report(), players=Players(Count=2, Max=20))
+    assert watch.Reason == "mc is ready: mc.example.com:25565, 2/20 players, 61 s after the launch (started from the console)."
+    assert ready_figures(watch, now) == {}
+
+
+def test_without_a_query_ready_is_when_the_game_first_listens():
+    config = settings(Address="valheim.example.com:2456", Protocol="udp", Port=2456)
+    watch = Watch(LaunchedAt=LAUNCH, Woken="2026-11-26T19:59:00Z by the status page")
+    watch, _ = next_watch(config, watch, LAUNCH + timedelta(minutes=1), report(listening=False))
+    assert watch.Verdict == "Watching" and not watch.ReadyAlerted
+    watch, _ = next_watch(config, watch, LAUNCH + timedelta(minutes=2), report())
+    assert watch.Verdict == "AlertReady"
+    assert watch.Reason == ("mc is ready: valheim.example.com:2456, listening on 2456/udp, 180 s after the wake "
+                            "(the status page).")
+
+
+def test_a_restarted_watchdog_does_not_say_ready_again():
+    watch = Watch(LaunchedAt=LAUNCH, Restarts=1, Woken=WOKEN)
+    assert next_watch(settings(), watch, LAUNCH + timedelta(minutes=1), report())[0].Verdict == "Watching"
+
+
+@pytest.mark.parametrize("record", ["", "garbage", "2026-11-26T19:59:10 by x", "2026-11-26T21:00:00Z by later",
+                                    "2026-11-26T19:59:10Z by ", "2026-11-26T19:59:10Z a lookup"])
+def test_a_wake_record_that_cannot_be_this_launchs_is_no_wake(record):
+    assert parse_wake(record, LAUNCH) is None
+
+
+def test_a_wake_record_keeps_only_printable_bounded_text():
+    when, who = parse_wake("2026-11-26T19:59:10Z by the \x1b[31mpage" + "x" * 500, LAUNCH)
+    assert when == LAUNCH - timedelta(seconds=50) and "\x1b" not in who and len(who) <= 120
