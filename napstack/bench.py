@@ -194,6 +194,7 @@ WARM_CHECK_SCRIPT = """
 import json, statistics, sys, time, types
 from datetime import datetime
 from botocore.stub import Stubber
+sys.path[:0] = sys.argv[2:]  # the function's folder and functions/shared/, as its asset holds them
 import app
 report = json.dumps({"container_running": True, "listening": True, "tcp": 1, "udp_packets": 0, "ssh": 0})
 group = {"AutoScalingGroupName": "g", "MinSize": 0, "MaxSize": 1, "DesiredCapacity": 1, "DefaultCooldown": 300,
@@ -226,8 +227,10 @@ print(statistics.median(samples[1:]) * 1000)
 def warm_check_ms(runs: int) -> float:
     """A warm count_connections invocation whose AWS calls are answered at once (botocore's Stubber): handler time
     with its clients created once, as in a reused Lambda environment."""
-    result = _run([sys.executable, "-c", WARM_CHECK_SCRIPT, str(max(runs, 20))], cwd=FUNCTIONS / "count_connections",
-                  env=LAMBDA_ENV)
+    from napstack.function_modules import importable
+
+    folder = FUNCTIONS / "count_connections"
+    result = _run([sys.executable, "-c", WARM_CHECK_SCRIPT, str(max(runs, 20)), *importable(folder)], cwd=folder, env=LAMBDA_ENV)
     return round(float(result.stdout.strip().splitlines()[-1]), 1)
 
 

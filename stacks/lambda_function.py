@@ -11,6 +11,7 @@ from pathlib import Path
 from aws_cdk import Duration, aws_lambda as lambda_
 from constructs import Construct
 
+from napstack.function_modules import SHARED_LIST, shared_modules
 from stacks.acknowledge import acknowledge_managed_policies
 from stacks.lambda_packages import FUNCTIONS_DIR, closure, requirements
 from stacks.log_group import napstack_log_group
@@ -21,18 +22,24 @@ ARCHITECTURE = lambda_.Architecture.X86_64
 
 @functools.lru_cache(maxsize=None)
 def code_folder(name: str) -> str:
-    """functions/<name>; with a requirements.txt, a copy with those packages beside the code, copied from the
-    install built for Lambda's runtime and architecture (stacks/lambda_packages.py: constraints.txt pins them, the
-    versions the tests ran). No layer: AWS's public Powertools layer is missing for some releases and regions.
-    Built once per process: every synth in it packages the same files."""
+    """functions/<name>; with a requirements.txt or a shared.txt, a copy with beside the code those packages, copied
+    from the install built for Lambda's runtime and architecture (stacks/lambda_packages.py: constraints.txt pins
+    them, the versions the tests ran), and those modules of functions/shared/ (one file in the repo, a copy in each
+    asset: functions deploy alone and cannot import one another). No layer: AWS's public Powertools layer is
+    missing for some releases and regions. Built once per process: every synth in it packages the same files."""
     source = FUNCTIONS_DIR / name
     requirements_file = source / "requirements.txt"
-    if not requirements_file.is_file():
+    shared = shared_modules(source)
+    if not requirements_file.is_file() and not shared:
         return str(source)
     staging = Path(tempfile.mkdtemp(prefix=f"napstack-{name}-p{os.getpid()}-"))  # napstack/leftovers.py sweeps it after a SIGKILL
     atexit.register(shutil.rmtree, staging, True)
-    shutil.copytree(source, staging, ignore=shutil.ignore_patterns(*EXCLUDED, "requirements.txt"), dirs_exist_ok=True)
-    for dist in closure(requirements(requirements_file)):
+    shutil.copytree(source, staging, ignore=shutil.ignore_patterns(*EXCLUDED, "requirements.txt", SHARED_LIST),
+                    dirs_exist_ok=True)
+    for module in shared:
+        shutil.copyfile(module, staging / module.name)
+    packages = requirements(requirements_file) if requirements_file.is_file() else []
+    for dist in closure(packages) if packages else []:
         for file in dist.files or []:
             if file.parts[0] == ".." or "__pycache__" in file.parts or file.suffix == ".pyc":
                 continue  # console scripts, byte code

@@ -133,6 +133,25 @@ def test_a_bundled_package_gives_the_same_asset_whatever_venv_it_is_installed_in
 # --- the key: everything that shapes the assembly, nothing else ---------------------------------------------
 
 
+def test_a_function_bundles_the_shared_modules_it_declares_and_a_missing_one_is_named(tmp_path, monkeypatch):
+    """functions/shared/ is kept once in the repo; synth copies the modules a function's shared.txt names beside its
+    code, as top-level modules (what Lambda imports), and no other."""
+    from napstack.function_modules import SharedModuleError
+    from stacks import lambda_function
+
+    functions = tmp_path / "functions"
+    for folder, text in {"shared/rule.py": "WHO = 'rule'\n", "shared/other.py": "", "probe/app.py": "import rule\n",
+                         "probe/shared.txt": "# what it imports\nrule\n", "typo/app.py": "", "typo/shared.txt": "rules\n"}.items():
+        (functions / folder).parent.mkdir(parents=True, exist_ok=True)
+        (functions / folder).write_text(text)
+    monkeypatch.setattr(lambda_function, "FUNCTIONS_DIR", functions)
+    bundle = Path(lambda_function.code_folder.__wrapped__("probe"))
+    assert sorted(p.name for p in bundle.iterdir()) == ["app.py", "rule.py"]
+    assert (bundle / "rule.py").read_text() == "WHO = 'rule'\n"
+    with pytest.raises(SharedModuleError, match=r"typo/shared.txt: rules is not a module of .*functions/shared"):
+        lambda_function.code_folder.__wrapped__("typo")
+
+
 def test_the_key_follows_the_installed_packages_and_cdk_json_not_where_the_config_lives(tmp_path, monkeypatch):
     config = load_config(MINECRAFT)
     key = synth.assembly_key(config)
@@ -291,10 +310,12 @@ def test_a_handler_edited_after_the_synth_is_named_and_the_checkout_s_code_runs(
     for module in ("watch_logic.py", "record.py"):
         asset = _asset_holding(cdk_out, module)
         (asset / "app.py").write_text((asset / "app.py").read_text() + "# as it was before an edit\n")
+    shared = _asset_holding(cdk_out, "game_query.py") / "game_query.py"  # bundled from functions/shared/
+    shared.write_text(shared.read_text() + "# as it was before an edit\n")
     result = napstack_cli("replay", "events/asg-launch-successful.json", "--assembly", str(cdk_out))
     assert result.returncode == 0, result.stderr
-    assert ("functions/count_connections/app.py, functions/dns_record/app.py differ from the assembly's copies"
-            in result.stdout)
+    assert ("functions/count_connections/app.py, functions/dns_record/app.py, functions/shared/game_query.py differ "
+            "from the assembly's copies" in result.stdout)
 
 
 def test_a_function_this_checkout_no_longer_has_is_one_line(cdk_out):

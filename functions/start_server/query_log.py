@@ -1,18 +1,13 @@
-"""Route53 query-log lines, and the tags by which a napstack leaf says what should start it."""
+"""Route53 query-log lines, and the tag by which a napstack leaf names what it serves."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-# The same tag keys as napstack/settings.py (this folder is deployed on its own and cannot import it).
+# The same tag key as napstack/settings.py (this folder is deployed on its own and cannot import it); the wake's
+# own tags are wake_rule's.
 DNS_NAME_TAG = "napstack:dns-name"
-START_ON_TAG = "napstack:start-on"
-COOLDOWN_TAG = "napstack:cooldown"
-IDLE_STOP_TAG = "napstack:idle-stop-at"
-COOLDOWN_COUNT_TAG = "napstack:cooldown-lookups"
-LAST_LOOKUP_TAG = "napstack:last-lookup"
-DEFAULT_START_ON = ("A", "AAAA")
 
 
 class BadQueryLogLine(ValueError):

@@ -27,6 +27,7 @@ from napstack.emulator import log_filter
 from napstack.emulator.schedules import Schedule, rate_period
 from napstack.emulator.task_parameters import parameter_problems
 from napstack.emulator.template import ACCOUNT_ID, Resolver, TemplateError
+from napstack.function_modules import shared_modules
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent.parent / "functions"
 ECS_DRAINING_HOOK = {  # what ECS adds to the group when a capacity provider with managed draining is created
@@ -151,8 +152,9 @@ def _function_folder(code_asset: Path | None) -> tuple[str | None, list[str]]:
          if all((code_asset / module.name).is_file() for module in f.glob("*.py"))), None)
     if folder is None:
         return None, []
-    edited = [f"functions/{folder.name}/{module.name}" for module in sorted(folder.glob("*.py"))
-              if (code_asset / module.name).read_bytes() != module.read_bytes()]
+    modules = [*sorted(folder.glob("*.py")), *shared_modules(folder)]  # and the shared ones bundled beside them
+    edited = [module.relative_to(FUNCTIONS_DIR.parent).as_posix() for module in modules
+              if not (code_asset / module.name).is_file() or (code_asset / module.name).read_bytes() != module.read_bytes()]
     return folder.name, edited
 
 

@@ -37,6 +37,7 @@ import botocore.session
 from botocore import xform_name
 
 from napstack.emulator.clock import SimulatedClock
+from napstack.function_modules import importable, shared_modules
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent.parent / "functions"
 
@@ -82,8 +83,9 @@ def _load_handler(function_name: str, handler: str, environment: dict[str, str],
     key = hashlib.sha256(json.dumps(sorted(environment.items())).encode()).hexdigest()[:12]
     module_name = f"napstack_function_{function_name}_{module_file}_{key}"
     if module_name not in sys.modules:
-        if str(folder) not in sys.path:
-            sys.path.insert(0, str(folder))
+        for path in reversed(importable(folder)):  # its folder, and functions/shared/ if it declares modules there
+            if path not in sys.path:
+                sys.path.insert(0, path)
         spec = importlib.util.spec_from_file_location(module_name, folder / f"{module_file}.py")
         module = importlib.util.module_from_spec(spec)
         with contextlib.redirect_stdout(sink):  # Powertools binds its log stream at import
@@ -122,8 +124,10 @@ def _emulate_the_world_of(patches: _Patches, folder: str, simulated_time, game_a
     """A handler's own waits (polling SSM) pass in simulated time, like the state machines' waits; its game queries
     reach the simulated game (the scenario), never the network; its webhook posts (urlopen) reach `webhook`."""
     prefix = str(FUNCTIONS_DIR / folder)
+    shared = {str(path) for path in shared_modules(FUNCTIONS_DIR / folder)}  # bundled into its asset: its own
     for module in list(sys.modules.values()):
-        if not (getattr(module, "__file__", None) or "").startswith(prefix):
+        file = getattr(module, "__file__", None) or ""
+        if not (file.startswith(prefix) or file in shared):
             continue
         if getattr(module, "time", None) is _time_module:
             patches.set(module, "time", simulated_time)

@@ -4,35 +4,29 @@ import base64
 import gzip
 import importlib.util
 import json
-from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from napstack.emulator.log_payload import subscription_payload
-from napstack.settings import COOLDOWN_TAG, DNS_NAME_TAG, START_ON_TAG
-from query_log import COOLDOWN_COUNT_TAG, IDLE_STOP_TAG, LAST_LOOKUP_TAG, BadQueryLogLine, parse_line
-from starter import plan
+from napstack.settings import DNS_NAME_TAG
+from query_log import BadQueryLogLine, parse_line
 from tests.conftest import ROOT
 
-NOW = datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)
 ZONE = "Z0123456789ABCDEFGHIJ"
-
-
-def group(desired=0, **tags):
-    return {"AutoScalingGroupName": "Napstack-Mc", "DesiredCapacity": desired, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
 
 
 def test_the_functions_share_the_tag_contract():
     import host_check
     import query_log
+    import wake_rule
 
     from napstack import settings
 
-    assert (query_log.DNS_NAME_TAG, query_log.START_ON_TAG, query_log.COOLDOWN_TAG) == (
+    assert (query_log.DNS_NAME_TAG, wake_rule.START_ON_TAG, wake_rule.COOLDOWN_TAG) == (
         settings.DNS_NAME_TAG, settings.START_ON_TAG, settings.COOLDOWN_TAG)
-    assert host_check.LAST_LOOKUP_TAG == query_log.LAST_LOOKUP_TAG
+    assert host_check.LAST_LOOKUP_TAG == wake_rule.LAST_LOOKUP_TAG
 
 
 def test_parses_routes53_documented_line_format():
@@ -40,37 +34,6 @@ def test_parses_routes53_documented_line_format():
     assert (lookup.name, lookup.query_type, lookup.hosted_zone_id) == ("example.com", "A", "Z123412341234")
     with pytest.raises(BadQueryLogLine):
         parse_line("hello world")
-
-
-def test_an_a_lookup_starts_a_sleeping_leaf():
-    step = plan("mc.example.com", group(), ["A"], NOW)
-    assert (step.decision.action, step.desired_capacity) == ("started", 1)
-
-
-def test_other_query_types_do_not_start_it_and_say_why():
-    step = plan("mc.example.com", group(), ["TXT", "HTTPS"], NOW)
-    assert step.decision.action == "ignored" and step.desired_capacity is None
-    assert "only A AAAA start it" in step.decision.reason
-
-
-def test_configured_query_types_are_honoured():
-    assert plan("mc.example.com", group(**{START_ON_TAG: "A"}), ["AAAA"], NOW).decision.action == "ignored"
-
-
-def test_a_lookup_while_running_is_activity_not_a_start():
-    step = plan("mc.example.com", group(desired=1), ["A"], NOW)
-    assert step.decision.action == "activity" and step.desired_capacity is None
-    assert step.tags == {LAST_LOOKUP_TAG: NOW.isoformat()}
-
-
-def test_cool_down_needs_repeated_lookups_after_an_idle_stop():
-    tags = {COOLDOWN_TAG: "10/3", IDLE_STOP_TAG: (NOW - timedelta(minutes=4)).isoformat()}
-    first = plan("mc.example.com", group(**tags), ["A"], NOW)
-    assert first.decision.action == "cooling down" and first.tags == {COOLDOWN_COUNT_TAG: "1"}
-    third = plan("mc.example.com", group(**tags, **{COOLDOWN_COUNT_TAG: "2"}), ["A"], NOW)
-    assert third.decision.action == "started" and third.tags[COOLDOWN_COUNT_TAG] == "0"
-    later = plan("mc.example.com", group(**tags), ["A"], NOW + timedelta(minutes=7))
-    assert later.decision.action == "started"
 
 
 def load_handler():

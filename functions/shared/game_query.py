@@ -2,7 +2,8 @@
 
 The watchdog's check asks through this module (the game's public address, the port the game already opens to
 players), and so does `napstack query` (napstack/query.py loads this very file): what a user tries by hand is what
-the watchdog does.
+the watchdog does. Shared (functions/shared/): bundled into each function whose shared.txt names it; a function
+that does lists `mcstatus` and `python-a2s` in its requirements.txt.
 
 Protocols come from well-kept libraries, not hand-written packet code: `mcstatus` for Minecraft Java (Server List
 Ping over TCP) and Bedrock (RakNet unconnected ping over UDP), `python-a2s` for Steam's A2S_INFO / A2S_PLAYER

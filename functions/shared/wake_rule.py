@@ -1,0 +1,116 @@
+"""One rule for every way in (a DNS lookup of the server's name, the status page's wake button): whether a wake
+starts a sleeping server, counts as activity on a running one, waits out the cool-down after an idle stop, or is
+ignored, and why. A wake is a wake whatever asked for it: one cool-down count on the group, one "why not".
+
+Shared (functions/shared/): bundled into the asset of each function whose shared.txt names it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+# The same tag keys as napstack/settings.py (a function is deployed on its own and cannot import it).
+START_ON_TAG = "napstack:start-on"
+COOLDOWN_TAG = "napstack:cooldown"
+IDLE_STOP_TAG = "napstack:idle-stop-at"
+COOLDOWN_COUNT_TAG = "napstack:cooldown-lookups"
+LAST_LOOKUP_TAG = "napstack:last-lookup"
+DEFAULT_START_ON = ("A", "AAAA")
+
+LOOKUP, PAGE = "lookup", "page"
+
+
+@dataclass(frozen=True)
+class Wake:
+    """Someone asking for the server: a burst of lookups of its name (their query types), or the page's button."""
+
+    source: str  # LOOKUP or PAGE
+    query_types: tuple[str, ...] = ()  # a lookup's; the page asks with none
+
+    @classmethod
+    def lookup(cls, query_types: list[str]) -> Wake:
+        return cls(LOOKUP, tuple(query_types))
+
+    @classmethod
+    def page(cls) -> Wake:
+        return cls(PAGE)
+
+
+@dataclass(frozen=True)
+class Decision:
+    name: str
+    group: str | None
+    action: str  # started | activity | already up | cooling down | ignored | no leaf
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do to the group; the caller applies it (plain data, testable without AWS)."""
+
+    decision: Decision
+    desired_capacity: int | None = None
+    tags: dict[str, str] | None = None
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
+
+
+def plan(name: str, group: dict | None, wake: Wake, now: datetime) -> Plan:
+    """What `wake` does to the group serving `name` (a describe_auto_scaling_groups entry with its tags; None: no
+    napstack leaf serves it)."""
+    if group is None:
+        return Plan(Decision(name, None, "no leaf", f"{len(wake.query_types)} lookup(s) of a name no napstack leaf serves"))
+    tags = {tag["Key"]: tag["Value"] for tag in group.get("Tags", [])}
+    group_name = group["AutoScalingGroupName"]
+    if wake.source == LOOKUP:
+        start_on = tags.get(START_ON_TAG, " ".join(DEFAULT_START_ON)).split()
+        starting = [t for t in wake.query_types if t in start_on]
+        if not starting:
+            kinds = ", ".join(sorted(set(wake.query_types)))
+            return Plan(Decision(name, group_name, "ignored",
+                                 f"{len(wake.query_types)} {kinds} lookup(s); only {' '.join(start_on)} start it"))
+        asks, what, one = len(starting), f"{len(starting)} {'/'.join(sorted(set(starting)))} lookup(s)", "lookup"
+    else:  # the page's button: one press, the page's own passphrase and limits decided it may ask
+        asks, what, one = 1, "a wake from the status page", "wake"
+    stamp = now.isoformat()
+    if group["DesiredCapacity"] > 0:
+        if wake.source != LOOKUP:  # starting or up already: said, nothing changed
+            return Plan(Decision(name, group_name, "already up", "already starting or up; nothing changed"))
+        # Someone is trying to connect: the watchdog counts this as activity.
+        return Plan(
+            Decision(name, group_name, "activity", f"{asks} lookup(s) while up; the watchdog counts them"),
+            tags={LAST_LOOKUP_TAG: stamp},
+        )
+    minutes, _, needed = tags.get(COOLDOWN_TAG, "0/1").partition("/")
+    stopped = _parse_time(tags.get(IDLE_STOP_TAG))
+    if stopped and now - stopped < timedelta(minutes=int(minutes or 0)):
+        seen = int(tags.get(COOLDOWN_COUNT_TAG, "0")) + asks
+        if seen < int(needed or 1):
+            return Plan(
+                Decision(name, group_name, "cooling down", f"{one} {seen} of {needed} within {minutes} min of an idle stop"),
+                tags={COOLDOWN_COUNT_TAG: str(seen)},
+            )
+    return Plan(
+        Decision(name, group_name, "started", f"{what}; desired 0 -> 1"),
+        desired_capacity=1,
+        tags={COOLDOWN_COUNT_TAG: "0", LAST_LOOKUP_TAG: stamp},
+    )
+
+
+def apply(autoscaling, group_name: str, step: Plan) -> None:
+    if step.desired_capacity is not None:
+        autoscaling.set_desired_capacity(
+            AutoScalingGroupName=group_name, DesiredCapacity=step.desired_capacity, HonorCooldown=False
+        )
+    if step.tags:
+        autoscaling.create_or_update_tags(
+            Tags=[
+                {"ResourceId": group_name, "ResourceType": "auto-scaling-group", "Key": key, "Value": value, "PropagateAtLaunch": False}
+                for key, value in step.tags.items()
+            ]
+        )

@@ -1,0 +1,66 @@
+"""wake_rule (functions/shared/): one rule for a lookup and the page's button; query types, the cool-down after an
+idle stop, and a wake while up."""
+
+from datetime import datetime, timedelta, timezone
+
+from napstack.settings import COOLDOWN_TAG, START_ON_TAG
+from wake_rule import COOLDOWN_COUNT_TAG, IDLE_STOP_TAG, LAST_LOOKUP_TAG, Wake, plan
+
+NOW = datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)
+COOLING = {COOLDOWN_TAG: "10/3", IDLE_STOP_TAG: (NOW - timedelta(minutes=4)).isoformat()}
+
+
+def group(desired=0, **tags):
+    return {"AutoScalingGroupName": "Napstack-Mc", "DesiredCapacity": desired, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+
+def lookup(types, *, desired=0, now=NOW, **tags):
+    return plan("mc.example.com", group(desired, **tags), Wake.lookup(types), now)
+
+
+def test_an_a_lookup_starts_a_sleeping_leaf():
+    step = lookup(["A"])
+    assert (step.decision.action, step.desired_capacity) == ("started", 1)
+
+
+def test_other_query_types_do_not_start_it_and_say_why():
+    step = lookup(["TXT", "HTTPS"])
+    assert step.decision.action == "ignored" and step.desired_capacity is None
+    assert "only A AAAA start it" in step.decision.reason
+
+
+def test_configured_query_types_are_honoured():
+    assert lookup(["AAAA"], **{START_ON_TAG: "A"}).decision.action == "ignored"
+
+
+def test_a_lookup_while_running_is_activity_not_a_start():
+    step = lookup(["A"], desired=1)
+    assert step.decision.action == "activity" and step.desired_capacity is None
+    assert step.tags == {LAST_LOOKUP_TAG: NOW.isoformat()}
+
+
+def test_cool_down_needs_repeated_lookups_after_an_idle_stop():
+    first = lookup(["A"], **COOLING)
+    assert first.decision.action == "cooling down" and first.tags == {COOLDOWN_COUNT_TAG: "1"}
+    third = lookup(["A"], **COOLING, **{COOLDOWN_COUNT_TAG: "2"})
+    assert third.decision.action == "started" and third.tags[COOLDOWN_COUNT_TAG] == "0"
+    later = lookup(["A"], now=NOW + timedelta(minutes=7), **COOLING)
+    assert later.decision.action == "started"
+
+
+def test_the_page_wakes_a_sleeping_leaf_whatever_query_types_start_it():
+    step = plan("mc.example.com", group(**{START_ON_TAG: "SRV"}), Wake.page(), NOW)
+    assert (step.decision.action, step.desired_capacity) == ("started", 1)
+    assert "status page" in step.decision.reason
+
+
+def test_a_page_wake_while_starting_or_up_says_so_and_changes_nothing():
+    step = plan("mc.example.com", group(desired=1), Wake.page(), NOW)
+    assert step.decision.action == "already up" and step.desired_capacity is None and not step.tags
+
+
+def test_page_wakes_and_lookups_share_one_cool_down_count():
+    pressed = plan("mc.example.com", group(**COOLING, **{COOLDOWN_COUNT_TAG: "1"}), Wake.page(), NOW)
+    assert pressed.decision.action == "cooling down" and pressed.tags == {COOLDOWN_COUNT_TAG: "2"}
+    assert "wake 2 of 3 within 10 min" in pressed.decision.reason
+    assert lookup(["A"], **COOLING, **pressed.tags).decision.action == "started"  # the third ask, by another way in
