@@ -47,6 +47,13 @@ def report_config_error(error: ConfigError) -> int:
 def _check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     print(f"{args.config}: ok — stack {config.leaf.stack_name}, players connect to {config.dns_name}")
+    if config.leaf.ec2.warm_pool:
+        from napstack.cost import PriceError, warm_pool_trade_off
+
+        try:
+            print(warm_pool_trade_off(config))
+        except PriceError as error:  # the config is fine; only its price is unknown
+            print(f"Ec2.WarmPool: its cost is unknown ({error})")
     return 0
 
 

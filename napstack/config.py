@@ -186,6 +186,13 @@ class Ec2Config(_Model):
     launch_failures: LaunchFailuresConfig = Field(
         default_factory=LaunchFailuresConfig, description="When a server that cannot launch stops trying."
     )
+    warm_pool: bool = Field(
+        default=False, strict=True,
+        description="Fast start: keep one instance stopped in an Auto Scaling warm pool, the game's image already "
+        "pulled onto its disk, so a wake starts it instead of launching a new one (README, \"Fast start\"). Costs its "
+        "root volume every month and a short refill launch after each session: `napstack cost` prices both. Off by "
+        "default.",
+    )
 
 
 class VolumeConfig(_Model):

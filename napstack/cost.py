@@ -43,6 +43,9 @@ QUERY_LOG_REGION = "us-east-1"  # where Route53 writes query logs and start_serv
 DAYS_PER_MONTH = 30.4
 WORLD_READ_PER_SESSION = 1.0  # a session after a sleep reads the whole world back (a worst case: games load regions)
 WORLD_CHANGED_PER_SESSION = 0.05  # share of the world a session rewrites: what an incremental backup stores anew
+# Ec2.WarmPool: after each stop the pool refills with a fresh launch that boots, pulls the game's image and is stopped
+# (billed per second, at least a minute); a stopped instance releases its public IPv4 address and keeps its volume.
+REFILL_MINUTES = 5
 
 
 class PriceError(Exception):
@@ -77,6 +80,7 @@ class Estimate:
         return sum(line.usd_per_month for line in self.lines if line.paid_while_idle)
 
     asleep_month: float = 0.0  # the same config with nobody playing for a whole month (world long cold)
+    asleep_without_warm_pool: float | None = None  # with Ec2.WarmPool: the asleep month were it off
 
     @property
     def per_play_hour(self) -> float:
@@ -193,13 +197,57 @@ def estimate(
     lines.append(reconciler_line(leaf.watchdog.reconcile_minutes, price))
     if config.notify_channels:
         lines.append(_notify_line(len(config.notify_channels), sessions, price))
+    if leaf.ec2.warm_pool:
+        lines += warm_pool_lines(leaf.ec2.root_volume_gib, hours, sessions, ec2 + price("public_ipv4_hourly"), price)
     lines_total = sum(line.usd_per_month for line in lines)
     # The same world with nobody playing for a whole month (this estimate itself, when nobody plays).
     asleep = lines_total
     if hours or sessions:
         asleep_month = estimate(config, 0, region, storage_gb, 0, prices, zone_queries)
         asleep, borrowed = asleep_month.total, borrowed | set(asleep_month.borrowed)
-    return Estimate(region, leaf.ec2.instance_type, hours, sessions, stored_gb, lines, sorted(borrowed), asleep)
+    without_pool = None
+    if leaf.ec2.warm_pool:
+        without_pool = estimate(without_warm_pool(config), 0, region, storage_gb, 0, prices, zone_queries).total
+    return Estimate(region, leaf.ec2.instance_type, hours, sessions, stored_gb, lines, sorted(borrowed), asleep,
+                    without_pool)
+
+
+def without_warm_pool(config: NapstackConfig) -> NapstackConfig:
+    ec2 = config.leaf.ec2.model_copy(update={"warm_pool": False})
+    return config.model_copy(update={"leaf": config.leaf.model_copy(update={"ec2": ec2})})
+
+
+def warm_pool_lines(root_gib: int, hours: float, sessions: int, hourly_up: float, price) -> list[Line]:
+    """The pooled instance's root volume whenever the server sleeps (while it runs, that volume is the running
+    instance's, priced above), and the refill launch after each session (instance and address while it warms)."""
+    asleep_hours = max(0.0, HOURS_PER_MONTH - hours)
+    return [
+        Line(
+            "Warm pool: the stopped instance's root volume (gp3)",
+            f"{root_gib} GiB x {asleep_hours:g} h asleep",
+            root_gib * price("ebs_gp3_gb_month") * asleep_hours / HOURS_PER_MONTH,
+            True,
+        ),
+        Line(
+            "Warm pool: the refill launch after each session",
+            f"{sessions} launch(es) x {REFILL_MINUTES} min (boot, image pull, stop)",
+            sessions * REFILL_MINUTES / 60 * hourly_up,
+            False,
+        ),
+    ]
+
+
+def warm_pool_trade_off(config: NapstackConfig, prices: dict | None = None) -> str:
+    """What `check` says of Ec2.WarmPool: what it buys and what it costs, at 60 play hours a month."""
+    result = estimate(config, prices=prices)
+    by_item = {line.item: line.usd_per_month for line in result.lines}
+    refill = by_item["Warm pool: the refill launch after each session"] / max(1, result.sessions_per_month)
+    return (
+        f"Ec2.WarmPool: a wake starts a stopped instance whose image is already on its disk instead of launching a new "
+        f"one (README, \"Fast start\"); it costs the stopped instance's {config.leaf.ec2.root_volume_gib} GiB root "
+        f"volume every month and ${refill:.4f} per session for the refill launch: asleep for a month "
+        f"${result.asleep_month:.2f} instead of ${result.asleep_without_warm_pool:.2f} (in {result.region}; `napstack cost` itemizes it)"
+    )
 
 
 def query_log_lines(config: NapstackConfig, lookups: int, zone_queries: int, prices: dict) -> list[Line]:
@@ -362,6 +410,7 @@ def control_plane_share(config: NapstackConfig, region: str | None = None, price
 
 def render(config: NapstackConfig, result: Estimate) -> str:
     width = max(len(line.item) for line in result.lines)
+    pooled = result.asleep_without_warm_pool is not None
     rows = [
         f"{config.leaf.name}: {result.instance_type} in {result.region}, {result.hours_per_month:g} play hours "
         f"and {result.sessions_per_month} sessions a month, {result.storage_gb:g} GB on EFS",
@@ -375,8 +424,11 @@ def render(config: NapstackConfig, result: Estimate) -> str:
     rows += [
         "",
         f"{'total per month':<{width}}  ${result.total:>9.2f}",
-        f"{'storage, backups, zone, reconciler':<{width}}  ${result.idle_total:>9.2f}  (paid whether anyone plays or not)",
+        f"{'storage, backups, zone, reconciler' + (', pool' if pooled else ''):<{width}}  ${result.idle_total:>9.2f}  "
+        "(paid whether anyone plays or not)",
         f"{'asleep for a whole month':<{width}}  ${result.asleep_month:>9.2f}  (the world long in its coldest class)",
+        *([f"{'asleep without the warm pool':<{width}}  ${result.asleep_without_warm_pool:>9.2f}  (Ec2.WarmPool: false)"]
+          if pooled else []),
         f"{'per play hour':<{width}}  ${result.per_play_hour:>9.4f}",
     ]
     hourly = hourly_while_up(config, result.region)

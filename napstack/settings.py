@@ -35,6 +35,12 @@ TERMINATE_DETAIL_TYPE = "EC2 Instance-terminate Lifecycle Action"
 # and Auto Scaling emits one lifecycle event per hook. ECS completes its own after stopping the game.
 LIFECYCLE_HOOK_NAME = "napstack-terminating"
 ECS_DRAINING_HOOK_NAME = "ecs-managed-draining-termination-hook"
+# With Ec2.WarmPool: the launch hook that holds a new pool instance (Warmed:Pending:Wait) until its user data has
+# pulled the game's image, and every instance leaving for the group (Pending:Wait) until it has booted; the instance
+# completes it itself (stacks/ecs_asg.py).
+WARM_POOL_HOOK_NAME = "napstack-warming"
+# Where an instance comes from and goes to, in the events of a group with a warm pool (and only of such a group).
+FROM_EC2, IN_GROUP, IN_WARM_POOL = "EC2", "AutoScalingGroup", "WarmPool"
 
 
 def auto_scaling_group_name(leaf: LeafConfig) -> str:
@@ -54,13 +60,14 @@ def hook_state_machine_name(leaf: LeafConfig | str) -> str:
     return f"{leaf if isinstance(leaf, str) else leaf.stack_name}{HOOK_SUFFIX}"
 
 
-def asg_launch_pattern(group_name: str) -> dict:
-    """The hook's first rule: this group's launches and failed launches, nothing else."""
-    return {
-        "source": ["aws.autoscaling"],
-        "detail-type": LAUNCH_DETAIL_TYPES,
-        "detail": {"AutoScalingGroupName": [group_name]},
-    }
+def asg_launch_pattern(group_name: str, warm_pool: bool = False) -> dict:
+    """The hook's first rule: this group's launches and failed launches, nothing else. A group with a warm pool also
+    launches into the pool (Destination WarmPool: a refill, not a start, nobody waiting): those are left out, and an
+    event without Destination (AWS adds it "if that information is available") is still taken."""
+    detail: dict = {"AutoScalingGroupName": [group_name]}
+    if warm_pool:
+        detail["$or"] = [{"Destination": [IN_GROUP]}, {"Destination": [{"exists": False}]}]
+    return {"source": ["aws.autoscaling"], "detail-type": LAUNCH_DETAIL_TYPES, "detail": detail}
 
 
 def asg_terminate_pattern(group_name: str) -> dict:

@@ -99,7 +99,8 @@ class AsgStateChangeHook(NestedStack):
         )
         group_name = auto_scaling_group.auto_scaling_group_name
         rules = {
-            "AsgLaunches": ("this group's launches and failed launches", asg_launch_pattern(group_name)),
+            "AsgLaunches": ("this group's launches and failed launches",
+                            asg_launch_pattern(group_name, config.leaf.ec2.warm_pool)),
             "AsgTerminating": ("this group's terminations held by napstack's hook", asg_terminate_pattern(group_name)),
             "GameCrashed": ("the game task stopped on its own", ecs_crash_pattern(ecs_cluster.cluster_arn)),
             # Free and event-driven: costs nothing while idle, unlike a schedule or an alarm.

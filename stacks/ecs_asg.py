@@ -3,16 +3,17 @@
 from dataclasses import dataclass
 
 import jsii
-from aws_cdk import ArnFormat, AspectPriority, Aspects, Duration, IAspect, NestedStack, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_ecs as ecs
+from aws_cdk import ArnFormat, AspectPriority, Aspects, IAspect, NestedStack, Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_ecs as ecs
 from aws_cdk import aws_efs as efs, aws_iam as iam
 from constructs import Construct
 
 from napstack.config import LeafConfig, instance_architecture
 from napstack.settings import LIFECYCLE_HOOK_NAME, auto_scaling_group_name
 from stacks.acknowledge import acknowledge, acknowledge_managed_policies, acknowledge_wildcards
+from stacks.lifecycle_hook import continuing_hook
+from stacks.warm_pool import WarmPool
 
 HOST_MOUNT_PATH = "/mnt/efs"
-LIFECYCLE_HEARTBEAT = Duration.minutes(5)
 AMI_HARDWARE = {"x86_64": ecs.AmiHardwareType.STANDARD, "arm64": ecs.AmiHardwareType.ARM}
 
 
@@ -153,15 +154,16 @@ class EcsAsg(NestedStack):
             "AwsSolutions-AS3",
             "Scaling events go to EventBridge and the AsgStateChangeHook alerts on them; SNS notifications would duplicate.",
         )
+        if config.ec2.warm_pool:
+            WarmPool(
+                self, "WarmPool", auto_scaling_group=self.auto_scaling_group, group_name=auto_scaling_group_name(config),
+                group_arn=auto_scaling_group_arn(self, auto_scaling_group_name(config)), user_data=user_data,
+                role=role, image=config.container.image,
+            )
         # The hook state machine completes this after pointing DNS and ECS away from the instance. Named, because
         # ECS managed draining adds a hook of its own and the hook's rule must tell the two apart.
-        self.auto_scaling_group.add_lifecycle_hook(
-            "Terminating",
-            lifecycle_hook_name=LIFECYCLE_HOOK_NAME,
-            lifecycle_transition=autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
-            heartbeat_timeout=LIFECYCLE_HEARTBEAT,
-            default_result=autoscaling.DefaultResult.CONTINUE,
-        )
+        continuing_hook(self.auto_scaling_group, "Terminating", LIFECYCLE_HOOK_NAME,
+                        autoscaling.LifecycleTransition.INSTANCE_TERMINATING)
 
         # Managed scaling stays off: the ASG is the single switch and the hook drives ECS from it. Managed draining
         # stays on: ECS stops the game (SIGTERM, so it saves the world) before the instance goes.

@@ -43,6 +43,7 @@ DEPLOYED_TYPES = (
     "AWS::SNS::Subscription",
     "AWS::AutoScaling::AutoScalingGroup",
     "AWS::AutoScaling::LifecycleHook",
+    "AWS::AutoScaling::WarmPool",
     "AWS::ECS::CapacityProvider",
     "AWS::ECS::Service",
     "AWS::Lambda::Function",
@@ -175,6 +176,7 @@ class EmulatedDeployment:
         self.permissions: list[dict] = []  # Lambda resource policies: FunctionName, Principal, SourceArn
         self.custom_resources: list[CustomResource] = []
         self.hooks: dict[str, list[dict]] = {}  # group name -> its lifecycle hooks
+        self.warm_pools: dict[str, dict] = {}  # group name -> its warm pool's settings (PutWarmPool's request)
         self.edited_since_synth: list[str] = []  # functions/* modules that differ from the assembly's copies
         self._grants: dict[tuple[str, str], list[tuple[str, dict]]] = {}  # a policy resource -> (role ARN, document)
         self.schedules: list[Schedule] = []  # enabled EventBridge Scheduler schedules, run on the simulated clock
@@ -390,6 +392,14 @@ class EmulatedDeployment:
         self._put_hook(stack, properties.pop("AutoScalingGroupName"), properties)
         return Physical(properties["LifecycleHookName"])
 
+    def _warm_pool(self, stack, logical_id, properties) -> Physical:
+        properties = self._resolve(stack, properties)
+        group = properties.pop("AutoScalingGroupName")
+        request = as_api_request(properties, self._shape("autoscaling", stack.region, "PutWarmPool"), f"{stack.path}/{logical_id}")
+        self.client("autoscaling", stack.region).put_warm_pool(AutoScalingGroupName=group, **request)
+        self.warm_pools[group] = request
+        return Physical(group)
+
     def _capacity_provider(self, stack, logical_id, properties) -> Physical:
         provider = self._resolve(stack, properties["AutoScalingGroupProvider"])
         if provider.get("ManagedDraining", "ENABLED") == "ENABLED":  # ENABLED is ECS's default
@@ -574,6 +584,7 @@ class EmulatedDeployment:
         "AWS::EC2::LaunchTemplate": _launch_template,
         "AWS::AutoScaling::AutoScalingGroup": _group,
         "AWS::AutoScaling::LifecycleHook": _lifecycle_hook,
+        "AWS::AutoScaling::WarmPool": _warm_pool,
         "AWS::ECS::CapacityProvider": _capacity_provider,
         "AWS::ECS::Cluster": _cluster,
         "AWS::ECS::TaskDefinition": _task_definition,

@@ -34,15 +34,17 @@ def _envelope(detail_type: str, resources: list[str], moment: datetime, detail: 
     }
 
 
-def launch_successful(group: str, instance_id: str, moment: datetime) -> dict:
+def launch_successful(group: str, instance_id: str, moment: datetime, route: tuple[str, str] | None = None) -> dict:
+    """`route`: (Origin, Destination), which AWS adds in the events of a group with a warm pool."""
     activity = str(uuid.uuid4())
+    into_pool = route is not None and route[1] == "WarmPool"
     return _envelope(
         "EC2 Instance Launch Successful",
         [_group_arn(group), f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{instance_id}"],
         moment,
         {
             "StatusCode": "InProgress",
-            "Description": f"Launching a new EC2 instance: {instance_id}",
+            "Description": f"Launching a new EC2 instance{' into warm pool' if into_pool else ''}: {instance_id}",
             "AutoScalingGroupName": group,
             "ActivityId": activity,
             "Details": {"Availability Zone": f"{REGION}a", "Subnet ID": "subnet-00000000"},
@@ -52,6 +54,7 @@ def launch_successful(group: str, instance_id: str, moment: datetime) -> dict:
             "EC2InstanceId": instance_id,
             "StartTime": moment.isoformat(),
             "Cause": "At a user request the desired capacity changed from 0 to 1.",
+            **({"Origin": route[0], "Destination": route[1]} if route else {}),
         },
     )
 
@@ -83,13 +86,15 @@ def launch_unsuccessful(group: str, moment: datetime, region: str, zone: str, in
     )
 
 
-def terminate_lifecycle_action(group: str, instance_id: str, hook_name: str, moment: datetime) -> dict:
+def terminate_lifecycle_action(group: str, instance_id: str, hook_name: str, moment: datetime,
+                               origin: str = "AutoScalingGroup") -> dict:
+    """`origin` WarmPool: an instance terminated from the warm pool, not from the group."""
     return _envelope(
         "EC2 Instance-terminate Lifecycle Action",
         [_group_arn(group)],
         moment,
         {
-            "Origin": "AutoScalingGroup",
+            "Origin": origin,
             "Destination": "EC2",
             "LifecycleActionToken": str(uuid.uuid4()),
             "AutoScalingGroupName": group,

@@ -19,14 +19,16 @@ from napstack.emulator.scenario import Scenario
 from napstack.emulator.world import Emulator
 from napstack.inputs import InputError, read_text
 from napstack.settings import (
-    ECS_DRAINING_HOOK_NAME, LIFECYCLE_HOOK_NAME, RECONCILER, START_SERVER, UNAVAILABLE_IP, watchdog_settings,
+    ECS_DRAINING_HOOK_NAME, LIFECYCLE_HOOK_NAME, RECONCILER, START_SERVER, UNAVAILABLE_IP, WARM_POOL_HOOK_NAME,
+    watchdog_settings,
 )
 
 NAPSTACK_GROUP_PREFIX = "Napstack-"
-LAUNCH, LAUNCH_FAILED, TERMINATING = (
+LAUNCH, LAUNCH_FAILED, TERMINATING, LAUNCHING = (
     "EC2 Instance Launch Successful",
     "EC2 Instance Launch Unsuccessful",
     "EC2 Instance-terminate Lifecycle Action",
+    "EC2 Instance-launch Lifecycle Action",
 )
 QUIET_STATES = {
     "WaitForNextCheck", "CountConnections", "IdleLongEnough", "LoadSettings", "ReadSettings", "WhichEvent",
@@ -115,7 +117,10 @@ def _event_time(event: dict) -> datetime | None:
         if "awslogs" in event:
             times = [t for t in map(_line_time, decoded_lines(event)) if t and t.tzinfo]
             return min(times, default=None)
-        return datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        # Whole seconds as EventBridge writes them, or with milliseconds as some of AWS's documented examples do.
+        stamp = event["time"]
+        pattern = "%Y-%m-%dT%H:%M:%S.%fZ" if isinstance(stamp, str) and "." in stamp else "%Y-%m-%dT%H:%M:%SZ"
+        return datetime.strptime(stamp, pattern).replace(tzinfo=timezone.utc, microsecond=0)
     except (KeyError, TypeError, ValueError, IndexError, OSError, binascii.Error, EOFError):
         return None
 
@@ -460,9 +465,14 @@ def _ready_figures(emulator: Emulator) -> dict[str, float]:
 
 
 def _other_hooks_action(delivery) -> str | None:
-    """A terminate lifecycle event of a hook that is not napstack's (ECS managed draining's): no rule takes it."""
+    """A terminate lifecycle event of a hook that is not napstack's (ECS managed draining's), or any launch lifecycle
+    event: no rule takes it."""
     detail = delivery.event.get("detail") if isinstance(delivery.event, dict) else None
     hook = detail.get("LifecycleHookName") if isinstance(detail, dict) else None
+    if not delivery.started and delivery.event.get("detail-type") == LAUNCHING and isinstance(hook, str):
+        route = f" ({detail.get('Origin')} -> {detail.get('Destination')})" if "Destination" in detail else ""
+        return (f"{detail.get('EC2InstanceId')}: launch lifecycle action{route} of hook {hook}; no rule takes it: "
+                f"napstack's ({WARM_POOL_HOOK_NAME}, Ec2.WarmPool) is completed by the instance itself once booted")
     if delivery.started or delivery.event.get("detail-type") != TERMINATING or hook in (None, LIFECYCLE_HOOK_NAME):
         return None
     owner = "ECS drains the instance (the game stops and saves) and completes it" if hook == ECS_DRAINING_HOOK_NAME else "its owner completes it"

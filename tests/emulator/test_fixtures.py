@@ -25,6 +25,12 @@ EXPECTED = {
     "asg-launch-unsuccessful-vcpu-limit.json": (1, 0, UNAVAILABLE_IP, ["a launch failed, retrying"], ["SUCCEEDED"], None),
     "asg-terminate-lifecycle-action.json": (0, 0, UNAVAILABLE_IP, ["server stopped"], ["SUCCEEDED"], None),
     "asg-terminate-successful.json": (0, 0, UNAVAILABLE_IP, [], [], None),
+    # AWS's warm-pool examples (with Origin/Destination): no rule takes a launch lifecycle action; an instance returned
+    # to the pool leaves the group, so the game stops (tests/emulator/test_warm_pool.py replays them with a pool).
+    "asg-warm-pool-launch-into-pool.json": (0, 0, UNAVAILABLE_IP, [], [], None),
+    "asg-warm-pool-launch-from-pool.json": (0, 0, UNAVAILABLE_IP, [], [], None),
+    "asg-warm-pool-launch-into-group.json": (0, 0, UNAVAILABLE_IP, [], [], None),
+    "asg-warm-pool-return-to-pool.json": (0, 0, UNAVAILABLE_IP, ["server stopped"], ["SUCCEEDED"], None),
     "ecs-task-stopped.json": (0, 0, UNAVAILABLE_IP, ["the game crashed, server stopped", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], None),
     # Set up running without a watchdog: the reconciler's first run hands the hook the launch it never saw.
     "ecs-task-stopped-by-scale-in.json": (0, 0, UNAVAILABLE_IP, ["server starting", "ready", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 10),

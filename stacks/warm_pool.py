@@ -1,0 +1,92 @@
+"""WarmPool (Ec2.WarmPool): one instance kept stopped beside the group with the game's image on its disk, so a wake
+starts it instead of launching a new one. A construct inside EcsAsg: the pool is the group's own setting.
+
+What AWS documents and this follows: the ECS agent must not register a pooled instance (`ECS_WARM_POOLS_CHECK`,
+agent 1.59.0 or later: the AL2023 ECS-optimized image's is newer); `ReuseOnScaleIn` is not supported for ECS, so a
+scale-in terminates the instance and the pool refills with a fresh launch; the group stops a new pool instance as
+soon as it has launched, without waiting for its user data, so only a launch lifecycle hook gives it time to pull
+the image. That hook also holds every instance entering the group (Pending:Wait), a pooled one included: the
+instance completes it itself on every boot, at once when it is bound for the group.
+"""
+
+import shlex
+
+from aws_cdk import Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_iam as iam
+from constructs import Construct
+
+from napstack.settings import WARM_POOL_HOOK_NAME
+from stacks.acknowledge import acknowledge_wildcards, nag_arn
+from stacks.lifecycle_hook import continuing_hook
+
+# The pull is bounded below the hook's heartbeat (5 minutes), so the instance itself completes the action in every
+# case; were it never to (no network), the heartbeat's CONTINUE lets it go on: a wake never waits longer than that.
+PULL_TIMEOUT_SECONDS = 240
+BOOT_SCRIPT = "/var/lib/cloud/scripts/per-boot/napstack-warm-pool.sh"
+IMDS = "http://169.254.169.254/latest"
+
+
+def boot_script(image: str, group_name: str, region: str) -> list[str]:
+    """The per-boot script (cloud-init runs scripts-per-boot on every start, the first one before user data, hence
+    the direct run at the end): bound for the pool, pull the image; then complete this instance's launch action."""
+    hook, group, pulled = shlex.quote(WARM_POOL_HOOK_NAME), shlex.quote(group_name), shlex.quote(image)
+    return [
+        # The CLI completes the action; AL2023's minimal images, which ECS's are built from, may lack it.
+        "command -v aws >/dev/null || dnf install -y awscli-2",
+        f"mkdir -p {BOOT_SCRIPT.rsplit('/', 1)[0]}",
+        f"cat > {BOOT_SCRIPT} <<'NAPSTACK_EOF'",
+        "#!/bin/bash",
+        f"token=$(curl -sf -X PUT {IMDS}/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')",
+        f'meta() {{ curl -sf -H "X-aws-ec2-metadata-token: $token" "{IMDS}/meta-data/$1"; }}',
+        # Warmed:Stopped: launched into the pool; InService: leaving it for the group, or launched straight there.
+        'if [ "$(meta autoscaling/target-lifecycle-state)" = "Warmed:Stopped" ]; then',
+        # Docker starts on its socket: `systemctl start` from user data could wait on cloud-init itself.
+        f"  timeout {PULL_TIMEOUT_SECONDS} docker pull {pulled} \\",
+        "    || echo 'napstack: the image was not pulled ahead; the game task pulls it at the wake' >&2",
+        "fi",
+        f"aws autoscaling complete-lifecycle-action --region {shlex.quote(region)} --auto-scaling-group-name {group} \\",
+        f'  --lifecycle-hook-name {hook} --instance-id "$(meta instance-id)" --lifecycle-action-result CONTINUE \\',
+        "  || echo 'napstack: the launch action was not completed; its heartbeat lets the instance go on' >&2",
+        "NAPSTACK_EOF",
+        f"chmod 755 {BOOT_SCRIPT}",
+        # The agent leaves a pooled instance unregistered, and starts the game from the image on disk.
+        "echo ECS_WARM_POOLS_CHECK=true >> /etc/ecs/ecs.config",
+        "echo ECS_IMAGE_PULL_BEHAVIOR=prefer-cached >> /etc/ecs/ecs.config",
+        BOOT_SCRIPT,
+    ]
+
+
+class WarmPool(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        auto_scaling_group: autoscaling.AutoScalingGroup,
+        group_name: str,
+        group_arn: str,
+        user_data: ec2.UserData,
+        role: iam.Role,
+        image: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        user_data.add_commands(*boot_script(image, group_name, Stack.of(self).region))
+        hook = continuing_hook(auto_scaling_group, "Warming", WARM_POOL_HOOK_NAME,
+                               autoscaling.LifecycleTransition.INSTANCE_LAUNCHING)
+        grant = iam.Policy(
+            self,
+            "CompleteOwnLaunch",
+            statements=[iam.PolicyStatement(actions=["autoscaling:CompleteLifecycleAction"],
+                                            resources=[group_arn])],
+            roles=[role],
+        )
+        acknowledge_wildcards(
+            grant, "An ASG's ARN holds a generated id (`*`) beside its fixed name: only this group's actions.",
+            resources=[nag_arn(self, "autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{group_name}")],
+        )
+        # Stopped: only the root volume is paid while it waits. MaxGroupPreparedCapacity 1 with a group of at most
+        # one: one instance pooled while the server sleeps, none while it runs (the pool refills after a stop).
+        pool = autoscaling.CfnWarmPool(
+            self, "Pool", auto_scaling_group_name=group_name, pool_state="Stopped", min_size=0,
+            max_group_prepared_capacity=1,
+        )
+        pool.node.add_dependency(auto_scaling_group, hook, grant)  # the first pool instance finds its hook and grant

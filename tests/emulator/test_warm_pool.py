@@ -1,0 +1,111 @@
+"""Ec2.WarmPool in the emulator (issue 25): the hook and its rules tell an instance entering the pool, leaving it for
+the group and terminated from it apart, with the events AWS documents for a group with a warm pool."""
+
+import json
+import shutil
+from datetime import timedelta
+
+import pytest
+
+from napstack.config import load_config
+from napstack.emulator import events as asg_events
+from napstack.emulator.replay import _dns_value, _notifications, replay
+from napstack.emulator.scenario import Scenario
+from napstack.emulator.world import Emulator
+from napstack.settings import LIFECYCLE_HOOK_NAME, UNAVAILABLE_IP
+from tests.conftest import ROOT
+
+
+def pooled_config(folder):
+    shutil.copy(ROOT / "examples" / "base.yaml", folder)
+    text = (ROOT / "examples" / "minecraft-java.yaml").read_text()
+    (folder / "mc.yaml").write_text(text.replace("  InstanceType: t3.medium\n", "  InstanceType: t3.medium\n  WarmPool: true\n"))
+    return load_config(folder / "mc.yaml")
+
+
+@pytest.fixture(scope="module")
+def pooled(tmp_path_factory):
+    return pooled_config(tmp_path_factory.mktemp("pooled"))
+
+
+def subjects(emulator):
+    return [s.removeprefix("minecraft-java: ") for s in _notifications(emulator)]
+
+
+def ecs_desired(emulator):
+    service = emulator.client("ecs").describe_services(cluster=emulator.stack.cluster_arn, services=[emulator.stack.service_name])
+    return service["services"][0]["desiredCount"]
+
+
+def hook_states(emulator):
+    return [row["name"] for e in emulator.executions() if e["stateMachineArn"] == emulator.stack.hook_arn
+            for row in (event.get("stateEnteredEventDetails") for event in emulator.history(e["executionArn"])) if row]
+
+
+def test_an_instance_leaving_the_pool_for_the_group_is_the_real_start(pooled):
+    with Emulator(pooled, Scenario(then="active")) as emulator:
+        emulator.set_desired_capacity(1, quietly=True)
+        (instance,) = emulator.instance_ids()
+        event = asg_events.launch_successful(emulator.stack.asg_name, instance, emulator.clock.now(), ("WarmPool", "AutoScalingGroup"))
+        assert emulator.deliver(event)
+        emulator.run_until_settled(timedelta(minutes=3))
+        assert subjects(emulator)[0] == "server starting"
+        assert ecs_desired(emulator) == 1 and _dns_value(emulator) not in (None, UNAVAILABLE_IP)
+
+
+def test_a_launch_into_the_pool_starts_nothing(pooled):
+    with Emulator(pooled) as emulator:
+        event = asg_events.launch_successful(emulator.stack.asg_name, "i-0123456789abcdef0", emulator.clock.now(), ("EC2", "WarmPool"))
+        assert emulator.deliver(event) is None  # the rule leaves it out: no execution, nothing billed
+        emulator.run_until_settled(timedelta(minutes=3))
+        assert emulator.executions() == [] and subjects(emulator) == []
+        assert (ecs_desired(emulator), _dns_value(emulator)) == (0, UNAVAILABLE_IP)
+
+
+def test_the_hook_itself_ignores_a_launch_into_the_pool_handed_to_it(pooled):
+    """What the rule leaves out can still be handed over by hand (replay --live, a StartExecution): not a start."""
+    with Emulator(pooled) as emulator:
+        event = asg_events.launch_successful(emulator.stack.asg_name, "i-0123456789abcdef0", emulator.clock.now(), ("EC2", "WarmPool"))
+        emulator.client("stepfunctions").start_execution(stateMachineArn=emulator.stack.hook_arn, input=json.dumps(event))
+        emulator.run_until_settled(timedelta(minutes=3))
+        assert [e["status"] for e in emulator.executions()] == ["SUCCEEDED"]
+        assert hook_states(emulator)[-1] == "InstanceWentToWarmPool"
+        assert subjects(emulator) == [] and (ecs_desired(emulator), _dns_value(emulator)) == (0, UNAVAILABLE_IP)
+
+
+def test_a_termination_from_the_pool_is_not_a_stop_of_the_game(pooled):
+    with Emulator(pooled, Scenario(then="active")) as emulator:
+        emulator.set_desired_capacity(1)  # the server runs, watched
+        emulator.run_until_settled(timedelta(minutes=3), stop_at_limit=False)
+        address = _dns_value(emulator)
+        pooled_instance = "i-0fedcba9876543210"  # replaced in the pool meanwhile (its volume failed a health check)
+        emulator.deliver(asg_events.terminate_lifecycle_action(
+            emulator.stack.asg_name, pooled_instance, LIFECYCLE_HOOK_NAME, emulator.clock.now(), origin="WarmPool"))
+        emulator.run_until_settled(timedelta(minutes=3), stop_at_limit=False)
+        assert [a["InstanceId"] for a in emulator.completed_lifecycle_actions] == [pooled_instance]  # let go at once
+        assert "ContinueTerminationInWarmPool" in hook_states(emulator) and "StopGameTask" not in hook_states(emulator)
+        assert subjects(emulator) == ["server starting", "ready"]  # no "server stopped"
+        assert (ecs_desired(emulator), _dns_value(emulator)) == (1, address)
+        watchdogs = [e["status"] for e in emulator.executions() if e["stateMachineArn"] == emulator.stack.watchdog_arn]
+        assert watchdogs == ["RUNNING"]
+
+
+# AWS's documented warm-pool example events (events/asg-warm-pool-*.json), replayed unchanged with a warm pool: no
+# rule takes a launch lifecycle action (the instance completes napstack's itself); an instance returned to the pool
+# on scale-in (which ECS groups never do: ReuseOnScaleIn is unsupported) leaves the group, so the game stops.
+POOLED_EXPECTED = {
+    "asg-warm-pool-launch-into-pool.json": ([], 0, False),
+    "asg-warm-pool-launch-from-pool.json": ([], 0, False),
+    "asg-warm-pool-launch-into-group.json": ([], 0, False),
+    "asg-warm-pool-return-to-pool.json": (["server stopped"], 1, True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POOLED_EXPECTED))
+def test_awss_warm_pool_examples_replay_with_a_warm_pool(pooled, name):
+    alerts, completed, matched = POOLED_EXPECTED[name]
+    result = replay(pooled, json.loads((ROOT / "events" / name).read_text()))
+    assert [s.removeprefix("minecraft-java: ") for s in result.notifications] == alerts
+    assert (result.lifecycle_actions_completed, result.rule_matched) == (completed, matched)
+    assert (result.asg_desired, result.ecs_desired, result.dns_value) == (0, 0, UNAVAILABLE_IP)
+    assert result.succeeded
