@@ -1,10 +1,11 @@
 """start_server: Route53 query logs (a CloudWatch Logs subscription) start the leaf each looked-up name belongs to."""
 
+import functools
 import os
 from dataclasses import asdict
 from datetime import datetime, timezone
 
-import boto3
+import botocore.session
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -13,9 +14,14 @@ from query_log import BadQueryLogLine, lookups_by_name, parse_line
 from starter import start
 
 logger = Logger()
-# Once per execution environment. The leaves live in their own region; this function sits beside the log group
-# in us-east-1.
-autoscaling = boto3.client("autoscaling", region_name=os.environ.get("LEAF_REGION"))
+
+
+@functools.cache
+def autoscaling():
+    """The leaves' Auto Scaling API, in their own region (this function sits beside the log group, in us-east-1).
+    Created by the first delivery and kept for the execution environment's life; from botocore,
+    not boto3, whose s3transfer and resource layer a cold start would load for the same client."""
+    return botocore.session.get_session().create_client("autoscaling", region_name=os.environ.get("LEAF_REGION"))
 
 
 class MalformedLogPayload(Exception):
@@ -38,7 +44,7 @@ def handler(event: CloudWatchLogsEvent, context: LambdaContext) -> dict:
             skipped += 1
             logger.warning("skipped a line", extra={"reason": str(error)})
     now = max((datetime.fromisoformat(l.time.replace("Z", "+00:00")) for l in lookups), default=datetime.now(timezone.utc))
-    decisions = start(autoscaling, lookups_by_name(lookups), now)
+    decisions = start(autoscaling(), lookups_by_name(lookups), now)
     for decision in decisions:
         logger.info(decision.reason, extra={"decision": asdict(decision)})
     return {"lookups": len(lookups), "skipped": skipped, "decisions": [asdict(d) for d in decisions]}

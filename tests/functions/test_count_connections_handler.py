@@ -30,6 +30,14 @@ def app(monkeypatch):
     return module
 
 
+def stand_in(app, monkeypatch, **clients) -> list[str]:
+    """The handler's clients for these services are `clients`; the others are botocore's. Returns the services the
+    handler asked a client for, in order (each client is created on first use)."""
+    asked, real = [], app.client
+    monkeypatch.setattr(app, "client", lambda service: asked.append(service) or clients.get(service) or real(service))
+    return asked
+
+
 def invoke(app, settings=SETTINGS) -> dict:
     event = {"ExecutionName": "i-0abc", "Now": datetime(2026, 1, 1, 20, 5, tzinfo=timezone.utc).isoformat(),
              "InstanceId": "i-0abc", "AutoScalingGroupName": "Napstack-Mc", "Settings": settings,
@@ -93,7 +101,7 @@ def test_a_check_reads_the_games_service_and_asks_for_it_back_when_a_deploy_set_
             asked.append((cluster, services))
             return {"services": [{"serviceName": "game", "desiredCount": 0}]}
 
-    monkeypatch.setattr(app, "ecs", Ecs())
+    stand_in(app, monkeypatch, ecs=Ecs())
     result = invoke(app)
     assert asked == [("arn:aws:ecs:us-east-1:123456789012:cluster/Napstack-Mc", ["game"])]
     assert result["Watch"]["Verdict"] == "RestartGame"
@@ -123,7 +131,7 @@ def invoke_woken(app, woken: str) -> dict:
 
 def test_ready_records_the_seconds_from_the_wake_in_the_napstack_namespace(app, monkeypatch):
     cloudwatch = RecordingCloudWatch()
-    monkeypatch.setattr(app, "cloudwatch", cloudwatch)
+    stand_in(app, monkeypatch, cloudwatch=cloudwatch)
     monkeypatch.setattr(app, "ask_players", lambda *args: (Players(Count=0, Max=20), None))
     result = invoke_woken(app, "2026-01-01T20:00:00Z by a lookup of mc.example.com (A)")
     assert result["Watch"]["Verdict"] == "AlertReady" and "94 s after the wake" in result["Watch"]["Reason"]
@@ -139,7 +147,7 @@ def test_a_metric_cloudwatch_refuses_never_affects_the_watch(app, monkeypatch, c
 
     refused = ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized to perform: cloudwatch:PutMetricData"}},
                           "PutMetricData")
-    monkeypatch.setattr(app, "cloudwatch", RecordingCloudWatch(refused))
+    stand_in(app, monkeypatch, cloudwatch=RecordingCloudWatch(refused))
     monkeypatch.setattr(app, "ask_players", lambda *args: (Players(Count=0, Max=20), None))
     result = invoke_woken(app, "2026-01-01T20:00:00Z by the status page")
     assert result["Watch"]["Verdict"] == "AlertReady" and result["Watch"]["ReadyAlerted"]
@@ -147,7 +155,25 @@ def test_a_metric_cloudwatch_refuses_never_affects_the_watch(app, monkeypatch, c
 
 
 def test_a_console_start_puts_no_metric(app, monkeypatch):
+    """Not even CloudWatch's client is made: its service model is loaded only for a ready check with figures."""
     cloudwatch = RecordingCloudWatch(RuntimeError("must not be called"))
-    monkeypatch.setattr(app, "cloudwatch", cloudwatch)
+    asked = stand_in(app, monkeypatch, cloudwatch=cloudwatch)
     monkeypatch.setattr(app, "ask_players", lambda *args: (Players(Count=0, Max=20), None))
     assert "started from the console" in invoke_woken(app, "")["Watch"]["Reason"] and cloudwatch.calls == []
+    assert "cloudwatch" not in asked
+
+
+def test_a_check_without_a_query_never_loads_ec2s_service_model(app, monkeypatch):
+    """EC2's is botocore's largest model (tens of milliseconds of a cold start): only a query needs the address."""
+    asked = stand_in(app, monkeypatch)
+    settings = {key: value for key, value in SETTINGS.items() if key != "Query"}
+    assert invoke(app, settings)["Check"]["Counted"] == "connections"
+    assert asked == ["autoscaling", "ssm", "ecs"]
+
+
+def test_an_event_of_another_shape_fails_the_check_with_what_is_wrong(app):
+    """As Powertools' parser failed it: a pydantic ValidationError naming the field (the watchdog counts a failed check)."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="Settings.IdleChecks"):
+        invoke(app, {**SETTINGS, "IdleChecks": "ten"})
