@@ -89,7 +89,8 @@ def _replay(args: argparse.Namespace) -> int:
     try:
         event = load_event(args.event)
         if args.live is not None:
-            local_only = (("--scenario", args.scenario), ("--faults", args.faults), ("--assembly", args.assembly))
+            local_only = (("--scenario", args.scenario), ("--faults", args.faults), ("--assembly", args.assembly),
+                          ("--aws-times", args.aws_times))
             ignored = [name for name, value in local_only if value]
             if ignored or args.max_hours != DEFAULT_MAX_HOURS:
                 print(f"napstack: {', '.join(ignored) or '--max-hours'} only apply to a local replay, not to --live",
@@ -105,7 +106,7 @@ def _replay(args: argparse.Namespace) -> int:
         progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
         try:
             result = replay(config, event, scenario, max_hours=args.max_hours, faults=faults, assembly=assembly,
-                            progress=progress)
+                            progress=progress, aws_times=args.aws_times)
         finally:
             if progress:
                 progress.clear()
@@ -516,6 +517,9 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("--scenario", help="YAML: what the instance reports at each watchdog check")
     replay.add_argument("--faults", help="YAML: faults the emulated AWS produces (see events/faults/)")
     replay.add_argument("--json", action="store_true", help="print one JSON object instead of the timeline")
+    replay.add_argument("--aws-times", action="store_true",
+                        help="model how long AWS's own steps take (a launch, a start from the warm pool, the image pull: "
+                        "napstack/emulator/aws_times.py) instead of none")
     replay.add_argument("--assembly", metavar="CDK_OUT",
                         help="replay this synthesized cloud assembly (default: the config's, synthesized in-process)")
     replay.add_argument(

@@ -86,6 +86,26 @@ def launch_unsuccessful(group: str, moment: datetime, region: str, zone: str, in
     )
 
 
+def launch_lifecycle_action(group: str, instance_id: str, hook_name: str, moment: datetime,
+                            route: tuple[str, str]) -> dict:
+    """A launch hook holding the instance (Pending:Wait, or Warmed:Pending:Wait into the warm pool), as AWS's
+    warm-pool examples show it."""
+    return _envelope(
+        "EC2 Instance-launch Lifecycle Action",
+        [_group_arn(group)],
+        moment,
+        {
+            "LifecycleActionToken": str(uuid.uuid4()),
+            "AutoScalingGroupName": group,
+            "LifecycleHookName": hook_name,
+            "EC2InstanceId": instance_id,
+            "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+            "Origin": route[0],
+            "Destination": route[1],
+        },
+    )
+
+
 def terminate_lifecycle_action(group: str, instance_id: str, hook_name: str, moment: datetime,
                                origin: str = "AutoScalingGroup") -> dict:
     """`origin` WarmPool: an instance terminated from the warm pool, not from the group."""

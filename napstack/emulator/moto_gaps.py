@@ -397,8 +397,9 @@ def complete_lifecycle_actions(patches: _Patches, completed: list[dict]) -> None
         action = {key: self._get_param(key) for key in keys}
         if action["AutoScalingGroupName"] not in self.autoscaling_backend.autoscaling_groups:
             raise ValidationError(f"No Auto Scaling group named {action['AutoScalingGroupName']}")
-        if any(done["LifecycleActionToken"] == action["LifecycleActionToken"] for done in completed):
-            raise ValidationError(f"No active Lifecycle Action found with token {action['LifecycleActionToken']}")
+        token = action["LifecycleActionToken"]  # or none: an instance completes its own by its id
+        if token and any(done["LifecycleActionToken"] == token for done in completed):
+            raise ValidationError(f"No active Lifecycle Action found with token {token}")
         completed.append(action)
         return EmptyResult()
 

@@ -522,6 +522,9 @@ def collect(emulator: Emulator, notes: list[str], started_at: datetime, rule_mat
         function_errors.append(f"{runs[-1].started or 'schedule'}: {runs[-1].error}")
     rows.extend(execution_rows_all)  # what start_server did comes before what it caused at the same second
     rows.extend(left_to_their_hooks)  # and a scale-in's events after the scale-in
+    for move in emulator.pool.history if emulator.pool else ():  # the warm pool's instances, as DescribeWarmPool shows
+        rows.append(TimelineRow(move.time.strftime("%Y-%m-%d %H:%M:%S"), "warm pool", move.instance_id, move.state,
+                                move.detail))
     for post in emulator.stack.webhook_posts:  # after the alert that caused it, at the same second
         rows.append(TimelineRow(post.time.strftime("%Y-%m-%d %H:%M:%S"), "notify", post.channel, post.kind, post.subject))
     # An injected fault comes before what the system did about it at the same second.
@@ -564,6 +567,7 @@ def replay(
     faults: FaultPlan | None = None,
     assembly: Path | None = None,
     progress: Callable[[timedelta, int], None] | None = None,
+    aws_times: bool = False,
 ) -> ReplayResult:
     """Send `event` through the leaf stack's rules and run every execution it causes to its end, in the world the
     assembly deploys (`assembly`: a cdk.out; default: the config's, synthesized in-process). `progress`, while it
@@ -571,7 +575,7 @@ def replay(
     event = validate_event(json.loads(json.dumps(event)))
     start = _event_time(event) or datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc)
     notes: list[str] = []
-    with Emulator(config, scenario, start=start, faults=faults, assembly=assembly) as emulator:
+    with Emulator(config, scenario, start=start, faults=faults, assembly=assembly, aws_times=aws_times) as emulator:
         edited = sorted(set(emulator.deployment.edited_since_synth))
         if edited:
             notes.append(f"{', '.join(edited)} differ from the assembly's copies (edited since the synth): the replay "

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -42,6 +43,7 @@ class CheckReport(BaseModel):
 
 ACTIVE = CheckReport(tcp=1, udp_packets=10_000)
 IDLE = CheckReport()
+STARTING = CheckReport(running=False, listening=False, query="timeout")  # the task not yet placed, the image pulling
 
 
 class Scenario(BaseModel):
@@ -73,7 +75,11 @@ def load_scenario(path: str | Path | None) -> Scenario:
 class SimulatedHost:
     """Answers each watchdog check in scenario order; counts the checks it answered."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, now: Callable[[], datetime] | None = None):
+        self._now = now
+        # With AWS's times modeled (aws_times.py): when the game's container can first run on the instance; a check
+        # before it finds the task still starting, and the scenario's own reports begin after it.
+        self.container_from: datetime | None = None
         self._queue = [check for check in scenario.checks for _ in range(check.repeat)]
         self.launch_failures_left = scenario.launch_failures
         self._then = ACTIVE if scenario.then == "active" else IDLE
@@ -93,7 +99,10 @@ class SimulatedHost:
 
     def answer(self, instance_id: str, commands: list[str]) -> tuple[str, str, str]:
         """(status, stdout, stderr) of AWS-RunShellScript running count_connections.sh."""
-        report = self._queue.pop(0) if self._queue else self._then
+        if self.container_from is not None and self._now is not None and self._now() < self.container_from:
+            report = STARTING
+        else:
+            report = self._queue.pop(0) if self._queue else self._then
         self._current = report
         self.checks_answered += 1
         if report.error:

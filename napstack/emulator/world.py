@@ -41,7 +41,11 @@ from napstack.emulator.moto_gaps import SNS_DELIVERY, InvocationHooks, _Patches,
 from napstack.emulator.scenario import Scenario, SimulatedHost
 from napstack.emulator.schedules import Schedule, ScheduleRunner
 from napstack.emulator.template import TemplateError
-from napstack.settings import COUNT_CONNECTIONS, DNS_RECORD, NOTIFY, RECONCILER, START_SERVER
+from napstack.emulator import aws_times as modeled
+from napstack.emulator.warm_pool import INSTANCE, EmulatedWarmPool, pooled_instances_in_describe_warm_pool
+from napstack.settings import (
+    COUNT_CONNECTIONS, DNS_RECORD, FROM_EC2, IN_GROUP, IN_WARM_POOL, NOTIFY, RECONCILER, START_SERVER, WARM_POOL_HOOK_NAME,
+)
 
 DNS_RECORD_TYPE = "Custom::NapstackDnsRecord"
 FAKE_CREDENTIALS = {
@@ -162,11 +166,15 @@ class Emulator:
         faults: FaultPlan | None = None,
         assembly: Path | None = None,
         schedules: bool = True,
+        aws_times: bool = False,
     ):
         """`assembly`: a synthesized cdk.out for `config` (default: synthesized in-process, kept in a cache).
         `schedules=False` leaves the schedules (the reconciler) off: for a test of one state machine in a world set up
-        by hand, which the reconciler would otherwise repair."""
+        by hand, which the reconciler would otherwise repair. `aws_times`: AWS's own steps of a wake take the time
+        napstack/emulator/aws_times.py models (a launch, the image pull), not none."""
         self.run_schedules = schedules
+        self.aws_times = aws_times
+        self.pool: EmulatedWarmPool | None = None  # the group's warm pool (Ec2.WarmPool)
         self.config = config
         self.assembly_folder = assembly
         self.region = config.base.leaf_region
@@ -174,7 +182,7 @@ class Emulator:
         self._armed = False  # faults fire only once the world is built
         self._emulator_calls = threading.local()
         self.clock = SimulatedClock(start or datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc))
-        self.host = SimulatedHost(scenario or Scenario())
+        self.host = SimulatedHost(scenario or Scenario(), now=self.clock.now)
         self.completed_lifecycle_actions: list[dict] = []
         self._patches = _Patches()
         self._quiet = 0  # >0 while the emulator sets up the world: no events for its own changes
@@ -213,6 +221,10 @@ class Emulator:
             # Not a gap but a cost: the calls a check makes reach moto without botocore's HTTP round trip.
             in_process_calls.take_calls_in_process(self._patches)
             self.stack = self._deploy()
+            if self.stack.asg_name in self.deployment.warm_pools:
+                self.pool = EmulatedWarmPool(self, self.stack.asg_name)
+                pooled_instances_in_describe_warm_pool(self._patches, {self.stack.asg_name: self.pool})
+                self.pool.fill(announced=False)
             self._observe_the_group()
             self._observe_the_executions()
             self.schedules = ScheduleRunner(self.clock, self.deployment.schedules, self.clock.now(), self._run_schedule,
@@ -355,6 +367,8 @@ class Emulator:
                 emulator._fail_launch(group.name, attempt=1)
                 return
             before = {state.instance.id for state in group.instance_states}
+            pool = emulator.pool if ours else None
+            from_pool = pool.take(group) if pool and wanted > len(group.instance_states) else None
             original(group, new_capacity)
             after = {state.instance.id for state in group.instance_states}
             for state in group.instance_states:  # moto stamps LaunchTime with the wall clock
@@ -363,7 +377,18 @@ class Emulator:
             if emulator._quiet or group.name != emulator.stack.asg_name:
                 return
             now = emulator.clock.now()
-            raised = [asg_events.launch_successful(group.name, instance_id, now) for instance_id in sorted(after - before)]
+            launched = sorted(after - before)
+            # InService once booted: at once, or after the modeled launch (shorter from the pool).
+            booted = now + timedelta(seconds=modeled.launch_seconds(bool(from_pool)) if emulator.aws_times and launched else 0)
+            raised = []
+            for instance_id in launched:
+                route = None
+                if pool:  # the group's events carry where the instance came from; it completes its own launch hook
+                    route = (IN_WARM_POOL if instance_id == from_pool else FROM_EC2, IN_GROUP)
+                    raised.append(asg_events.launch_lifecycle_action(group.name, instance_id, WARM_POOL_HOOK_NAME, now, route))
+                raised.append(asg_events.launch_successful(group.name, instance_id, booted, route))
+                if emulator.aws_times:  # the game's container: after the agent, and the pull unless the image is cached
+                    emulator.host.container_from = booted + timedelta(seconds=modeled.container_seconds(bool(from_pool)))
             raised += [  # Auto Scaling emits one lifecycle event per hook
                 asg_events.terminate_lifecycle_action(group.name, instance_id, hook_name, now)
                 for instance_id in sorted(before - after)
@@ -374,7 +399,11 @@ class Emulator:
                 )
             ]
             if raised:
-                emulator.deliver_after_latency(raised)
+                emulator.deliver_after_latency(raised, (booted - now).total_seconds())
+            for instance_id in launched if pool else ():
+                emulator.later((booted - now).total_seconds(), lambda i=instance_id: pool.complete_own_launch(i))
+            if pool and before - after:  # ReuseOnScaleIn is unsupported for ECS: a new instance refills the pool
+                pool.fill(announced=True)
 
         self._patches.set(FakeAutoScalingGroup, "set_desired_capacity", set_desired_capacity)
 
@@ -424,18 +453,27 @@ class Emulator:
 
         self._patches.set(BaseExecutionWorkerCommunication, "terminated", terminated)
 
-    def deliver_after_latency(self, events: list[dict]) -> None:
-        """EventBridge delivers a service's events about a second after they happen, not inside the call that caused
-        them: whatever that call's caller does next (a watchdog sending its last alert) happens first."""
-        ticket = self.clock.join()
-
-        def later() -> None:
-            self.clock.sleep(EVENTBRIDGE_LATENCY_SECONDS, interrupted=lambda: self._stopping)
+    def deliver_after_latency(self, events: list[dict], after_seconds: float = 0) -> None:
+        """EventBridge delivers a service's events about a second after they happen (`after_seconds` from now), not
+        inside the call that caused them: whatever that call's caller does next (a watchdog sending its last alert)
+        happens first."""
+        def deliver_all() -> None:
             for event in events:
                 if not self._stopping:
                     self.deliver(event)
 
-        threading.Thread(target=self.clock.run_as, args=(ticket, later), daemon=True).start()
+        self.later(after_seconds + EVENTBRIDGE_LATENCY_SECONDS, deliver_all)
+
+    def later(self, seconds: float, action: Callable[[], None]) -> None:
+        """`action` on the simulated clock `seconds` from now, in a thread of its own (unless the emulator stops)."""
+        ticket = self.clock.join()
+
+        def run() -> None:
+            self.clock.sleep(seconds, interrupted=lambda: self._stopping)
+            if not self._stopping:
+                action()
+
+        threading.Thread(target=self.clock.run_as, args=(ticket, run), daemon=True).start()
 
     def deliver(self, event: dict) -> str | None:
         """Offer `event` to every rule, start the target of each match; returns what it started."""
@@ -507,6 +545,8 @@ class Emulator:
         kind, name = principal
         if kind == "function":
             return self.deployment.functions[name].role_arn, name
+        if kind == INSTANCE:  # an instance's own call (its user data), with the group's instance role
+            return self.pool.role_arn, name
         return self.deployment.state_machines[name][1], name.rsplit(":", 1)[-1]
 
     @staticmethod

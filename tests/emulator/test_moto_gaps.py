@@ -86,6 +86,25 @@ def test_plain_moto_has_no_complete_lifecycle_action():
             )
 
 
+def test_plain_moto_keeps_a_warm_pools_settings_and_no_pooled_instance():
+    """napstack/emulator/warm_pool.py: the pool's instances, their Warmed:* states and events are the emulator's."""
+    with mock_aws():
+        ec2 = boto3.client("ec2", "us-east-1")
+        image = ec2.describe_images(Owners=["amazon"])["Images"]
+        template = ec2.create_launch_template(LaunchTemplateName="t", LaunchTemplateData={
+            "ImageId": image[0]["ImageId"] if image else "ami-12c6146b", "InstanceType": "t3.small"})
+        autoscaling = boto3.client("autoscaling", "us-east-1")
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName="g", MinSize=0, MaxSize=1, DesiredCapacity=0, AvailabilityZones=["us-east-1a"],
+            LaunchTemplate={"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"]})
+        autoscaling.put_warm_pool(AutoScalingGroupName="g", PoolState="Stopped", MinSize=0, MaxGroupPreparedCapacity=1)
+        pool = autoscaling.describe_warm_pool(AutoScalingGroupName="g")
+        assert pool["WarmPoolConfiguration"]["PoolState"] == "Stopped" and pool["Instances"] == []
+        autoscaling.set_desired_capacity(AutoScalingGroupName="g", DesiredCapacity=1)
+        autoscaling.set_desired_capacity(AutoScalingGroupName="g", DesiredCapacity=0)
+        assert autoscaling.describe_warm_pool(AutoScalingGroupName="g")["Instances"] == []  # never refilled
+
+
 def test_plain_moto_wait_states_really_sleep():
     with mock_aws(config=SFN_CONFIG):
         sfn = boto3.client("stepfunctions", "us-east-1")

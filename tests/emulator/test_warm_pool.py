@@ -12,7 +12,9 @@ from napstack.emulator import events as asg_events
 from napstack.emulator.replay import _dns_value, _notifications, replay
 from napstack.emulator.scenario import Scenario
 from napstack.emulator.world import Emulator
-from napstack.settings import LIFECYCLE_HOOK_NAME, UNAVAILABLE_IP
+from napstack.emulator.replay import _ready_figures
+from napstack.emulator.scenario import CheckReport
+from napstack.settings import LIFECYCLE_HOOK_NAME, UNAVAILABLE_IP, WARM_POOL_HOOK_NAME, WOKEN_TAG
 from tests.conftest import ROOT
 
 
@@ -82,7 +84,9 @@ def test_a_termination_from_the_pool_is_not_a_stop_of_the_game(pooled):
         emulator.deliver(asg_events.terminate_lifecycle_action(
             emulator.stack.asg_name, pooled_instance, LIFECYCLE_HOOK_NAME, emulator.clock.now(), origin="WarmPool"))
         emulator.run_until_settled(timedelta(minutes=3), stop_at_limit=False)
-        assert [a["InstanceId"] for a in emulator.completed_lifecycle_actions] == [pooled_instance]  # let go at once
+        terminate_actions = [a["InstanceId"] for a in emulator.completed_lifecycle_actions
+                             if a["LifecycleHookName"] == LIFECYCLE_HOOK_NAME]
+        assert terminate_actions == [pooled_instance]  # let go at once
         assert "ContinueTerminationInWarmPool" in hook_states(emulator) and "StopGameTask" not in hook_states(emulator)
         assert subjects(emulator) == ["server starting", "ready"]  # no "server stopped"
         assert (ecs_desired(emulator), _dns_value(emulator)) == (1, address)
@@ -109,3 +113,86 @@ def test_awss_warm_pool_examples_replay_with_a_warm_pool(pooled, name):
     assert (result.lifecycle_actions_completed, result.rule_matched) == (completed, matched)
     assert (result.asg_desired, result.ecs_desired, result.dns_value) == (0, 0, UNAVAILABLE_IP)
     assert result.succeeded
+
+
+# --- the emulated pool: filled at the deploy, taken by a wake, refilled after the stop ---------------------------
+
+
+def pool_instances(emulator):
+    return {i["InstanceId"]: i["LifecycleState"] for i in
+            emulator.client("autoscaling").describe_warm_pool(AutoScalingGroupName=emulator.stack.asg_name)["Instances"]}
+
+
+def ec2_state(emulator, instance):
+    reservations = emulator.client("ec2").describe_instances(InstanceIds=[instance])["Reservations"]
+    return reservations[0]["Instances"][0]["State"]["Name"]
+
+
+def routes(emulator, detail_type="EC2 Instance Launch Successful"):
+    return [(d.event["detail"]["EC2InstanceId"], d.event["detail"].get("Origin"), d.event["detail"].get("Destination"),
+             bool(d.started)) for d in emulator.stack.deliveries if d.event.get("detail-type") == detail_type]
+
+
+def test_the_deploy_fills_the_pool_with_one_stopped_instance_outside_the_group(pooled):
+    with Emulator(pooled) as emulator:
+        ((instance, state),) = pool_instances(emulator).items()
+        assert state == "Warmed:Stopped" and ec2_state(emulator, instance) == "stopped"
+        assert emulator.instance_ids() == []  # the pool is not the group: nothing runs, nothing is watched
+        assert emulator.executions() == []
+
+
+def test_a_wake_starts_the_pooled_instance_and_the_stop_refills_the_pool(pooled):
+    with Emulator(pooled, Scenario(checks=[CheckReport(players=1, repeat=3)], then="idle")) as emulator:
+        (first,) = pool_instances(emulator)
+        emulator.set_desired_capacity(1)
+        emulator.run_until_settled(timedelta(hours=2))
+        assert ec2_state(emulator, first) == "terminated"  # scale-in terminates: no reuse for ECS groups
+        ((second, state),) = pool_instances(emulator).items()
+        assert second != first and state == "Warmed:Stopped" and ec2_state(emulator, second) == "stopped"
+        # The wake's launch came from the pool and started the server; the refill's went into the pool, no rule took it.
+        assert routes(emulator) == [(first, "WarmPool", "AutoScalingGroup", True), (second, "EC2", "WarmPool", False)]
+        assert [(i, o, d) for i, o, d, _ in routes(emulator, "EC2 Instance-launch Lifecycle Action")] == [
+            (first, "WarmPool", "AutoScalingGroup"), (second, "EC2", "WarmPool")]
+        own = [a["InstanceId"] for a in emulator.completed_lifecycle_actions if a["LifecycleHookName"] == WARM_POOL_HOOK_NAME]
+        assert own == [first, second]  # each instance completed its launch hook itself, allowed by its role
+        assert subjects(emulator) == ["server starting", "ready", "scaled down", "server stopped"]
+        assert [e["status"] for e in emulator.executions()].count("SUCCEEDED") == 3  # hook, watchdog, hook: no refill run
+        # The next wake starts the refilled instance.
+        emulator.set_desired_capacity(1)
+        emulator.run_until_settled(timedelta(minutes=3), stop_at_limit=False)
+        assert emulator.instance_ids() == [second] and pool_instances(emulator) == {}
+        assert _dns_value(emulator) not in (None, UNAVAILABLE_IP)
+
+
+def test_an_instance_that_cannot_complete_its_hook_is_said_and_left_to_the_heartbeat(pooled, tmp_path):
+    from napstack.emulator.faults import load_faults
+
+    (tmp_path / "faults.yaml").write_text("- {call: autoscaling:CompleteLifecycleAction, error: Throttling}\n")
+    with Emulator(pooled, Scenario(then="active"), faults=load_faults(tmp_path / "faults.yaml")) as emulator:
+        (instance,) = pool_instances(emulator)
+        emulator.set_desired_capacity(1)
+        emulator.run_until_settled(timedelta(minutes=3), stop_at_limit=False)
+        (failed,) = [m for m in emulator.pool.history if m.state == "LaunchHookNotCompleted"]
+        assert failed.instance_id == instance and "heartbeat (5 min) lets the instance go on" in failed.detail
+        assert subjects(emulator)[0] == "server starting"  # the server starts all the same
+
+
+def wake_figures(config, scenario) -> dict:
+    with Emulator(config, scenario, aws_times=True) as emulator:
+        emulator.client("autoscaling").create_or_update_tags(Tags=[{
+            "ResourceId": emulator.stack.asg_name, "ResourceType": "auto-scaling-group", "Key": WOKEN_TAG,
+            "Value": f"{emulator.clock.now().isoformat()} by a lookup of mc.example.com (A)", "PropagateAtLaunch": False}])
+        emulator.set_desired_capacity(1)
+        emulator.run_until_settled(timedelta(hours=1))
+        return _ready_figures(emulator)
+
+
+def test_with_aws_times_a_wake_from_the_pool_is_playable_a_minute_sooner(pooled):
+    """The same wake replayed with AWS's modeled times: a launch against a start from the pool, whose image is on
+    its disk; the checks (every 60 s) measure the task and the game as the ready metrics would."""
+    session = Scenario(checks=[CheckReport(listening=False, query="timeout"), CheckReport(players=0)])
+    cold = wake_figures(load_config(ROOT / "examples" / "minecraft-java.yaml"), session)
+    warm = wake_figures(pooled, session)
+    assert (cold["WakeToLaunchSeconds"], warm["WakeToLaunchSeconds"]) == (90, 30)
+    assert warm["WakeToRunningTaskSeconds"] <= cold["WakeToRunningTaskSeconds"] - 60
+    assert warm["WakeToReadySeconds"] <= cold["WakeToReadySeconds"] - 60
