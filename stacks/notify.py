@@ -23,9 +23,10 @@ class Notify(Construct):
         )
         stack = Stack.of(self)
         # Exactly the named parameters. Their values are encrypted with the AWS managed key aws/ssm, whose key policy
-        # lets every principal of the account decrypt through SSM: no kms:Decrypt statement is needed.
+        # lets every principal of the account decrypt through SSM: no kms:Decrypt statement is needed. The tag calls
+        # keep the mark of a gone webhook on its parameter (functions/notify/dead_webhooks.py): told once per URL.
         self.function.add_to_role_policy(iam.PolicyStatement(
-            actions=["ssm:GetParameter"],
+            actions=["ssm:GetParameter", "ssm:ListTagsForResource", "ssm:AddTagsToResource"],
             resources=sorted({stack.format_arn(service="ssm", resource="parameter",
                                                resource_name=c.url_parameter.removeprefix("/")) for c in channels}),
         ))

@@ -70,7 +70,8 @@ def test_the_function_hears_this_servers_alerts_of_its_channels_kinds_only(notif
 
 def test_the_function_reads_exactly_the_named_parameters_and_no_url_is_deployed(notify_leaf, notify_config, synthesized):
     granted = [s for s in statements(notify_leaf) if "ssm:GetParameter" in json.dumps(s["Action"])]
-    (statement,) = granted
+    (statement,) = granted  # reading, and the tag that marks a gone webhook: on the named parameters only
+    assert sorted(statement["Action"]) == ["ssm:AddTagsToResource", "ssm:GetParameter", "ssm:ListTagsForResource"]
     resources = json.dumps(statement["Resource"])
     assert "parameter/napstack/discord" in resources and "parameter/napstack/team/slack" in resources
     assert "*" not in resources and "kms:" not in json.dumps(statements(notify_leaf))

@@ -18,6 +18,7 @@ ATTEMPTS = 3
 TIMEOUT_SECONDS = 5  # per attempt: a webhook that hangs costs at most this
 MAX_WAIT_SECONDS = 10  # the longest 429 or back-off wait honoured; a longer one gives up (the Lambda must end)
 BACKOFF_SECONDS = (1, 2)
+GONE_STATUSES = (401, 403, 404)  # the token revoked, the webhook deleted: this URL will not work again
 USER_AGENT = "napstack-notify (https://github.com/napstack/napstack, 1)"  # Discord asks for a descriptive agent
 
 
@@ -28,6 +29,12 @@ class Outcome:
     status: int | None = None
     permanent: bool = False
     error: str = ""
+
+    @property
+    def gone(self) -> bool:
+        """This URL will not work again (the webhook deleted, its token revoked, or no URL at all), whatever is sent:
+        unlike another 4xx, which is about one message."""
+        return self.permanent and (self.status is None or self.status in GONE_STATUSES)
 
 
 def _wait_asked(error: HTTPError, body: bytes) -> float:

@@ -8,6 +8,7 @@ A fault file is a YAML list; each entry is one of:
     - {execution: watchdog, abort_at_check: 5}
     - {event: duplicate}                       # or lost; optionally detail_type: "EC2 Instance Launch Successful"
     - {deploy: service, at_check: 3}           # a deploy updates the game's ECS service right after that check
+    - {webhook: discord, status: 404}          # a Notify channel's webhook answers that (404: it was deleted)
 
 `call` is `service:Operation` as IAM names it; `error` is the code AWS returns. Calls fail only when napstack
 makes them (a state machine task or a handler), never the emulator's own set-up or report.
@@ -19,17 +20,19 @@ import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import botocore.session
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from napstack.config import NotifyChannel
 from napstack.inputs import InputError, load_yaml, pydantic_problems
 
 # IAM's service prefixes where botocore names the service differently.
 BOTOCORE_SERVICE = {"states": "stepfunctions"}
 FUNCTIONS = ("count_connections", "start_server", "dns_record", "launch_failures", "reconciler")
 EVENT_ACTIONS = ("duplicate", "lost")
+CHANNELS = get_args(NotifyChannel.model_fields["channel"].annotation)
 MAX_CHECK = 1_000_000  # more checks than a year of one a minute
 
 
@@ -80,6 +83,12 @@ class EventFault(_Entry):
     detail_type: str | None = Field(default=None, description="only the next event of this detail-type")
 
 
+class WebhookFault(_Entry):
+    webhook: Literal[CHANNELS] = Field(description="the Notify channel whose webhook answers (its posts in a replay)")
+    status: int = Field(ge=400, le=599, strict=True, description="the HTTP status it answers: 404 deleted, 401 revoked, 429, 5xx")
+    times: int = Field(default=1, ge=1, le=100_000, strict=True, description="how many posts in a row get it")
+
+
 @functools.lru_cache(maxsize=None)
 def _operations(service: str) -> frozenset[str]:
     """Each service's model is loaded once: a file of thousands of faults is read in moments, not minutes."""
@@ -98,9 +107,9 @@ def _entry(data) -> _Entry:
     if not isinstance(data, dict):
         raise ValueError(f"expected a mapping such as {{call: ..., error: ...}}, got {type(data).__name__}")
     kinds = [kind for key, kind in (("call", CallFault), ("execution", AbortFault), ("event", EventFault),
-                                    ("deploy", DeployFault)) if key in data]
+                                    ("deploy", DeployFault), ("webhook", WebhookFault)) if key in data]
     if len(kinds) != 1:
-        raise ValueError("each fault has exactly one of `call`, `execution`, `event` or `deploy`")
+        raise ValueError("each fault has exactly one of `call`, `execution`, `event`, `deploy` or `webhook`")
     return kinds[0].model_validate(data)
 
 
@@ -134,6 +143,8 @@ def _described(fault: _Entry) -> str:
         return f"the watchdog stopped by hand after check {fault.abort_at_check}"
     if isinstance(fault, DeployFault):
         return f"a deploy of the game's ECS service after check {fault.at_check}"
+    if isinstance(fault, WebhookFault):
+        return f"the {fault.webhook} webhook answers HTTP {fault.status}"
     return f"EventBridge {'delivers twice' if fault.event == 'duplicate' else 'loses'}: {fault.detail_type or 'the next event'}"
 
 
@@ -142,6 +153,8 @@ def _why_not(fault: _Entry) -> str:
         return "the watchdog never made that check"
     if isinstance(fault, EventFault):
         return "no such event was delivered"
+    if isinstance(fault, WebhookFault):
+        return "nothing was posted to that channel that often (is it in the config's Notify:?)"
     return "napstack did not make the call that often"
 
 
@@ -232,4 +245,13 @@ class FaultPlan:
                     continue
                 self._fire(index, moment, f"EventBridge {'delivers twice' if fault.event == 'duplicate' else 'loses'}: {event.get('detail-type')}")
                 return fault.event
+        return None
+
+    def webhook_answer(self, channel: str, moment) -> int | None:
+        """The HTTP status a post to `channel`'s webhook gets now, if a fault says so (else the post goes through)."""
+        with self._lock:
+            for index, fault in enumerate(self.faults):
+                if isinstance(fault, WebhookFault) and fault.webhook == channel and self._left[index]:
+                    self._fire(index, moment, f"the {channel} webhook answers HTTP {fault.status}")
+                    return fault.status
         return None

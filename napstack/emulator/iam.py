@@ -71,6 +71,18 @@ def _document(region: str, name: str) -> Target:
     return Target(f"arn:aws:ssm:{region}:{owner}:document/{name}")
 
 
+def _parameter(region: str, name: str) -> Target:
+    """A parameter's ARN has no second slash for a name starting with one: parameter/napstack/discord."""
+    return Target(f"arn:aws:ssm:{region}:{ACCOUNT_ID}:parameter/{name.removeprefix('/')}")
+
+
+def _tagged(region: str, params: dict) -> Target:
+    """The resource an SSM tagging call names; napstack tags only parameters (notify's dead-webhook mark)."""
+    if params.get("ResourceType") != "Parameter":
+        raise NotImplementedError(f"{GAP}: SSM tags on a {params.get('ResourceType')} are not modelled")
+    return _parameter(region, params["ResourceId"])
+
+
 def _service(region: str, cluster: str, service: str) -> Target:
     if service.startswith("arn:"):
         return Target(service)
@@ -124,8 +136,9 @@ RESOURCES: dict[tuple[str, str], Callable[[str, dict], list[Target]]] = {
     ("route53", "DeleteQueryLoggingConfig"): lambda r, p: [Target(f"arn:aws:route53:::queryloggingconfig/{p['Id']}")],
     ("ssm", "SendCommand"): lambda r, p: [_document(r, p["DocumentName"])] + [_instance(r, i) for i in p.get("InstanceIds", [])],
     ("ssm", "GetCommandInvocation"): ANY,
-    # A parameter's ARN has no second slash for a name starting with one: parameter/napstack/discord.
-    ("ssm", "GetParameter"): lambda r, p: [Target(f"arn:aws:ssm:{r}:{ACCOUNT_ID}:parameter/{p['Name'].removeprefix('/')}")],
+    ("ssm", "GetParameter"): lambda r, p: [_parameter(r, p["Name"])],
+    ("ssm", "ListTagsForResource"): lambda r, p: [_tagged(r, p)],
+    ("ssm", "AddTagsToResource"): lambda r, p: [_tagged(r, p)],
     ("stepfunctions", "StartExecution"): lambda r, p: [Target(p["stateMachineArn"])],
     ("stepfunctions", "ListExecutions"): lambda r, p: [Target(p["stateMachineArn"])],
     ("stepfunctions", "StopExecution"): lambda r, p: [Target(p["executionArn"])],

@@ -10,6 +10,8 @@ On exit every execution still running is stopped and waited for.
 from __future__ import annotations
 
 import contextlib
+import email.message
+import io
 import json
 import logging
 import os
@@ -21,6 +23,7 @@ from unittest import mock
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
+from urllib.error import HTTPError
 
 import boto3
 from botocore.exceptions import ClientError, ParamValidationError
@@ -325,6 +328,9 @@ class Emulator:
         alert = getattr(SNS_DELIVERY, "alert", None) or {}
         kind = alert.get("MessageAttributes", {}).get("kind", {}).get("Value", "")
         channel = url.removeprefix(PLACEHOLDER_WEBHOOK.split("{", 1)[0]).split("/", 1)[0]
+        status = self.faults.webhook_answer(channel, self.clock.now()) if self._armed else None
+        if status is not None:  # as urlopen raises an answer of 4xx or 5xx: nothing reached the chat
+            raise HTTPError(url, status, "injected fault", email.message.Message(), io.BytesIO(b'{"message": "injected"}'))
         self.stack.webhook_posts.append(
             WebhookPost(self.clock.now(), channel, kind, alert.get("Subject") or "", json.loads(request.data))
         )

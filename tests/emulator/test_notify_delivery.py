@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from napstack.config import load_config
+from napstack.emulator.faults import load_faults
 from napstack.emulator.replay import load_event, replay
 from napstack.emulator.scenario import load_scenario
 from tests.conftest import ROOT, napstack_cli
@@ -62,3 +63,39 @@ def test_replay_shows_a_row_per_notification_and_lists_them_in_json(notify_file)
     assert {"channel", "kind", "body"} == set(data["webhook_posts"][0])
     assert data["webhook_posts"][0]["channel"] == "discord" and data["webhook_posts"][0]["kind"] == "starting"
     assert "napstack.invalid" not in text.stdout  # not even the placeholder URL is shown
+
+
+def replay_with(notify_file, tmp_path, faults: list[dict]):
+    path = tmp_path / "faults.yaml"
+    path.write_text(yaml.safe_dump(faults))
+    return replay(load_config(notify_file), load_event(ROOT / "events" / "asg-launch-successful.json"),
+                  load_scenario(ROOT / "events" / "scenarios" / "evening-session.yaml"), faults=load_faults(path))
+
+
+UNDELIVERED = "minecraft-java: a notification could not be delivered"
+
+
+def test_a_parameter_that_cannot_be_read_is_told_once_and_the_server_is_not_affected(notify_file, tmp_path):
+    """SSM throttles notify's read of the Discord URL for the starting alert: that notification is lost and the owner
+    told by one e-mail; the hook, the watchdog and the stop run as without it, and later alerts reach the chat."""
+    result = replay_with(notify_file, tmp_path, [{"call": "ssm:GetParameter", "error": "ThrottlingException"}])
+    assert result.succeeded and result.faults_not_fired == []
+    assert [post["kind"] for post in result.webhook_posts if post["channel"] == "discord"] == ["ready", "stopped"]
+    assert result.notifications.count(UNDELIVERED) == 1
+    assert [n for n in result.notifications if n != UNDELIVERED] == [
+        "minecraft-java: server starting", "minecraft-java: ready", "minecraft-java: scaled down",
+        "minecraft-java: server stopped"]
+    clean = replay_with(notify_file, tmp_path, [])
+    assert [(r.state_machine, r.state) for r in result.timeline if r.state_machine not in ("notify", "fault")] == [
+        (r.state_machine, r.state) for r in clean.timeline if r.state_machine != "notify"]
+
+
+def test_a_deleted_webhook_is_told_once_in_a_whole_session_with_the_grants_the_template_gives(notify_file, tmp_path):
+    """Discord answers 404 to every post (the webhook was deleted): starting, ready and stopped each try it, the owner
+    gets one e-mail, and the mark on the parameter (ListTagsForResource, AddTagsToResource) passes IAM as deployed."""
+    result = replay_with(notify_file, tmp_path, [{"webhook": "discord", "status": 404, "times": 3}])
+    assert result.succeeded and result.faults_not_fired == []
+    assert [post["channel"] for post in result.webhook_posts] == ["slack"]  # Slack's ready still went out
+    assert result.notifications.count(UNDELIVERED) == 1
+    (row,) = [r for r in result.timeline if r.state_machine == "fault" and "webhook" in r.detail][:1]
+    assert "the discord webhook answers HTTP 404" in row.detail

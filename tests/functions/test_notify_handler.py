@@ -141,6 +141,39 @@ def test_a_deleted_webhook_is_told_once_by_mail_without_its_url(world, receiver,
     assert "secret-token" not in mail and "secret-token" not in capsys.readouterr().out
 
 
+def test_a_gone_webhook_is_told_once_per_url_and_a_new_url_is_tried_and_told_afresh(world, receiver):
+    """404 (deleted) and 401 (token revoked): the mail goes out once per parameter Version, whichever alert found it;
+    the URL is still tried at each alert. A new URL (put-parameter --overwrite) is a new Version."""
+    deleted, deleted_url = receiver((404, {"Content-Type": "application/json"}, b'{"message": "Unknown Webhook"}'))
+    world.set_url(deleted_url)
+    first = world.app.handler(sns_event(), context())["deliveries"][0]
+    later = world.app.handler(sns_event(kind="stopped", subject="mc: scaled down"), context())["deliveries"][0]
+    assert (first["told"], later["told"]) == ("now", "before (version 1 of the parameter)")
+    assert len(deleted.bodies) == 2 and not later["delivered"]
+    (mail,) = world.mails()
+    assert "not told again" in mail and "put-parameter --overwrite" in mail
+    tags = boto3.client("ssm", region_name="us-east-1").list_tags_for_resource(ResourceType="Parameter", ResourceId=PARAMETER)
+    assert tags["TagList"] == [{"Key": "napstack:dead-webhook-version", "Value": "1"}]
+
+    revoked, revoked_url = receiver((401, {}, b'{"message": "401: Unauthorized"}'))
+    world.set_url(revoked_url)  # version 2: a new URL, gone too
+    assert world.app.handler(sns_event(), context())["deliveries"][0]["told"] == "now"
+    (mail,) = world.mails()
+    assert "HTTP 401" in mail
+    working, working_url = receiver((204, {}, b""))
+    world.set_url(working_url)
+    assert world.app.handler(sns_event(), context())["deliveries"][0]["delivered"] and world.mails() == []
+
+
+def test_a_message_the_service_refuses_is_told_each_time(world, receiver):
+    """A 400 is about one message (napstack's body), not the URL: no mark, every such failure is mailed."""
+    server, url = receiver((400, {}, b'{"message": "Invalid Form Body"}'))
+    world.set_url(url)
+    for _ in range(2):
+        assert world.app.handler(sns_event(), context())["deliveries"][0]["told"] == "now"
+    assert len(world.mails()) == 2
+
+
 def test_a_webhook_that_never_answers_costs_a_bounded_time(world, silent, monkeypatch):
     monkeypatch.setattr(webhook_post, "TIMEOUT_SECONDS", 0.3)
     monkeypatch.setattr(webhook_post, "BACKOFF_SECONDS", (0.1, 0.1))
