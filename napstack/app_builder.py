@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from napstack.config import NapstackConfig
+from napstack.settings import LEAF_NAME_TAG
 from stacks.base_stack import BaseStack
 from stacks.leaf_stack import LeafStack
 from stacks.start_stack import StartOnLookupStack
@@ -29,7 +30,7 @@ def build_app(config: NapstackConfig, app: cdk.App | None = None, nag: bool = Tr
         env=leaf_env,
         description=f"napstack: {config.leaf.name} ({config.leaf.container.image}) on demand",
     )
-    cdk.Tags.of(leaf).add("napstack:leaf", config.leaf.name)
+    cdk.Tags.of(leaf).add(LEAF_NAME_TAG, config.leaf.name)
     if config.base.start_on_lookup:
         StartOnLookupStack(
             app,

@@ -242,7 +242,7 @@ def _cost(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     try:
         result = estimate(config, args.hours_per_month, args.region, args.storage_gb, args.sessions,
-                          zone_queries=args.zone_queries)
+                          zone_queries=args.zone_queries, page_views=args.page_views)
     except PriceError as error:
         print(f"napstack: {error}", file=sys.stderr)
         return 2
@@ -303,6 +303,10 @@ def _zone_queries(text: str) -> int:
     return _whole(text, 0, 10**12, "a whole number of queries")
 
 
+def _page_views(text: str) -> int:
+    return _whole(text, 0, 100_000_000, "a number of page views")
+
+
 def _sessions(text: str) -> int:
     return _whole(text, 0, 100_000, "a whole number of sessions")
 
@@ -347,15 +351,15 @@ def _control(args: argparse.Namespace) -> int:
         return 2
     if args.config:  # the stack where it was deployed: LeafRegion, whatever the profile's region
         config = load_config(args.config)
-        stack, region = config.leaf.stack_name, config.base.leaf_region
-    else:
-        stack, region = args.stack, args.region
+        stack, region, base_stack = config.leaf.stack_name, config.base.leaf_region, config.base.base_stack_name
+    else:  # a leaf named by hand: its base (and its page) unknown
+        stack, region, base_stack = args.stack, args.region, None
     session = _aws_session(stack, region)
     if session is None:
         return 2
     try:
         if args.command == "status":
-            data = status(session, stack)
+            data = status(session, stack, base_stack=base_stack)
             print(json_module.dumps(data, indent=2) if args.json else render_status(data))
         else:
             print(set_running(session.client("autoscaling"), stack, args.command == "start"))
@@ -446,6 +450,47 @@ def _notify_test(args: argparse.Namespace) -> int:
     return 0 if deliveries and all(d.get("delivered") for d in deliveries) else 1
 
 
+def _passphrase(args: argparse.Namespace) -> int:
+    from napstack.passphrase import PassphraseError, passphrase_hash, read_passphrase
+
+    try:
+        text = read_passphrase()
+    except (PassphraseError, EOFError) as error:
+        print(f"napstack: {error or 'no passphrase was given'}", file=sys.stderr)
+        return 2
+    print(passphrase_hash(text))
+    if sys.stdout.isatty():
+        print("put it in base.yaml (every game) or a game's file:  StatusPage: {PassphraseHash: '...'}", file=sys.stderr)
+    return 0
+
+
+def _page(args: argparse.Namespace) -> int:
+    from napstack.emulator.scenario import ScenarioError, load_scenario
+    from napstack.page_server import PageError, serve
+
+    config = load_config(args.config)
+    try:
+        scenario = load_scenario(args.scenario)
+        serve(config, args.port, args.passphrase, scenario, sys.stdout, threading.Event())
+    except (ScenarioError, PageError) as error:
+        print(f"napstack: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # the port is taken, or not ours to bind
+        print(f"napstack: cannot serve on 127.0.0.1:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _local_passphrase(text: str) -> str:
+    if not text or len(text.encode()) > 1024:
+        raise argparse.ArgumentTypeError("give a passphrase of 1 to 1024 bytes")
+    return text
+
+
+def _listen_port(text: str) -> int:
+    return _whole(text, 0, 65535, "a port number (0: any free port)")
+
+
 def _diagram(args: argparse.Namespace) -> int:
     from napstack.diagram import README, write_diagrams
 
@@ -477,6 +522,8 @@ def parser() -> argparse.ArgumentParser:
     cost.add_argument("--sessions", type=_sessions, help="play sessions a month (default: one per 3 hours played)")
     cost.add_argument("--zone-queries", type=_zone_queries, default=0,
                       help="queries a month to the zone's other names (www, MX, ...): logged, never passed on (default 0)")
+    cost.add_argument("--page-views", type=_page_views,
+                      help="views of the status page a month (default: 20 a session, friends waiting for a start)")
     cost.add_argument("--json", action="store_true", help="print one JSON object")
     cost.set_defaults(run=_cost)
     for name, text in (
@@ -507,6 +554,16 @@ def parser() -> argparse.ArgumentParser:
                         help="send one test message through the deployed function (your AWS credentials); exit 1 if one fails")
     notify.add_argument("--json", action="store_true", help="without --live: print the bodies as one JSON list")
     notify.set_defaults(run=_notify_test)
+    passphrase = commands.add_parser("passphrase", help="hash a wake passphrase for StatusPage.PassphraseHash "
+                                     "(typed without echo, or the first line of stdin)")
+    passphrase.set_defaults(run=_passphrase)
+    page = commands.add_parser("page", help="serve the status page on 127.0.0.1 against the emulated world (no AWS)")
+    page.add_argument("--config", required=True, help="the game's YAML file (its base's other games are not shown)")
+    page.add_argument("--port", type=_listen_port, default=8023, help="port on 127.0.0.1 (default 8023; 0: any free port)")
+    page.add_argument("--passphrase", type=_local_passphrase,
+                      help="the wake passphrase for this local run only (default: the config's StatusPage.PassphraseHash)")
+    page.add_argument("--scenario", help="YAML: what the game answers at each watchdog check (see events/scenarios/)")
+    page.set_defaults(run=_page)
     diagram = commands.add_parser("diagram", help="draw each state machine (mermaid) into state_machines/README.md")
     diagram.set_defaults(run=_diagram)
     replay = commands.add_parser(

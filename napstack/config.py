@@ -485,6 +485,36 @@ class NotifyChannel(_Model):
 NotifyChannels = Annotated[list[NotifyChannel], Field(max_length=10)]
 
 
+# `napstack passphrase` writes this: scrypt's cost (log2 N), block size r and parallelism p, then the salt and the
+# derived key in base64 (napstack/passphrase.py). Only this slow hash deploys, never the passphrase.
+PASSPHRASE_HASH = r"^scrypt\$1[4-7]\$8\$1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$"
+PATTERN_HINTS[PASSPHRASE_HASH] = "what `napstack passphrase` prints (scrypt$15$8$1$<salt>$<key>), never the passphrase itself"
+PassphraseHash = Annotated[str, Field(pattern=PASSPHRASE_HASH)]
+
+
+class StatusPageConfig(_Model):
+    """The base's status page: every game's state, and a wake button for friends who know the passphrase."""
+
+    enabled: bool = Field(
+        default=True, description="Deploy the page: a Lambda function URL in the base (no charge while nobody opens it)."
+    )
+    passphrase_hash: PassphraseHash | None = Field(
+        default=None, description="The wake button's passphrase for every game, as `napstack passphrase` hashes it "
+        "(a game's own StatusPage.PassphraseHash takes its place). Without one, the page only shows.",
+    )
+    reserved_concurrency: int = Field(
+        strict=True, default=2, ge=1, le=20,
+        description="At most this many requests at once: what a flood of requests can cost stays bounded.",
+    )
+
+
+class GameStatusPageConfig(_Model):
+    passphrase_hash: PassphraseHash | None = Field(
+        default=None, description="This game's own wake passphrase, as `napstack passphrase` hashes it (instead of "
+        "the base's).",
+    )
+
+
 class SshConfig(_Model):
     allowed_cidrs: list[str] = Field(
         default_factory=list, description="IPv4 CIDRs allowed on port 22 of the host; empty means port 22 stays closed."
@@ -518,6 +548,7 @@ class LeafConfig(_Model):
     alert_emails: EmailAddresses = Field(default_factory=list, description="Extra alert e-mails for this server.")
     notify: NotifyChannels = Field(default_factory=list, description="Chats and webhooks told about this server, besides the base's.")
     ssh: SshConfig = Field(default_factory=SshConfig)
+    status_page: GameStatusPageConfig = Field(default_factory=GameStatusPageConfig, description="This game on the base's status page.")
 
     @field_validator("name")
     @classmethod
@@ -671,6 +702,7 @@ class BaseConfig(_Model):
     max_azs: int = Field(strict=True, default=2, ge=1, le=6, description="Availability zones for the public subnets.")
     alert_emails: EmailAddresses = Field(default_factory=list, description="Who gets alerts from every server.")
     notify: NotifyChannels = Field(default_factory=list, description="Chats and webhooks told about every server.")
+    status_page: StatusPageConfig = Field(default_factory=StatusPageConfig, description="The page friends open to see and wake the games.")
     ssh_key_pair: SshKeyPairConfig | None = Field(default=None, description="Create an EC2 key pair for SSH access.")
     start_on_lookup: bool = Field(
         default=True,
@@ -767,7 +799,9 @@ def _format_error(file: Path, error: dict) -> str:
         message = "required key is missing"
     elif error["type"] == "string_pattern_mismatch":
         pattern = error["ctx"]["pattern"]
-        message = f"{_shortened(error['input'])!r} is not allowed: expected {PATTERN_HINTS.get(pattern, pattern)}"
+        # A passphrase written where its hash goes is not echoed back to the terminal.
+        shown = "the value" if pattern == PASSPHRASE_HASH else repr(_shortened(error["input"]))
+        message = f"{shown} is not allowed: expected {PATTERN_HINTS.get(pattern, pattern)}"
     return f"{file}: {path or '(top level)'}: {message}"
 
 

@@ -77,7 +77,21 @@ def deployed_state_machine_arn(session, name: str) -> str:
     return f"arn:{partition}:states:{session.region_name}:{identity['Account']}:stateMachine:{name}"
 
 
-def status(session, stack: str, now: datetime | None = None) -> dict:
+def page_url(cloudformation, base_stack: str | None) -> str | None:
+    """The status page's URL, the base stack's output; None without one (turned off, another version, no stack)."""
+    if not base_stack:
+        return None
+    try:
+        stacks = cloudformation.describe_stacks(StackName=base_stack)["Stacks"]
+    except cloudformation.exceptions.ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+    outputs = {o["OutputKey"]: o["OutputValue"] for stack in stacks for o in stack.get("Outputs", [])}
+    return outputs.get("StatusPageUrl")
+
+
+def status(session, stack: str, now: datetime | None = None, base_stack: str | None = None) -> dict:
     autoscaling = session.client("autoscaling")
     group = _group(autoscaling, stack)
     tags = {tag["Key"]: tag["Value"] for tag in group.get("Tags", [])}
@@ -98,6 +112,7 @@ def status(session, stack: str, now: datetime | None = None) -> dict:
         "dns_name": tags.get(DNS_NAME_TAG),
         "dns_value": _dns_value(session.client("route53"), tags.get(DNS_NAME_TAG)),
         "watchdog": _watchdog(session.client("stepfunctions"), watchdog_arn),
+        "status_page": page_url(session.client("cloudformation"), base_stack),
     }
 
 
@@ -112,4 +127,6 @@ def render_status(data: dict) -> str:
         if watchdog
         else "  watchdog: not running"
     )
+    if data.get("status_page"):
+        lines.append(f"  status page {data['status_page']}")
     return "\n".join(lines)

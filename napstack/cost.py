@@ -35,6 +35,12 @@ CHECK_METRICS_WITH_QUERY = 4
 READY_METRICS = 3  # WakeToLaunchSeconds, WakeToRunningTaskSeconds, WakeToReadySeconds
 NOTIFICATIONS_PER_SESSION = 3  # starting, ready, stopped; problems are rare
 NOTIFY_SECONDS = 1.0  # one webhook post per channel, billed while it waits for the answer
+# The status page (stacks/status_page.py): friends open it while a server starts; each view asks the group and, when
+# up, the game (at most 1.5 s); a starting one asks CloudWatch for its past starts (GetMetricStatistics).
+PAGE_VIEWS_PER_SESSION = 20
+PAGE_SECONDS = 0.5
+PAGE_LOG_KB_PER_VIEW = 1.0
+PAGE_STARTING_SHARE = 0.5  # views made while a server starts, each with one metric request
 DNS_QUERIES_PER_SESSION = 500  # resolvers retry while the server starts; the TTL is low
 QUERY_LOG_LINE_BYTES = 150  # one Route53 query-log line as CloudWatch Logs bills it (~110 bytes of text, metadata)
 QUERY_LOG_DAYS_KEPT = 7  # the Start stack's retention
@@ -133,6 +139,7 @@ def estimate(
     sessions_per_month: int | None = None,
     prices: dict | None = None,
     zone_queries: int = 0,
+    page_views: int | None = None,
 ) -> Estimate:
     prices = prices or load_prices()
     region = region or config.base.leaf_region  # where the leaf runs, as the watchdog's own alert prices it
@@ -199,11 +206,13 @@ def estimate(
         lines.append(_notify_line(len(config.notify_channels), sessions, price))
     if leaf.ec2.warm_pool:
         lines += warm_pool_lines(leaf.ec2.root_volume_gib, hours, sessions, ec2 + price("public_ipv4_hourly"), price)
+    if config.base.status_page.enabled:
+        lines.append(page_line(sessions * PAGE_VIEWS_PER_SESSION if page_views is None else page_views, price))
     lines_total = sum(line.usd_per_month for line in lines)
     # The same world with nobody playing for a whole month (this estimate itself, when nobody plays).
     asleep = lines_total
     if hours or sessions:
-        asleep_month = estimate(config, 0, region, storage_gb, 0, prices, zone_queries)
+        asleep_month = estimate(config, 0, region, storage_gb, 0, prices, zone_queries, page_views=0)
         asleep, borrowed = asleep_month.total, borrowed | set(asleep_month.borrowed)
     without_pool = None
     if leaf.ec2.warm_pool:
@@ -291,6 +300,21 @@ def metrics_line(check_metrics: int, hours: float, sessions: int, price) -> Line
         "CloudWatch custom metrics (checks, ready figures)",
         f"{check_metrics} x {hours:g} h + {READY_METRICS} x {sessions} sessions, billed per hour published",
         metric_hours / HOURS_PER_MONTH * price("cloudwatch_custom_metric_month"),
+        False,
+    )
+
+
+def page_line(views: int, price) -> Line:
+    """The status page: a function URL costs nothing beyond the function's requests and duration, so a month nobody
+    opens it costs nothing; each view is a request, half a second of 256 MB, its log lines, and while a server starts
+    one metric request (its past starts)."""
+    per_view = (price("lambda_million_requests") / 1e6 + LAMBDA_GB * PAGE_SECONDS * price("lambda_gb_second")
+                + PAGE_LOG_KB_PER_VIEW / 1024**2 * (price("cloudwatch_logs_ingest_gb") + price("cloudwatch_logs_store_gb_month"))
+                + PAGE_STARTING_SHARE * price("cloudwatch_thousand_metric_requests") / 1000)
+    return Line(
+        "Status page (Lambda function URL)",
+        f"{views:,} views (--page-views), ${per_view * 1000:.4f} per thousand",
+        views * per_view,
         False,
     )
 

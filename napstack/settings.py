@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from napstack.config import LeafConfig, NapstackConfig
+from napstack.config import BaseConfig, LeafConfig, NapstackConfig
 from napstack.cost import hourly_while_up
 
 # Where the record points while the server sleeps: TEST-NET-1 (RFC 5737) is never routed, so a client
@@ -19,6 +19,7 @@ QUERY_LOGGING = "query_logging"
 LAUNCH_FAILURES = "launch_failures"
 RECONCILER = "reconciler"
 NOTIFY = "notify"
+STATUS_PAGE = "status_page"
 # Tags on each leaf's ASG, the contract between the leaf, start_server and the watchdog (functions/ repeat them).
 DNS_NAME_TAG = "napstack:dns-name"  # start_server finds the leaf a looked-up name belongs to
 START_ON_TAG = "napstack:start-on"  # query types that start it, space-separated
@@ -28,6 +29,11 @@ LAUNCH_FAILURES_TAG = "napstack:launch-failures"  # the hook's recent failed lau
 # that wakes the server, read by the hook at launch (the starting alert, the watchdog's ready figures), deleted when
 # the server stops. A launch without one was started from the console (or by hand).
 WOKEN_TAG = "napstack:woken"
+# What the base's status page reads about each game from its group (functions/status_page/page_view.py).
+LEAF_NAME_TAG = "napstack:leaf"  # on every resource of the leaf stack
+ADDRESS_TAG = "napstack:address"  # host:port, as players join
+QUERY_TAG = "napstack:query"  # "<protocol> <port> <timeout seconds>", only with Watchdog.Query
+PASSPHRASE_TAG = "napstack:wake-passphrase"  # the game's own wake passphrase hash (StatusPage.PassphraseHash)
 READY_METRICS_NAMESPACE = "napstack"  # count_connections' ready figures (functions/count_connections/ready_metrics.py)
 LAUNCH_DETAIL_TYPES = ["EC2 Instance Launch Successful", "EC2 Instance Launch Unsuccessful"]
 TERMINATE_DETAIL_TYPE = "EC2 Instance-terminate Lifecycle Action"
@@ -113,13 +119,26 @@ def start_server_environment(leaf_region: str) -> dict[str, str]:
 
 
 def leaf_tags(config: NapstackConfig) -> dict[str, str]:
-    """What each leaf's ASG tells start_server about itself."""
-    dns = config.leaf.dns
-    return {
+    """What each leaf's ASG tells start_server and the status page about itself."""
+    leaf = config.leaf
+    dns, query = leaf.dns, leaf.watchdog.query
+    tags = {
         DNS_NAME_TAG: config.dns_name,
         START_ON_TAG: " ".join(dns.start_on),
         COOLDOWN_TAG: f"{dns.cooldown_minutes}/{dns.cooldown_lookups}",
+        ADDRESS_TAG: f"{config.dns_name}:{leaf.watched_port}",
     }
+    if query is not None:
+        tags[QUERY_TAG] = f"{query.protocol} {leaf.query_port} {query.timeout_seconds:g}"
+    if leaf.status_page.passphrase_hash:
+        tags[PASSPHRASE_TAG] = leaf.status_page.passphrase_hash
+    return tags
+
+
+def status_page_environment(base: BaseConfig) -> dict[str, str]:
+    """The base's passphrase hash (never the passphrase), when it sets one."""
+    page_hash = base.status_page.passphrase_hash
+    return function_environment(STATUS_PAGE, **({"PASSPHRASE_HASH": page_hash} if page_hash else {}))
 
 
 def notify_environment(config: NapstackConfig, alerts_topic_arn: str) -> dict[str, str]:

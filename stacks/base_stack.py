@@ -1,10 +1,12 @@
-"""BaseStack: what every leaf shares — a VPC with public subnets only, the alerts topic, an optional key pair."""
+"""BaseStack: what every leaf shares — a VPC with public subnets only, the alerts topic, the status page, an optional
+key pair."""
 
 from aws_cdk import Stack, aws_ec2 as ec2, aws_sns as sns, aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from napstack.config import BaseConfig
 from stacks.acknowledge import acknowledge
+from stacks.status_page import StatusPage
 
 
 class BaseStack(Stack):
@@ -25,6 +27,8 @@ class BaseStack(Stack):
         for email in config.alert_emails:
             self.alerts_topic.add_subscription(subscriptions.EmailSubscription(email))
 
+        if config.status_page.enabled:  # one page per base, every game on it (found at run time by their tags)
+            self.status_page = StatusPage(self, "StatusPage", config=config)
         self.key_pair = (
             ec2.KeyPair(self, "SshKeyPair", key_pair_name=config.ssh_key_pair.name) if config.ssh_key_pair else None
         )

@@ -210,7 +210,7 @@ def test_figures_borrowed_from_us_east_1_are_named_in_the_estimate(tmp_path):
     from tests.conftest import napstack_cli
 
     text = napstack_cli("cost", str(config_in(tmp_path, "eu-central-1"))).stdout
-    assert "note: prices.json has no eu-central-1 figure for cloudwatch_custom_metric_month, efs_ia_gb_month, " in text
+    assert "note: prices.json has no eu-central-1 figure for cloudwatch_custom_metric_month, cloudwatch_thousand_metric_requests, efs_ia_gb_month, " in text
     assert "stepfunctions_thousand_transitions: priced at us-east-1's" in text
     assert estimate(JAVA).borrowed == [] and "note:" not in napstack_cli("cost", "examples/minecraft-java.yaml").stdout
 
@@ -269,3 +269,16 @@ def test_zone_queries_must_be_a_whole_number(tmp_path):
     assert result.returncode == 2 and "--zone-queries" in result.stderr and "Traceback" not in result.stderr
     shown = napstack_cli("cost", "examples/minecraft-java.yaml", "--zone-queries", "2000000")
     assert shown.returncode == 0 and "2,000,000 lines (--zone-queries)" in shown.stdout
+
+
+def test_the_status_page_costs_nothing_asleep_and_under_a_cent_per_thousand_views(tmp_path):
+    from tests.test_config import with_changes, write_configs
+
+    config = load_config(ROOT / "examples" / "minecraft-java.yaml")
+    (asleep,) = [l for l in estimate(config, 0, sessions_per_month=0).lines if l.item.startswith("Status page")]
+    assert asleep.usd_per_month == 0 and not asleep.paid_while_idle
+    (busy,) = [l for l in estimate(config, page_views=1000).lines if l.item.startswith("Status page")]
+    assert 0.001 < busy.usd_per_month < 0.01 and "1,000 views" in busy.quantity
+    base = {"DomainName": "example.org", "HostedZoneId": "Z1234567890", "StatusPage": {"Enabled": False}}
+    off = load_config(write_configs(tmp_path, with_changes(), base))
+    assert not [l for l in estimate(off).lines if l.item.startswith("Status page")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from typing import Callable
 from datetime import datetime, timedelta, timezone
 
@@ -16,8 +17,12 @@ POLL_SECONDS = 0.02  # how often a sleeping thread looks for a stop request (rea
 
 
 class SimulatedClock:
-    def __init__(self, start: datetime | None = None):
+    def __init__(self, start: datetime | None = None, pace: float | None = None):
+        """`pace`: at most this many simulated seconds per real second (`napstack page`, watched by a person);
+        None: straight to the next wake-up (a replay)."""
         self._now = start or datetime.now(timezone.utc)
+        self._pace = pace
+        self._real = time.monotonic()
         self._condition = threading.Condition()
         self._running: set[int] = set()
         self._sleeping: dict[int, datetime] = {}
@@ -115,5 +120,12 @@ class SimulatedClock:
                 self.held = True
                 self._condition.notify_all()
             elif earliest > self._now:
-                self._now = earliest
+                self._now = min(earliest, self._paced()) if self._pace else earliest
                 self._condition.notify_all()
+
+    def _paced(self) -> datetime:
+        """How far time may have moved, at the clock's pace, since it last moved."""
+        real = time.monotonic()
+        moved = timedelta(seconds=(real - self._real) * self._pace)
+        self._real = real
+        return self._now + moved

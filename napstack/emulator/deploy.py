@@ -48,6 +48,7 @@ DEPLOYED_TYPES = (
     "AWS::ECS::Service",
     "AWS::Lambda::Function",
     "AWS::Lambda::Permission",
+    "AWS::Lambda::Url",
     "AWS::StepFunctions::StateMachine",
     "AWS::Events::Rule",
     "AWS::Logs::SubscriptionFilter",
@@ -69,6 +70,17 @@ class Function:
     role_arn: str
     folder: str | None  # functions/<folder>, run in-process; None for code that is not napstack's (CDK's framework)
     environment: dict[str, str]
+
+
+@dataclass
+class FunctionUrl:
+    function_name: str
+    url: str  # https://<url id>.lambda-url.<region>.on.aws/
+    auth_type: str
+
+    @property
+    def url_id(self) -> str:
+        return self.url.split("//", 1)[1].split(".", 1)[0]
 
 
 @dataclass
@@ -174,6 +186,7 @@ class EmulatedDeployment:
         self.rules: list[Rule] = []
         self.subscriptions: list[Subscription] = []
         self.permissions: list[dict] = []  # Lambda resource policies: FunctionName, Principal, SourceArn
+        self.function_urls: list[FunctionUrl] = []  # served by Emulator.open_url (napstack/emulator/function_url.py)
         self.custom_resources: list[CustomResource] = []
         self.hooks: dict[str, list[dict]] = {}  # group name -> its lifecycle hooks
         self.warm_pools: dict[str, dict] = {}  # group name -> its warm pool's settings (PutWarmPool's request)
@@ -460,6 +473,15 @@ class EmulatedDeployment:
         self.permissions.append(self._resolve(stack, properties))
         return Physical(_short_name(stack, logical_id))
 
+    def _function_url(self, stack, logical_id, properties) -> Physical:
+        properties = self._resolve(stack, properties)
+        name = properties["TargetFunctionArn"].rsplit(":", 1)[-1]
+        created = self.client("lambda", stack.region).create_function_url_config(
+            FunctionName=name, AuthType=properties["AuthType"])
+        url = created["FunctionUrl"].rstrip("/") + "/"
+        self.function_urls.append(FunctionUrl(name, url, properties["AuthType"]))
+        return Physical(created["FunctionArn"], {"FunctionUrl": url, "FunctionArn": created["FunctionArn"]})
+
     def _state_machine(self, stack, logical_id, properties) -> Physical:
         name = properties.get("StateMachineName") or _short_name(stack, logical_id, 80)
         if "DefinitionString" in properties:
@@ -591,6 +613,7 @@ class EmulatedDeployment:
         "AWS::ECS::Service": _service,
         "AWS::Lambda::Function": _function,
         "AWS::Lambda::Permission": _permission,
+        "AWS::Lambda::Url": _function_url,
         "AWS::StepFunctions::StateMachine": _state_machine,
         "AWS::Events::Rule": _rule,
         "AWS::Logs::LogGroup": _log_group,

@@ -126,6 +126,7 @@ RESOURCES: dict[tuple[str, str], Callable[[str, dict], list[Target]]] = {
     ("autoscaling", "DescribeTags"): ANY,
     # No resource-level permissions; the namespace is a condition key (cloudwatch:namespace).
     ("cloudwatch", "PutMetricData"): lambda r, p: [Target("*", {"cloudwatch:namespace": [p.get("Namespace", "")]})],
+    ("cloudwatch", "GetMetricStatistics"): ANY,
     ("ec2", "DescribeInstances"): ANY,
     ("ecs", "UpdateService"): lambda r, p: [_service(r, p.get("cluster", ""), p["service"])],
     ("ecs", "DescribeServices"): lambda r, p: [_service(r, p.get("cluster", ""), s) for s in p["services"]],

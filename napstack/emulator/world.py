@@ -36,14 +36,15 @@ from napstack.config import NapstackConfig
 from napstack.emulator import events as asg_events
 from napstack.emulator import in_process_calls
 from napstack.emulator.clock import SimulatedClock
-from napstack.emulator.deploy import EmulatedDeployment
+from napstack.emulator.deploy import EmulatedDeployment, FunctionUrl
+from napstack.emulator.function_url import HttpResponse, http_response, public_url_allowed, request_event
 from napstack.emulator.faults import FaultPlan
 from napstack.emulator.iam import Authorizer
 from napstack.emulator.log_payload import decoded_lines, passing_events
 from napstack.emulator.moto_gaps import SNS_DELIVERY, InvocationHooks, _Patches, calling_principal, in_a_handler, patched
 from napstack.emulator.scenario import Scenario, SimulatedHost
 from napstack.emulator.schedules import Schedule, ScheduleRunner
-from napstack.emulator.template import TemplateError
+from napstack.emulator.template import ACCOUNT_ID, TemplateError
 from napstack.emulator import aws_times as modeled
 from napstack.emulator.warm_pool import INSTANCE, EmulatedWarmPool, pooled_instances_in_describe_warm_pool
 from napstack.settings import (
@@ -170,11 +171,13 @@ class Emulator:
         assembly: Path | None = None,
         schedules: bool = True,
         aws_times: bool = False,
+        pace: float | None = None,
     ):
         """`assembly`: a synthesized cdk.out for `config` (default: synthesized in-process, kept in a cache).
         `schedules=False` leaves the schedules (the reconciler) off: for a test of one state machine in a world set up
         by hand, which the reconciler would otherwise repair. `aws_times`: AWS's own steps of a wake take the time
-        napstack/emulator/aws_times.py models (a launch, the image pull), not none."""
+        napstack/emulator/aws_times.py models (a launch, the image pull), not none. `pace`: simulated seconds per real
+        second at most, for a world a person watches (`napstack page`); default: as fast as it runs."""
         self.run_schedules = schedules
         self.aws_times = aws_times
         self.pool: EmulatedWarmPool | None = None  # the group's warm pool (Ec2.WarmPool)
@@ -184,7 +187,7 @@ class Emulator:
         self.faults = faults or FaultPlan([])
         self._armed = False  # faults fire only once the world is built
         self._emulator_calls = threading.local()
-        self.clock = SimulatedClock(start or datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc))
+        self.clock = SimulatedClock(start or datetime(2026, 1, 1, 20, 0, tzinfo=timezone.utc), pace=pace)
         self.host = SimulatedHost(scenario or Scenario(), now=self.clock.now)
         self.completed_lifecycle_actions: list[dict] = []
         self._patches = _Patches()
@@ -580,6 +583,8 @@ class Emulator:
         emulator = self
 
         def make_api_call(client, operation_name, api_params):
+            if (client.meta.service_model.service_name, operation_name) == ("cloudformation", "DescribeStacks"):
+                return emulator._describe_stacks(client, api_params)  # a moto gap: see _describe_stacks
             principal = calling_principal()
             if principal and not getattr(emulator._emulator_calls, "depth", 0):
                 # A request is validated before it is authorized: a malformed one never reaches IAM.
@@ -599,6 +604,25 @@ class Emulator:
             return original(client, operation_name, api_params)
 
         self._patches.set(BaseClient, "_make_api_call", make_api_call)
+
+    def _describe_stacks(self, client, params: dict) -> dict:
+        """Gap: moto's CloudFormation cannot load without API Gateway's optional packages, and holds none of the
+        stacks the emulator deployed resource by resource; DescribeStacks answers from the assembly: the stack and
+        the outputs the emulator can resolve (`napstack status` reads the status page's URL there)."""
+        name = params.get("StackName", "")
+        top = self.assembly.get(name)
+        if top is None:
+            response = {"Error": {"Code": "ValidationError", "Message": f"Stack with id {name} does not exist"},
+                        "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": str(uuid.uuid4())}}
+            raise client.exceptions.ClientError(response, "DescribeStacks")
+        outputs = []
+        for key, output in top.template.get("Outputs", {}).items():
+            try:
+                outputs.append({"OutputKey": key, "OutputValue": str(self.deployment.resolver.resolve(output["Value"], top))})
+            except TemplateError:  # an export of what the emulator does not create (the VPC)
+                continue
+        return {"Stacks": [{"StackName": name, "CreationTime": self.clock.now(), "StackStatus": "CREATE_COMPLETE",
+                            "Outputs": outputs}]}
 
     def stop_watchdog_by_hand(self, execution_name: str) -> None:
         """What a person does with "Stop execution" in the Step Functions console."""
@@ -651,6 +675,33 @@ class Emulator:
             Delivery(self.clock.now(), event, START_SERVER, None if error else payload, error)
         )
         return START_SERVER
+
+    # --- the function URLs (the status page) ----------------------------------------------------------------
+
+    def function_url(self, folder: str) -> FunctionUrl:
+        """The URL of the function whose code is functions/<folder>."""
+        for url in self.deployment.function_urls:
+            if self.deployment.functions[url.function_name].folder == folder:
+                return url
+        raise TemplateError(f"the assembly has no function URL for functions/{folder} (StatusPage.Enabled: false?)")
+
+    def open_url(self, folder: str, method: str, target: str = "/", headers: dict[str, str] | None = None,
+                 body: bytes = b"", source_ip: str = "198.51.100.7", served_at: str | None = None,
+                 scheme: str = "https") -> HttpResponse:
+        """One HTTP request to a function URL, as Lambda serves it: refused unless the function's resource policy
+        lets the public in (AuthType NONE), else the function invoked with the payload format 2.0 event."""
+        url = self.function_url(folder)
+        function = self.deployment.functions[url.function_name]
+        if url.auth_type == "NONE" and (refused := public_url_allowed(self.deployment.permissions, function.arn,
+                                                                        function.name)):
+            return HttpResponse(403, [("Content-Type", "application/json")],
+                                json.dumps({"Message": f"Forbidden: {refused}"}).encode())
+        region = function.arn.split(":")[3]
+        event = request_event(url.url_id, region, ACCOUNT_ID, method, target, headers or {}, body, source_ip,
+                              self.clock.now(), served_at, scheme)
+        response = self.client("lambda", region).invoke(FunctionName=function.name, Payload=json.dumps(event))
+        payload = json.loads(response["Payload"].read() or "null")
+        return http_response(payload, bool(response.get("FunctionError")))
 
     # --- driving and reading the world ----------------------------------------------------------------
 

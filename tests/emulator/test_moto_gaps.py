@@ -317,3 +317,27 @@ def test_the_patched_sns_sends_the_documented_event_to_a_subscription_its_filter
     message = event["Records"][0]["Sns"]
     assert message["MessageAttributes"] == {"server": {"Type": "String", "Value": "mc"}, "kind": {"Type": "String", "Value": "ready"}}
     assert (message["TopicArn"], message["Subject"], message["Timestamp"]) == (topic, "mc: ready", "2026-01-01T20:00:00.000Z")
+
+
+def test_plain_moto_creates_a_function_url_and_serves_nothing_at_it():
+    import io
+    import zipfile
+
+    from moto.backend_index import backend_url_patterns
+
+    with mock_aws():
+        role = boto3.client("iam", "us-east-1").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as zipped:
+            zipped.writestr("app.py", "def handler(event, context):\n    return 'hello'\n")
+        functions = boto3.client("lambda", "us-east-1")
+        functions.create_function(FunctionName="f", Runtime="python3.12", Role=role, Handler="app.handler",
+                                  Code={"ZipFile": code.getvalue()})
+        url = functions.create_function_url_config(FunctionName="f", AuthType="NONE")["FunctionUrl"]
+        # No moto backend answers at it (nor does anything else: the name is made up). The emulator: open_url.
+        assert ".lambda-url.us-east-1.on.aws" in url and not [n for n, p in backend_url_patterns if p.match(url)]
+
+
+def test_plain_moto_cannot_describe_a_stack():
+    with mock_aws(), pytest.raises(ModuleNotFoundError):  # its CloudFormation loads API Gateway's optional packages
+        boto3.client("cloudformation", "us-east-1").describe_stacks(StackName="Napstack-Base-ExampleCom-UsEast1")

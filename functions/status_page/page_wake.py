@@ -1,0 +1,105 @@
+"""POST /wake: one game woken by a friend who knows its passphrase, through the same rule as a DNS lookup's wake
+(wake_rule: one cool-down, "already up" changes nothing), with the wake record the hook names in its alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+from urllib.parse import parse_qs
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+import wake_rule
+from page_view import ADDRESS_TAG, LEAF_NAME_TAG, PASSPHRASE_TAG, WOKEN_TAG, napstack_groups, tags_of
+from wake_guard import (
+    FAILURES_TAG,
+    cross_site_problem,
+    locked_until,
+    parse_failures,
+    source_of,
+    with_failure,
+)
+from wake_passphrase import BadPassphraseHash, matches
+
+WRONG_PASSPHRASE_WAIT_SECONDS = 1.0  # every wrong guess costs the guesser a second, on top of scrypt's tenth
+WHO = "the status page"  # in the wake record: "woken at <time> by the status page"
+
+
+@dataclass(frozen=True)
+class WakeRequest:
+    server: str
+    passphrase: str
+    token: str
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names, as function URLs pass them
+    cookies: list[str] = field(default_factory=list)
+    host: str = ""
+    source: str = ""
+
+    @classmethod
+    def from_form(cls, body: str, **context) -> WakeRequest:
+        fields = parse_qs(body, keep_blank_values=True, max_num_fields=10)
+        first = {name: values[0] for name, values in fields.items()}
+        return cls(first.get("server", ""), first.get("passphrase", ""), first.get("token", ""), **context)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    outcome: str  # woken | refused | locked-out | cross-site | unknown-server | no-passphrase | already-up | cooling-down | failed
+    sentence: str
+    status: int = 200
+    server: str = ""
+    source: str = ""
+
+
+def _tag(autoscaling, group: str, key: str, value: str) -> None:
+    autoscaling.create_or_update_tags(Tags=[{"ResourceId": group, "ResourceType": "auto-scaling-group", "Key": key,
+                                             "Value": value, "PropagateAtLaunch": False}])
+
+
+def wake(autoscaling, request: WakeRequest, base_hash: str | None, now: datetime,
+         sleep: Callable[[float], None]) -> Outcome:
+    source = source_of(request.source)
+    problem = cross_site_problem(request.headers, request.host, request.token, request.cookies)
+    if problem:
+        return Outcome("cross-site", f"Not woken: {problem}. Reload the page and try again.", 403, source=source)
+    groups = {tags_of(g).get(LEAF_NAME_TAG): g for g in napstack_groups(autoscaling)}
+    group = groups.get(request.server)
+    if group is None:
+        return Outcome("unknown-server", "There is no such game on this page.", 404, source=source)
+    name, tags = request.server, tags_of(group)
+    said = {"server": name, "source": source}
+    stored = tags.get(PASSPHRASE_TAG) or base_hash
+    if not stored:
+        return Outcome("no-passphrase", f"The owner has not set a wake passphrase for {name}.", 403, **said)
+    failures = parse_failures(tags.get(FAILURES_TAG), now)
+    until = locked_until(failures, source)
+    if until:
+        return Outcome("locked-out", f"Too many wrong passphrases from your address: try again after "
+                                     f"{until.strftime('%H:%M')} UTC.", 429, **said)
+    try:
+        right = matches(request.passphrase, stored)
+    except BadPassphraseHash:
+        return Outcome("failed", f"{name}'s passphrase hash is not one `napstack passphrase` makes: tell the owner.",
+                       500, **said)
+    try:
+        if not right:
+            sleep(WRONG_PASSPHRASE_WAIT_SECONDS)
+            _tag(autoscaling, group["AutoScalingGroupName"], FAILURES_TAG, with_failure(failures, source, now))
+            return Outcome("refused", f"Wrong passphrase: {name} stays asleep.", 403, **said)
+        step = wake_rule.plan(name, group, wake_rule.Wake.page(), now)
+        action = step.decision.action
+        if action == "started":
+            record = now.strftime("%Y-%m-%dT%H:%M:%SZ") + f" by {WHO}"
+            step = wake_rule.Plan(step.decision, step.desired_capacity, {**(step.tags or {}), WOKEN_TAG: record})
+        wake_rule.apply(autoscaling, group["AutoScalingGroupName"], step)
+    except (ClientError, BotoCoreError) as failed:  # after the SDK's retries: nothing or part was done; say so
+        return Outcome("failed", f"{name} could not be woken just now ({type(failed).__name__}): try again in a "
+                                 "minute.", 503, **said)
+    if action == "started":
+        return Outcome("woken", f"{name} is waking up: join {tags.get(ADDRESS_TAG, name)} once it says "
+                                "ready.", **said)
+    if action == "already up":
+        return Outcome("already-up", f"{name} is already starting or up: nothing changed.", **said)
+    return Outcome("cooling-down", f"{name} stopped a moment ago: {step.decision.reason}. Press Wake again to "
+                                   "insist.", **said)

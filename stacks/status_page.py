@@ -1,0 +1,48 @@
+"""StatusPage: the base's page friends open to see every game and wake one (issue 23), a Lambda function URL.
+
+No API Gateway or CloudFront: a function URL costs nothing beyond the function's own requests, so the page costs
+nothing while nobody opens it. AuthType NONE, since a friend has no AWS credentials: the function itself refuses what
+it must (a wrong passphrase, a cross-site post), and reserved concurrency bounds what a flood of requests can cost.
+Its role reads groups and instances, and changes only napstack's own leaves (their DNS-name tag).
+"""
+
+from aws_cdk import ArnFormat, CfnOutput, Duration, Stack, aws_iam as iam, aws_lambda as lambda_
+from constructs import Construct
+
+from napstack.config import BaseConfig
+from napstack.settings import DNS_NAME_TAG, STATUS_PAGE, status_page_environment
+from stacks.acknowledge import acknowledge_wildcards, nag_arn
+from stacks.lambda_function import napstack_function
+
+# Every game's query waits at most 1.5 s (functions/status_page/app.py); a wrong passphrase waits 1 s more.
+TIMEOUT = Duration.seconds(20)
+
+
+class StatusPage(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: BaseConfig) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.function = napstack_function(self, "Function", name=STATUS_PAGE, environment=status_page_environment(config),
+                                          timeout=TIMEOUT)
+        self.function.node.default_child.reserved_concurrent_executions = config.status_page.reserved_concurrency
+        self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+        # CDK grants both lambda:InvokeFunctionUrl and, since October 2025 required too, lambda:InvokeFunction
+        # through the URL only (InvokedViaFunctionUrl), to everyone: AuthType NONE.
+        CfnOutput(stack, "StatusPageUrl", value=self.url.url, description="The status page: every game, and its wake button")
+        groups = stack.format_arn(service="autoscaling", resource="autoScalingGroup",
+                                  resource_name="*:autoScalingGroupName/Napstack-*", arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        self.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags"], resources=[groups],
+            conditions={"StringLike": {f"autoscaling:ResourceTag/{DNS_NAME_TAG}": "*"}},
+        ))
+        self.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances", "cloudwatch:GetMetricStatistics"],
+            resources=["*"],
+        ))
+        acknowledge_wildcards(
+            self.function,
+            "Games are found at run time: writes are limited to napstack's groups (named Napstack-*, tagged "
+            "napstack:dns-name); DescribeAutoScalingGroups, DescribeInstances and GetMetricStatistics support no "
+            "resource scoping.",
+            resources=["*", nag_arn(self, "autoscaling", "autoScalingGroup:*:autoScalingGroupName/Napstack-*")],
+        )

@@ -1,0 +1,79 @@
+"""The status page as deployed: one public function URL per base (no API Gateway, no CloudFront), its output, the
+reserved concurrency that bounds abuse, a role that changes only napstack's own groups, the tags each leaf's group
+gives the page, and a base that turns it off."""
+
+import re
+
+import pytest
+
+from tests.conftest import BASE_STACK
+from tests.test_config import with_changes, write_configs
+from tests.test_stacks import one, resources_of, statements
+
+HASH = "scrypt$15$8$1$" + "A" * 22 + "==$" + "B" * 43 + "="
+
+
+def test_one_public_function_url_with_its_output_and_bounded_concurrency(minecraft):
+    base = minecraft[BASE_STACK]
+    url = one(base, "AWS::Lambda::Url")["Properties"]
+    assert url["AuthType"] == "NONE" and "Cors" not in url
+    assert not resources_of(base, "AWS::ApiGateway::RestApi") and not resources_of(base, "AWS::CloudFront::Distribution")
+    assert base.template["Outputs"]["StatusPageUrl"]["Value"] == {"Fn::GetAtt": [next(
+        k for k, r in base.resources.items() if r["Type"] == "AWS::Lambda::Url"), "FunctionUrl"]}
+    page = next(r["Properties"] for r in resources_of(base, "AWS::Lambda::Function")
+                if r["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "status_page")
+    assert page["ReservedConcurrentExecutions"] == 2 and "PASSPHRASE_HASH" not in page["Environment"]["Variables"]
+    permissions = [r["Properties"] for r in resources_of(base, "AWS::Lambda::Permission")]
+    assert {(p["Action"], p["Principal"], p.get("FunctionUrlAuthType"), p.get("InvokedViaFunctionUrl"))
+            for p in permissions} == {("lambda:InvokeFunctionUrl", "*", "NONE", None), ("lambda:InvokeFunction", "*", None, True)}
+
+
+def test_the_page_may_change_only_napstacks_own_groups(minecraft):
+    granted = statements(minecraft[BASE_STACK])
+    writes = [s for s in granted if "autoscaling:SetDesiredCapacity" in s["Action"]]
+    assert len(writes) == 1
+    (write,) = writes
+    assert set(write["Action"]) == {"autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags"}
+    assert write["Condition"] == {"StringLike": {"autoscaling:ResourceTag/napstack:dns-name": "*"}}
+    assert write["Resource"]["Fn::Join"][1][-1] == ":autoScalingGroup:*:autoScalingGroupName/Napstack-*"
+    reads = [s for s in granted if s["Resource"] == "*"]
+    assert {a for s in reads for a in s["Action"]} == {
+        "autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances", "cloudwatch:GetMetricStatistics"}
+
+
+def test_each_leaf_tells_the_page_its_address_and_query(leaf):
+    (group,) = [r for s in leaf.walk() for r in s.resources.values() if r["Type"] == "AWS::AutoScaling::AutoScalingGroup"]
+    tags = {t["Key"]: t["Value"] for t in group["Properties"]["Tags"]}
+    assert tags["napstack:address"] == "mc.example.com:25565" and tags["napstack:leaf"] == "minecraft-java"
+    assert tags["napstack:query"] == "minecraft-java 25565 2" and "napstack:wake-passphrase" not in tags
+
+
+def test_passphrase_hashes_deploy_where_the_config_sets_them_and_the_page_can_be_off(tmp_path, synthesized):
+    from napstack.assembly import load_assembly
+
+    base = {"DomainName": "example.org", "HostedZoneId": "Z1234567890", "StatusPage": {"PassphraseHash": HASH,
+                                                                                         "ReservedConcurrency": 3}}
+    stacks = load_assembly(synthesized(write_configs(tmp_path, with_changes(StatusPage={"PassphraseHash": HASH}), base)))
+    page_base = stacks["Napstack-Base-ExampleOrg-UsEast1"]
+    (page,) = [r["Properties"] for r in resources_of(page_base, "AWS::Lambda::Function")]
+    assert page["Environment"]["Variables"]["PASSPHRASE_HASH"] == HASH and page["ReservedConcurrentExecutions"] == 3
+    (group,) = [r for s in stacks["Napstack-TestGame"].walk() for r in s.resources.values()
+                if r["Type"] == "AWS::AutoScaling::AutoScalingGroup"]
+    assert {t["Key"]: t["Value"] for t in group["Properties"]["Tags"]}["napstack:wake-passphrase"] == HASH
+    off = tmp_path / "off"
+    off.mkdir()
+    base["StatusPage"] = {"Enabled": False}
+    stacks = load_assembly(synthesized(write_configs(off, with_changes(), base)))
+    assert not resources_of(stacks["Napstack-Base-ExampleOrg-UsEast1"], "AWS::Lambda::Url")
+
+
+@pytest.mark.parametrize("value", ["hunter2", "scrypt$15$8$1$short$short", HASH.replace("$15$", "$30$")])
+def test_a_passphrase_itself_is_refused_as_a_hash(tmp_path, value):
+    from napstack.config import ConfigError, load_config
+
+    base = {"DomainName": "example.org", "HostedZoneId": "Z1234567890", "StatusPage": {"PassphraseHash": value}}
+    with pytest.raises(ConfigError) as refused:
+        load_config(write_configs(tmp_path, with_changes(), base))
+    assert value not in refused.value.problems[0]
+    assert re.search(r"StatusPage\.PassphraseHash: the value is not allowed: expected what `napstack passphrase` prints",
+                     refused.value.problems[0])
