@@ -1,5 +1,6 @@
-"""A webhook that is gone (HTTP 401/403/404: deleted, or its token revoked; or a parameter value that is no URL) is
-told to the owner once, not at every later alert: its parameter gets a tag naming the Version whose URL failed.
+"""A webhook that is gone (HTTP 401/403/404/410: deleted, its token revoked, its channel archived; or a parameter value
+that is no URL) is told to the owner once, not at every later alert: its parameter gets a tag naming the Version whose
+URL failed.
 
 Tags on a standard parameter are free and outlive the function, and the mark travels with the URL: every game whose
 channel names the parameter sees it, and a new URL (`put-parameter --overwrite`: a new Version) is tried and, should

@@ -18,7 +18,9 @@ ATTEMPTS = 3
 TIMEOUT_SECONDS = 5  # per attempt: a webhook that hangs costs at most this
 MAX_WAIT_SECONDS = 10  # the longest 429 or back-off wait honoured; a longer one gives up (the Lambda must end)
 BACKOFF_SECONDS = (1, 2)
-GONE_STATUSES = (401, 403, 404)  # the token revoked, the webhook deleted: this URL will not work again
+# This URL will not work again: the token revoked (Discord 401, Slack 403 action_prohibited), the webhook deleted
+# (404), the channel archived (Slack 410 channel_is_archived).
+GONE_STATUSES = (401, 403, 404, 410)
 USER_AGENT = "napstack-notify (https://github.com/napstack/napstack, 1)"  # Discord asks for a descriptive agent
 
 

@@ -165,6 +165,14 @@ def test_a_gone_webhook_is_told_once_per_url_and_a_new_url_is_tried_and_told_afr
     assert world.app.handler(sns_event(), context())["deliveries"][0]["delivered"] and world.mails() == []
 
 
+@pytest.mark.parametrize("status, gone", [(404, True), (401, True), (403, True), (410, True), (400, False), (413, False)])
+def test_which_refusals_mean_the_url_is_gone(receiver, status, gone):
+    """Deleted, revoked, archived: the URL; a malformed or too large body: that one message."""
+    server, url = receiver((status, {}, b"{}"))
+    outcome = webhook_post.post(url, {"content": "x"})
+    assert outcome.permanent and outcome.gone == gone and len(server.bodies) == 1
+
+
 def test_a_message_the_service_refuses_is_told_each_time(world, receiver):
     """A 400 is about one message (napstack's body), not the URL: no mark, every such failure is mailed."""
     server, url = receiver((400, {}, b'{"message": "Invalid Form Body"}'))
