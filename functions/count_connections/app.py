@@ -26,7 +26,12 @@ def client(service: str):
     """Created on first use, then kept for the execution environment's life (every check after the first reuses it,
     as AWS's Lambda guidance says). Not at import, so a cold start loads only the service models it uses: EC2's, the
     largest (~80 ms), only for a check with Watchdog.Query, CloudWatch's only at the ready check. From botocore, not
-    boto3: boto3 adds s3transfer and its resource layer to every cold start, for clients that are the same."""
+    boto3: boto3 adds s3transfer and its resource layer to every cold start, for clients that are the same.
+
+    The trade: Lambda runs init on a full vCPU whatever the memory, an invocation at 256 MB on about a seventh of one,
+    so the clients every check needs cost a cold environment's first check a few hundred milliseconds more than at
+    init. That check is off the players' path (the game runs whatever it says; ready is told within the second);
+    start_server, which a waiting player is on, makes its client at init (`make bench` shows both figures)."""
     return _session().create_client(service, config=CLIENT_CONFIG if service == "cloudwatch" else None)
 
 
