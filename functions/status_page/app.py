@@ -12,10 +12,11 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 import game_query
 import page_html
-from page_view import estimate_of_starts, napstack_groups, public_ip_of, server_view
+from page_view import estimate_of_starts, instance_of, napstack_groups, server_view
 from page_wake import WakeRequest, wake
 from wake_guard import TOKEN_COOKIE, cookie_token, new_token
 
@@ -40,8 +41,8 @@ def _ask(protocol: str, host: str, port: int, timeout: float):
 
 
 def _views(now: datetime) -> list:
-    estimate, public_ip = estimate_of_starts(cloudwatch, now), public_ip_of(ec2)
-    return [server_view(group, BASE_HASH, public_ip, _ask, estimate) for group in napstack_groups(autoscaling)]
+    estimate, instance = estimate_of_starts(cloudwatch, now), instance_of(ec2)
+    return [server_view(group, BASE_HASH, instance, _ask, estimate) for group in napstack_groups(autoscaling)]
 
 
 def _html(status: int, body: str, token: str, new: bool) -> Response:
@@ -68,15 +69,28 @@ def status_json() -> Response:
     return Response(200, "application/json", json.dumps({"servers": servers}), headers=dict(page_html.HEADERS))
 
 
+@app.exception_handler([ClientError, BotoCoreError])
+def aws_unavailable(error: Exception) -> Response:
+    """AWS still refusing after the SDK's retries: say so, in a page (the games are left as they are)."""
+    logger.warning("AWS did not answer the page", extra={"error": f"{type(error).__name__}: {error}"})
+    return Response(503, "text/plain; charset=utf-8", "The game list cannot be read just now: reload in a minute.",
+                    headers=dict(page_html.HEADERS))
+
+
 @app.post("/wake")
 def wake_button() -> Response:
     event = app.current_event
     token, new = _token()
-    body = event.decoded_body or ""
-    if len(body.encode()) > MAX_BODY_BYTES:
-        return _html(413, page_html.page([], token, ("too-long", "That form was too long.")), token, new)
-    request = WakeRequest.from_form(body, headers=dict(event.headers), cookies=event.get("cookies") or [],
-                                    host=event.request_context.domain_name, source=event.request_context.http.source_ip)
+    try:  # a form is hostile input: any size, any bytes, any number of fields
+        body = event.decoded_body or ""
+        if len(body.encode()) > MAX_BODY_BYTES:
+            raise ValueError("too long")
+        request = WakeRequest.from_form(body, headers=dict(event.headers), cookies=event.get("cookies") or [],
+                                        host=event.request_context.domain_name,
+                                        source=event.request_context.http.source_ip)
+    except ValueError:  # UnicodeDecodeError and binascii.Error are ValueErrors too
+        return _html(400, page_html.page([], token, ("bad-form", "That was not the page's form: reload the page.")),
+                     token, new)
     now = _now()
     outcome = wake(autoscaling, request, BASE_HASH, now, sleep=time.sleep)
     logger.info(outcome.sentence, extra={"outcome": outcome.outcome, "server": outcome.server, "source": outcome.source})

@@ -78,10 +78,10 @@ def query_settings(tags: dict[str, str]) -> tuple[str, int, float] | None:
         return None
 
 
-def server_view(group: dict, base_hash: str | None, public_ip: Callable[[str], str | None],
+def server_view(group: dict, base_hash: str | None, instance: Callable[[str], dict | None],
                 ask: Callable[[str, str, int, float], object], estimate: Callable[[str], int | None]) -> ServerView:
-    """`public_ip(instance id)`, `ask(protocol, host, port, timeout)` -> QueryResult (raises when the game does not
-    answer), `estimate(server name)` -> seconds or None."""
+    """`instance(instance id)` -> DescribeInstances' entry or None, `ask(protocol, host, port, timeout)` ->
+    QueryResult (raises when the game does not answer), `estimate(server name)` -> seconds or None."""
     tags = tags_of(group)
     name = tags.get(LEAF_NAME_TAG, group["AutoScalingGroupName"])
     view = ServerView(name=name, group=group["AutoScalingGroupName"],
@@ -96,6 +96,9 @@ def server_view(group: dict, base_hash: str | None, public_ip: Callable[[str], s
         return view
     in_service = [i for i in live if i["LifecycleState"] == "InService"]
     view.state, view.since = "starting", woken
+    if woken is None and live:  # started from the console: since its launch
+        launched = (instance(live[0]["InstanceId"]) or {}).get("LaunchTime")
+        view.since = _iso(launched) if isinstance(launched, datetime) else None
     if not in_service:
         view.estimate_seconds = estimate(name)
         return view
@@ -103,7 +106,7 @@ def server_view(group: dict, base_hash: str | None, public_ip: Callable[[str], s
     if settings is None:  # nothing to ask: in service is as ready as the page can tell
         view.state, view.query = "ready", "the game has no query set (Watchdog.Query)"
         return view
-    host = public_ip(in_service[0]["InstanceId"])
+    host = (instance(in_service[0]["InstanceId"]) or {}).get("PublicIpAddress")
     protocol, port, timeout = settings
     try:
         if host is None:
@@ -137,12 +140,9 @@ def estimate_of_starts(cloudwatch, now: datetime) -> Callable[[str], int | None]
     return estimate
 
 
-def public_ip_of(ec2) -> Callable[[str], str | None]:
-    def public_ip(instance_id: str) -> str | None:
+def instance_of(ec2) -> Callable[[str], dict | None]:
+    def described(instance_id: str) -> dict | None:
         reservations = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
-        for reservation in reservations:
-            for instance in reservation["Instances"]:
-                return instance.get("PublicIpAddress")
-        return None
+        return next((i for reservation in reservations for i in reservation["Instances"]), None)
 
-    return public_ip
+    return described

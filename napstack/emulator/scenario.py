@@ -88,6 +88,10 @@ class SimulatedHost:
         self._current: CheckReport | None = None
         self.queries_answered = 0
 
+    def new_instance(self) -> None:
+        """A launch: the game on it answers as the next check finds it, not as the last instance's did."""
+        self._current = None
+
     def game_answer(self, result_type, protocol: str, host: str, port: int, timeout: float):
         """What the game answers a query during the current check: `players` (default: `tcp`), or nothing."""
         report = self._current

@@ -387,6 +387,8 @@ class Emulator:
                 return
             now = emulator.clock.now()
             launched = sorted(after - before)
+            if launched:  # a new instance's game has answered nothing yet (the status page asks it between checks)
+                emulator.host.new_instance()
             # InService once booted: at once, or after the modeled launch (shorter from the pool).
             booted = now + timedelta(seconds=modeled.launch_seconds(bool(from_pool)) if emulator.aws_times and launched else 0)
             raised = []

@@ -178,3 +178,38 @@ def test_status_names_the_page_from_the_base_stacks_output(config):
         assert shown.returncode == 0 and f"  status page {emulator.function_url(STATUS_PAGE).url}" in shown.stdout
         by_name = napstack_cli("status", "--stack", emulator.stack.asg_name, "--region", "us-east-1")
         assert "status page" not in by_name.stdout  # a leaf named by hand: its base is not known
+
+
+@pytest.mark.parametrize("body, content_type, expected", [
+    ("&".join(f"f{n}=x" for n in range(50)).encode(), "application/x-www-form-urlencoded", (400, "bad-form")),
+    (b"server=\xff\xfe&passphrase=\x80", "application/x-www-form-urlencoded", (400, "bad-form")),  # not UTF-8
+    (b"passphrase=" + b"x" * 10_000, "application/x-www-form-urlencoded", (400, "bad-form")),  # longer than any form
+    (b"\x00\x01binary", "application/octet-stream", (403, "cross-site")),  # no token: not the page's form
+])
+def test_a_hostile_form_is_refused_in_a_sentence_never_a_crash(config, body, content_type, expected):
+    with Emulator(config, SESSION) as emulator:
+        set_local_passphrase(emulator, PASSPHRASE)
+        browser = Browser(emulator)
+        browser.page()
+        refused = browser.request("POST", "/wake", body, {"Content-Type": content_type})
+        assert (refused.status, outcome(refused)) == expected and desired(emulator) == 0
+
+
+def test_aws_not_answering_the_page_says_so(config):
+    faults = FaultPlan([_entry({"call": "autoscaling:DescribeAutoScalingGroups", "error": "Throttling", "times": 3})])
+    with Emulator(config, SESSION, faults=faults) as emulator:
+        response = emulator.open_url(STATUS_PAGE, "GET", "/")
+        assert response.status == 503 and b"cannot be read just now" in response.body
+
+
+def test_a_second_session_starts_as_starting_not_as_the_last_ones_ready(config):
+    short = Scenario(checks=[CheckReport(running=False, listening=False, query="timeout"),
+                             CheckReport(players=1, names=["Alex"])], then="idle")
+    with Emulator(config, short) as emulator:
+        set_local_passphrase(emulator, PASSPHRASE)
+        browser = Browser(emulator)
+        assert outcome(browser.wake()) == "woken"
+        emulator.run_until_settled(timedelta(hours=1))  # ready, then idle: scaled down
+        assert browser.status()["state"] == "asleep" and desired(emulator) == 0
+        assert outcome(browser.wake()) == "woken"  # the example has no cool-down
+        assert browser.status()["state"] == "starting"

@@ -27,7 +27,8 @@ def answer(players=2, names=("Alex", "Steve"), motd="A server", version="Paper 1
 
 
 def view(g, ask=lambda *a: answer(), estimate=lambda name: None, base_hash=None):
-    return server_view(g, base_hash, lambda instance: "203.0.113.9", ask, estimate)
+    described = {"PublicIpAddress": "203.0.113.9", "LaunchTime": NOW - timedelta(minutes=2)}
+    return server_view(g, base_hash, lambda instance: described, ask, estimate)
 
 
 def silent(*args):
@@ -42,6 +43,7 @@ def test_each_state_from_the_group_and_the_game():
     assert (starting.state, starting.since, starting.woken_by, starting.estimate_seconds) == (
         "starting", "2026-01-01T19:58:00Z", "the status page", 95)
     assert view(group(1, ["InService"]), ask=silent).state == "starting"  # up, the game not answering yet
+    assert view(group(1, ["Pending"])).since == "2026-01-01T19:58:00Z"  # started from the console: since its launch
     ready = view(group(1, ["InService"]))
     assert (ready.state, ready.players, ready.max_players, ready.names) == ("ready", 2, 20, ["Alex", "Steve"])
 
