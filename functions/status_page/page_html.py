@@ -30,7 +30,9 @@ HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: under it a browser posts the page's own form with `Origin: null` (Fetch standard, "serializing
+    # a request origin"), which wake_guard must refuse as cross-site; same-origin still tells other sites nothing.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
     "Strict-Transport-Security": "max-age=31536000",
 }
