@@ -66,3 +66,14 @@ def test_page_serves_on_127_0_0_1_says_where_first_and_stops_on_sigterm():
         finally:
             if page.poll() is None:
                 page.kill()
+
+
+def test_page_refuses_an_empty_passphrase_and_a_base_without_the_page(tmp_path):
+    from tests.test_config import with_changes, write_configs
+
+    empty = napstack_cli("page", "--config", "examples/minecraft-java.yaml", "--passphrase", "")
+    assert empty.returncode == 2 and "--passphrase" in empty.stderr
+    base = {"DomainName": "example.org", "HostedZoneId": "Z1234567890", "StatusPage": {"Enabled": False}}
+    off = napstack_cli("page", "--config", str(write_configs(tmp_path, with_changes(), base)))
+    assert off.returncode == 2 and off.stderr.strip() == (
+        "napstack: the base turns the status page off (StatusPage.Enabled: false in its base.yaml)")
