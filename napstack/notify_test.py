@@ -27,9 +27,11 @@ def _chat_messages():
 def sample_alerts(config: NapstackConfig) -> dict[str, tuple[str, str]]:
     """(subject, message) of each kind, as the state machines word them, for this config."""
     name, address = config.leaf.name, f"{config.dns_name}:{config.leaf.watched_port}"
+    woken_by = f"a lookup of {config.dns_name} (A)"  # the wake record start_server writes (or "the status page")
     return {
-        "starting": (f"{name}: server starting", f"{name} is starting at {config.dns_name} (203.0.113.10). Instance i-0123456789abcdef0."),
-        "ready": (f"{name}: ready", f"{name} is ready: {address}, 1/20 players, 94 s after the launch."),
+        "starting": (f"{name}: server starting", f"{name} is starting at {config.dns_name} (203.0.113.10), woken at "
+                                                 f"2026-01-01T20:00:00Z by {woken_by}. Instance i-0123456789abcdef0."),
+        "ready": (f"{name}: ready", f"{name} is ready: {address}, 1/20 players, 94 s after the wake ({woken_by})."),
         "stopped": (f"{name}: scaled down", f"{name} scaled down: idle for {config.leaf.watchdog.idle_checks} checks. "
                                             "Session: 2 h 05 min since 20:00 UTC, peak 2 players (Alex, Sam)."),
         "problem": (f"{name}: server could not start", f"{name} could not start and was set back to zero: "

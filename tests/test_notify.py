@@ -127,6 +127,7 @@ def test_notify_test_shows_each_channels_body_for_each_kind_it_takes(notify_conf
     posts = json.loads(napstack_cli("notify-test", "--config", str(notify_config), "--json").stdout)
     assert posts[0]["body"]["allowed_mentions"] == {"parse": []} and posts[-1]["body"]["blocks"][0]["type"] == "header"
     assert "test-game is ready: game.example.org:8080" in posts[1]["body"]["embeds"][0]["description"]
+    assert "woken at 2026-01-01T20:00:00Z by a lookup of game.example.org (A)" in posts[0]["body"]["embeds"][0]["description"]
 
 
 def test_notify_test_without_channels_or_credentials_says_what_is_missing(tmp_path, notify_config):
