@@ -26,7 +26,7 @@ START_ON_TAG = "napstack:start-on"  # query types that start it, space-separated
 COOLDOWN_TAG = "napstack:cooldown"  # "<minutes>/<lookups>" after an idle stop
 LAUNCH_FAILURES_TAG = "napstack:launch-failures"  # the hook's recent failed launches, until it gives up
 # "<ISO time> by <who>" (a lookup of mc.example.com (A), the status page): written with the desired-capacity change
-# that wakes the server, read by the hook at launch (the starting alert, the watchdog's ready figures), deleted when
+# that wakes the server (functions/shared/wake_rule.py), read by the hook at launch (the starting alert, the watchdog's ready figures), deleted when
 # the server stops. A launch without one was started from the console (or by hand).
 WOKEN_TAG = "napstack:woken"
 # What the base's status page reads about each game from its group (functions/status_page/page_view.py).

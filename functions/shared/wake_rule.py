@@ -7,7 +7,7 @@ Shared (functions/shared/): bundled into the asset of each function whose shared
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 # The same tag keys as napstack/settings.py (a function is deployed on its own and cannot import it).
 START_ON_TAG = "napstack:start-on"
@@ -15,6 +15,11 @@ COOLDOWN_TAG = "napstack:cooldown"
 IDLE_STOP_TAG = "napstack:idle-stop-at"
 COOLDOWN_COUNT_TAG = "napstack:cooldown-lookups"
 LAST_LOOKUP_TAG = "napstack:last-lookup"
+# Who woke it, "<ISO time> by <who>", written with the start: the hook reads it at the launch (the starting alert,
+# the watchdog's ready figures: measured from when the player first asked) and deletes it at the stop. A lookup is named by the name and types asked, never by
+# the resolver's address: that is the player's ISP's, or the player's own, and the alert goes to chats.
+WOKEN_TAG = "napstack:woken"
+TAG_VALUE_LIMIT = 256  # Auto Scaling's longest tag value
 DEFAULT_START_ON = ("A", "AAAA")
 
 LOOKUP, PAGE = "lookup", "page"
@@ -26,10 +31,12 @@ class Wake:
 
     source: str  # LOOKUP or PAGE
     query_types: tuple[str, ...] = ()  # a lookup's; the page asks with none
+    asked: str = ""  # the name a lookup asked for (the server's, or its SRV name)
+    at: datetime | None = None  # when it was first asked (a burst's first lookup); None: now
 
     @classmethod
-    def lookup(cls, query_types: list[str]) -> Wake:
-        return cls(LOOKUP, tuple(query_types))
+    def lookup(cls, asked: str, query_types: list[str], at: datetime | None = None) -> Wake:
+        return cls(LOOKUP, tuple(query_types), asked, at)
 
     @classmethod
     def page(cls) -> Wake:
@@ -74,9 +81,11 @@ def plan(name: str, group: dict | None, wake: Wake, now: datetime) -> Plan:
             kinds = ", ".join(sorted(set(wake.query_types)))
             return Plan(Decision(name, group_name, "ignored",
                                  f"{len(wake.query_types)} {kinds} lookup(s); only {' '.join(start_on)} start it"))
-        asks, what, one = len(starting), f"{len(starting)} {'/'.join(sorted(set(starting)))} lookup(s)", "lookup"
+        kinds = "/".join(sorted(set(starting)))
+        asks, what, one = len(starting), f"{len(starting)} {kinds} lookup(s)", "lookup"
+        who = f"a lookup of {wake.asked or name} ({kinds})"
     else:  # the page's button: one press, the page's own passphrase and limits decided it may ask
-        asks, what, one = 1, "a wake from the status page", "wake"
+        asks, what, one, who = 1, "a wake from the status page", "wake", "the status page"
     stamp = now.isoformat()
     if group["DesiredCapacity"] > 0:
         if wake.source != LOOKUP:  # starting or up already: said, nothing changed
@@ -98,8 +107,13 @@ def plan(name: str, group: dict | None, wake: Wake, now: datetime) -> Plan:
     return Plan(
         Decision(name, group_name, "started", f"{what}; desired 0 -> 1"),
         desired_capacity=1,
-        tags={COOLDOWN_COUNT_TAG: "0", LAST_LOOKUP_TAG: stamp},
+        tags={COOLDOWN_COUNT_TAG: "0", LAST_LOOKUP_TAG: stamp, WOKEN_TAG: wake_record(wake.at or now, who)},
     )
+
+
+def wake_record(now: datetime, who: str) -> str:
+    """`2026-12-01T18:00:00Z by a lookup of mc.example.com (A)`, in UTC, cut to fit a tag."""
+    return f"{now.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ} by {who}"[:TAG_VALUE_LIMIT]
 
 
 def apply(autoscaling, group_name: str, step: Plan) -> None:

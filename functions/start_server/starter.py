@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from query_log import DNS_NAME_TAG
+from query_log import DNS_NAME_TAG, Lookup, asked_at
 from wake_rule import Decision, Wake, apply, plan
 
 
@@ -21,11 +21,12 @@ def groups_by_name(autoscaling) -> dict[str, dict]:
     return found
 
 
-def start(autoscaling, names: dict[str, list[str]], now: datetime) -> list[Decision]:
+def start(autoscaling, names: dict[str, list[Lookup]], now: datetime) -> list[Decision]:
     groups = groups_by_name(autoscaling) if names else {}
     decisions = []
-    for name, types in sorted(names.items()):
-        step = plan(name, groups.get(name), Wake.lookup(types), now)
+    for name, lookups in sorted(names.items()):
+        wake = Wake.lookup(name, [l.query_type for l in lookups], min(map(asked_at, lookups)))
+        step = plan(name, groups.get(name), wake, now)
         if step.decision.group:
             apply(autoscaling, step.decision.group, step)
         decisions.append(step.decision)

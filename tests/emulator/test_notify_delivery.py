@@ -99,3 +99,20 @@ def test_a_deleted_webhook_is_told_once_in_a_whole_session_with_the_grants_the_t
     assert result.notifications.count(UNDELIVERED) == 1
     (row,) = [r for r in result.timeline if r.state_machine == "fault" and "webhook" in r.detail][:1]
     assert "the discord webhook answers HTTP 404" in row.detail
+
+
+def test_a_lookup_wakes_it_and_the_starting_alert_and_the_chat_name_the_lookup(notify_file):
+    """start_server writes the wake record with the start; the hook names it, notify passes it on (issue 24)."""
+    from datetime import datetime, timezone
+
+    from napstack.emulator.log_payload import lookup_payload
+
+    config = load_config(notify_file)
+    lookup = lookup_payload(datetime(2026, 12, 1, 18, tzinfo=timezone.utc), config.base.hosted_zone_id,
+                            config.base.domain_name, config.dns_name, "A")
+    result = replay(config, lookup, load_scenario(ROOT / "events" / "scenarios" / "evening-session.yaml"))
+    assert result.succeeded and result.asg_desired == 0
+    starting = next(post for post in result.webhook_posts if post["kind"] == "starting")["body"]["embeds"][0]
+    assert "woken at 2026-12-01T18:00:00Z by a lookup of mc.example.com (A). Instance i-" in starting["description"]
+    assert "s after the wake (a lookup of mc.example.com (A))" in next(
+        post for post in result.webhook_posts if post["kind"] == "ready")["body"]["embeds"][0]["description"]

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from napstack.emulator.log_payload import subscription_payload
-from napstack.settings import DNS_NAME_TAG
+from napstack.settings import DNS_NAME_TAG, WOKEN_TAG
 from query_log import BadQueryLogLine, parse_line
 from tests.conftest import ROOT
 
@@ -24,8 +24,8 @@ def test_the_functions_share_the_tag_contract():
 
     from napstack import settings
 
-    assert (query_log.DNS_NAME_TAG, wake_rule.START_ON_TAG, wake_rule.COOLDOWN_TAG) == (
-        settings.DNS_NAME_TAG, settings.START_ON_TAG, settings.COOLDOWN_TAG)
+    assert (query_log.DNS_NAME_TAG, wake_rule.START_ON_TAG, wake_rule.COOLDOWN_TAG, wake_rule.WOKEN_TAG) == (
+        settings.DNS_NAME_TAG, settings.START_ON_TAG, settings.COOLDOWN_TAG, settings.WOKEN_TAG)
     assert host_check.LAST_LOOKUP_TAG == wake_rule.LAST_LOOKUP_TAG
 
 
@@ -77,6 +77,10 @@ def test_one_delivery_starts_two_leaves_of_one_zone_and_ignores_the_rest(monkeyp
     assert desired(autoscaling) == {"Napstack-Mc": 1, "Napstack-Valheim": 1, "Napstack-Palworld": 0}
     actions = {d["name"]: d["action"] for d in result["decisions"]}
     assert actions == {"mc.example.com": "started", "valheim.example.com": "started", "www.example.com": "no leaf", "palworld.example.com": "ignored"}
+    woken = {t["ResourceId"]: t["Value"] for t in autoscaling.describe_tags(
+        Filters=[{"Name": "key", "Values": [WOKEN_TAG]}])["Tags"]}
+    assert woken == {"Napstack-Mc": "2026-11-26T20:00:01Z by a lookup of mc.example.com (A)",  # the first ask
+                     "Napstack-Valheim": "2026-11-26T20:00:01Z by a lookup of valheim.example.com (AAAA)"}
 
 
 @mock_aws

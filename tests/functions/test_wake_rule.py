@@ -3,8 +3,10 @@ idle stop, and a wake while up."""
 
 from datetime import datetime, timedelta, timezone
 
+from hypothesis import given, strategies as st
+
 from napstack.settings import COOLDOWN_TAG, START_ON_TAG
-from wake_rule import COOLDOWN_COUNT_TAG, IDLE_STOP_TAG, LAST_LOOKUP_TAG, Wake, plan
+from wake_rule import COOLDOWN_COUNT_TAG, IDLE_STOP_TAG, LAST_LOOKUP_TAG, WOKEN_TAG, Wake, plan
 
 NOW = datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)
 COOLING = {COOLDOWN_TAG: "10/3", IDLE_STOP_TAG: (NOW - timedelta(minutes=4)).isoformat()}
@@ -14,8 +16,8 @@ def group(desired=0, **tags):
     return {"AutoScalingGroupName": "Napstack-Mc", "DesiredCapacity": desired, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
 
 
-def lookup(types, *, desired=0, now=NOW, **tags):
-    return plan("mc.example.com", group(desired, **tags), Wake.lookup(types), now)
+def lookup(types, *, desired=0, now=NOW, asked="mc.example.com", **tags):
+    return plan("mc.example.com", group(desired, **tags), Wake.lookup(asked, types), now)
 
 
 def test_an_a_lookup_starts_a_sleeping_leaf():
@@ -64,3 +66,18 @@ def test_page_wakes_and_lookups_share_one_cool_down_count():
     assert pressed.decision.action == "cooling down" and pressed.tags == {COOLDOWN_COUNT_TAG: "2"}
     assert "wake 2 of 3 within 10 min" in pressed.decision.reason
     assert lookup(["A"], **COOLING, **pressed.tags).decision.action == "started"  # the third ask, by another way in
+
+
+def test_a_start_writes_who_woke_it_for_the_hook_and_only_a_start_does():
+    assert lookup(["A", "A", "AAAA"]).tags[WOKEN_TAG] == "2026-11-26T20:00:00Z by a lookup of mc.example.com (A/AAAA)"
+    paris = NOW.astimezone(timezone(timedelta(hours=1)))  # the record is in UTC whatever clock said it
+    assert plan("mc.example.com", group(), Wake.page(), paris).tags[WOKEN_TAG] == "2026-11-26T20:00:00Z by the status page"
+    assert WOKEN_TAG not in lookup(["A"], desired=1).tags and WOKEN_TAG not in lookup(["A"], **COOLING).tags
+    asked = Wake.lookup("mc.example.com", ["A"], at=NOW - timedelta(seconds=30))  # the player waits from the first ask
+    assert plan("mc.example.com", group(), asked, NOW).tags[WOKEN_TAG].startswith("2026-11-26T19:59:30Z by ")
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._", min_size=1, max_size=300))
+def test_the_wake_record_always_fits_a_tag_and_keeps_its_time(asked):
+    record = lookup(["SRV"], asked=asked, **{START_ON_TAG: "SRV"}).tags[WOKEN_TAG]
+    assert len(record) <= 256 and record.startswith("2026-11-26T20:00:00Z by a lookup of ")
