@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 from botocore.exceptions import BotoCoreError, ClientError
 
 import wake_rule
-from page_view import ADDRESS_TAG, LEAF_NAME_TAG, PASSPHRASE_TAG, WOKEN_TAG, napstack_groups, tags_of
+from page_view import ADDRESS_TAG, LEAF_NAME_TAG, PASSPHRASE_TAG, napstack_groups, tags_of
 from wake_guard import (
     FAILURES_TAG,
     cross_site_problem,
@@ -23,7 +23,6 @@ from wake_guard import (
 from wake_passphrase import BadPassphraseHash, matches
 
 WRONG_PASSPHRASE_WAIT_SECONDS = 1.0  # every wrong guess costs the guesser a second, on top of scrypt's tenth
-WHO = "the status page"  # in the wake record: "woken at <time> by the status page"
 
 
 @dataclass(frozen=True)
@@ -87,11 +86,8 @@ def wake(autoscaling, request: WakeRequest, base_hash: str | None, now: datetime
             sleep(WRONG_PASSPHRASE_WAIT_SECONDS)
             _tag(autoscaling, group["AutoScalingGroupName"], FAILURES_TAG, with_failure(failures, source, now))
             return Outcome("refused", f"Wrong passphrase: {name} stays asleep.", 403, **said)
-        step = wake_rule.plan(name, group, wake_rule.Wake.page(), now)
+        step = wake_rule.plan(name, group, wake_rule.Wake.page(), now)  # a start writes the wake record too
         action = step.decision.action
-        if action == "started":
-            record = now.strftime("%Y-%m-%dT%H:%M:%SZ") + f" by {WHO}"
-            step = wake_rule.Plan(step.decision, step.desired_capacity, {**(step.tags or {}), WOKEN_TAG: record})
         wake_rule.apply(autoscaling, group["AutoScalingGroupName"], step)
     except (ClientError, BotoCoreError) as failed:  # after the SDK's retries: nothing or part was done; say so
         return Outcome("failed", f"{name} could not be woken just now ({type(failed).__name__}): try again in a "
