@@ -20,7 +20,7 @@ from stacks.lifecycle_hook import continuing_hook
 
 # The pull is bounded below the hook's heartbeat (5 minutes), so the instance itself completes the action in every
 # case; were it never to (no network), the heartbeat's CONTINUE lets it go on: a wake never waits longer than that.
-PULL_TIMEOUT_SECONDS = 240
+PULL_TIMEOUT_SECONDS = 210  # after at most 60 s waiting for Docker: under the heartbeat with room to complete
 BOOT_SCRIPT = "/var/lib/cloud/scripts/per-boot/napstack-warm-pool.sh"
 IMDS = "http://169.254.169.254/latest"
 
@@ -39,11 +39,15 @@ def boot_script(image: str, group_name: str, region: str) -> list[str]:
         f'meta() {{ curl -sf -H "X-aws-ec2-metadata-token: $token" "{IMDS}/meta-data/$1"; }}',
         # Warmed:Stopped: launched into the pool; InService: leaving it for the group, or launched straight there.
         'if [ "$(meta autoscaling/target-lifecycle-state)" = "Warmed:Stopped" ]; then',
-        # Docker starts on its socket: `systemctl start` from user data could wait on cloud-init itself.
+        # Docker starts beside cloud-init (`systemctl start` from user data could wait on cloud-init itself): wait
+        # for it a minute at most, inside the pull's bound.
+        "  for attempt in $(seq 30); do docker info >/dev/null 2>&1 && break; sleep 2; done",
         f"  timeout {PULL_TIMEOUT_SECONDS} docker pull {pulled} \\",
         "    || echo 'napstack: the image was not pulled ahead; the game task pulls it at the wake' >&2",
         "fi",
-        f"aws autoscaling complete-lifecycle-action --region {shlex.quote(region)} --auto-scaling-group-name {group} \\",
+        # The CLI's standard retry mode retries throttling and 5xx with backoff.
+        f"AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=5 aws autoscaling complete-lifecycle-action --region {shlex.quote(region)} \\",
+        f"  --auto-scaling-group-name {group} \\",
         f'  --lifecycle-hook-name {hook} --instance-id "$(meta instance-id)" --lifecycle-action-result CONTINUE \\',
         "  || echo 'napstack: the launch action was not completed; its heartbeat lets the instance go on' >&2",
         "NAPSTACK_EOF",

@@ -53,10 +53,11 @@ def test_a_pooled_instance_pulls_the_image_and_completes_its_own_launch_action(p
     ecs_asg = pooled.nested["EcsAsg"]
     script = user_data(ecs_asg)
     assert "ECS_WARM_POOLS_CHECK=true" in script and "ECS_IMAGE_PULL_BEHAVIOR=prefer-cached" in script
-    assert "timeout 240 docker pull nginx" in script
+    assert "timeout 210 docker pull nginx" in script
     assert "autoscaling/target-lifecycle-state" in script and '"Warmed:Stopped"' in script
     assert f"--lifecycle-hook-name {WARM_POOL_HOOK_NAME}" in script
     assert "--auto-scaling-group-name Napstack-TestGame" in script
+    assert "AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=5 aws autoscaling complete-lifecycle-action" in script
     # Written as a per-boot script (a pooled instance boots again at the wake) and run once now, on the first boot.
     assert "\n/var/lib/cloud/scripts/per-boot/napstack-warm-pool.sh\n" in script
     hooks = {h["Properties"]["LifecycleHookName"]: h["Properties"] for h in resources_of(ecs_asg, "AWS::AutoScaling::LifecycleHook")}
