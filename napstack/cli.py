@@ -467,6 +467,7 @@ def _passphrase(args: argparse.Namespace) -> int:
 def _page(args: argparse.Namespace) -> int:
     from napstack.emulator.scenario import ScenarioError, load_scenario
     from napstack.page_server import PageError, serve
+    from napstack.synth import SynthError
 
     config = load_config(args.config)
     try:
@@ -475,6 +476,9 @@ def _page(args: argparse.Namespace) -> int:
     except (ScenarioError, PageError) as error:
         print(f"napstack: {error}", file=sys.stderr)
         return 2
+    except SynthError as error:  # as replay: a full disk; the functions' packages for Lambda not installed
+        print(f"napstack: {error}", file=sys.stderr)
+        return 1
     except OSError as error:  # the port is taken, or not ours to bind
         print(f"napstack: cannot serve on 127.0.0.1:{args.port}: {error.strerror or error}", file=sys.stderr)
         return 2

@@ -357,7 +357,9 @@ def test_a_config_other_than_the_assembly_s_is_named(cdk_out, tmp_path):
     assert same.returncode == 0, same.stderr
 
 
-def test_without_the_functions_packages_for_lambda_replay_says_to_run_setup(tmp_path, monkeypatch):
+@pytest.mark.parametrize("command", [("replay", "events/asg-launch-successful.json"),
+                                     ("page", "--config", "examples/minecraft-java.yaml", "--port", "0")])
+def test_without_the_functions_packages_for_lambda_replay_and_page_say_to_run_setup(tmp_path, monkeypatch, command):
     """Synth never downloads: a checkout whose `make setup` has not built them stops with one line, no traceback."""
     from stacks import lambda_function, lambda_packages
     from tests.conftest import napstack_cli
@@ -367,7 +369,7 @@ def test_without_the_functions_packages_for_lambda_replay_says_to_run_setup(tmp_
     monkeypatch.setattr(lambda_packages, "STAMP", tmp_path / "lambda-packages" / lambda_packages.STAMP.name)
     lambda_function.code_folder.cache_clear()
     try:
-        result = napstack_cli("replay", "events/asg-launch-successful.json")
+        result = napstack_cli(*command)
     finally:
         lambda_function.code_folder.cache_clear()
     assert result.returncode == 1 and result.stdout == ""
