@@ -90,8 +90,9 @@ def wake(autoscaling, request: WakeRequest, base_hash: str | None, now: datetime
         action = step.decision.action
         wake_rule.apply(autoscaling, group["AutoScalingGroupName"], step)
     except (ClientError, BotoCoreError) as failed:  # after the SDK's retries: nothing or part was done; say so
-        return Outcome("failed", f"{name} could not be woken just now ({type(failed).__name__}): try again in a "
-                                 "minute.", 503, **said)
+        code = failed.response["Error"].get("Code", "") if isinstance(failed, ClientError) else type(failed).__name__
+        then = "tell the owner" if code.startswith(("AccessDenied", "UnauthorizedOperation")) else "try again in a minute"
+        return Outcome("failed", f"{name} could not be woken just now (AWS said {code}): {then}.", 503, **said)
     if action == "started":
         return Outcome("woken", f"{name} is waking up: join {tags.get(ADDRESS_TAG, name)} once it says "
                                 "ready.", **said)

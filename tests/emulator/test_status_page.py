@@ -213,3 +213,16 @@ def test_a_second_session_starts_as_starting_not_as_the_last_ones_ready(config):
         assert browser.status()["state"] == "asleep" and desired(emulator) == 0
         assert outcome(browser.wake()) == "woken"  # the example has no cool-down
         assert browser.status()["state"] == "starting"
+
+
+def test_the_pages_role_is_enforced_a_wake_it_may_not_make_changes_nothing(config):
+    """IAM from the template: without its SetDesiredCapacity statement the page's wake is refused as AWS refuses it."""
+    with Emulator(config, SESSION) as emulator:
+        set_local_passphrase(emulator, PASSPHRASE)
+        function = emulator.deployment.functions[emulator.function_url(STATUS_PAGE).function_name]
+        documents = emulator.deployment.policies[function.role_arn]
+        documents[:] = [{**d, "Statement": [s for s in d["Statement"] if "autoscaling:SetDesiredCapacity" not in s["Action"]]}
+                        for d in documents]
+        failed = Browser(emulator).wake()
+        assert (failed.status, outcome(failed)) == (503, "failed") and "AWS said AccessDenied): tell the owner" in failed.body.decode()
+        assert desired(emulator) == 0

@@ -85,6 +85,8 @@ def test_the_policy_allows_the_one_inline_style_and_nothing_else():
     policy = page_html.HEADERS["Content-Security-Policy"]
     assert policy.startswith("default-src 'none'; style-src 'sha256-") and "script-src" not in policy
     assert "frame-ancestors 'none'" in policy and "form-action 'self'" in policy
+    # Under no-referrer a browser posts the page's own form with `Origin: null`, which must be refused as cross-site.
+    assert page_html.HEADERS["Referrer-Policy"] == "same-origin"
 
 
 def test_the_hash_matches_only_its_passphrase_and_names_its_cost():
