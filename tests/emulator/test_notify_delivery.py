@@ -4,6 +4,7 @@ instead of sent. The evening session tells the chat: starting, ready, stopped.""
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -65,9 +66,10 @@ def test_replay_shows_a_row_per_notification_and_lists_them_in_json(notify_file)
     assert "napstack.invalid" not in text.stdout  # not even the placeholder URL is shown
 
 
-def replay_with(notify_file, tmp_path, faults: list[dict]):
-    path = tmp_path / "faults.yaml"
-    path.write_text(yaml.safe_dump(faults))
+def replay_with(notify_file, tmp_path, faults: list[dict] | Path):
+    path = faults if isinstance(faults, Path) else tmp_path / "faults.yaml"
+    if path != faults:
+        path.write_text(yaml.safe_dump(faults))
     return replay(load_config(notify_file), load_event(ROOT / "events" / "asg-launch-successful.json"),
                   load_scenario(ROOT / "events" / "scenarios" / "evening-session.yaml"), faults=load_faults(path))
 
@@ -93,7 +95,7 @@ def test_a_parameter_that_cannot_be_read_is_told_once_and_the_server_is_not_affe
 def test_a_deleted_webhook_is_told_once_in_a_whole_session_with_the_grants_the_template_gives(notify_file, tmp_path):
     """Discord answers 404 to every post (the webhook was deleted): starting, ready and stopped each try it, the owner
     gets one e-mail, and the mark on the parameter (ListTagsForResource, AddTagsToResource) passes IAM as deployed."""
-    result = replay_with(notify_file, tmp_path, [{"webhook": "discord", "status": 404, "times": 3}])
+    result = replay_with(notify_file, tmp_path, ROOT / "events" / "faults" / "webhook-gone.yaml")
     assert result.succeeded and result.faults_not_fired == []
     assert [post["channel"] for post in result.webhook_posts] == ["slack"]  # Slack's ready still went out
     assert result.notifications.count(UNDELIVERED) == 1
