@@ -54,6 +54,12 @@ def _check(args: argparse.Namespace) -> int:
             print(warm_pool_trade_off(config))
         except PriceError as error:  # the config is fine; only its price is unknown
             print(f"Ec2.WarmPool: its cost is unknown ({error})")
+        from napstack.image_registry import needs_credentials_we_lack
+
+        host = needs_credentials_we_lack(config.leaf.container.image)
+        if host:
+            print(f"warning: Ec2.WarmPool pulls Container.Image ahead from {host} without a login (only ECR's is "
+                  f"done for it): were the image private there, the pull fails and the pool only costs its volume")
     return 0
 
 

@@ -154,12 +154,6 @@ class EcsAsg(NestedStack):
             "AwsSolutions-AS3",
             "Scaling events go to EventBridge and the AsgStateChangeHook alerts on them; SNS notifications would duplicate.",
         )
-        if config.ec2.warm_pool:
-            WarmPool(
-                self, "WarmPool", auto_scaling_group=self.auto_scaling_group, group_name=auto_scaling_group_name(config),
-                group_arn=auto_scaling_group_arn(self, auto_scaling_group_name(config)), user_data=user_data,
-                role=role, image=config.container.image,
-            )
         # The hook state machine completes this after pointing DNS and ECS away from the instance. Named, because
         # ECS managed draining adds a hook of its own and the hook's rule must tell the two apart.
         continuing_hook(self.auto_scaling_group, "Terminating", LIFECYCLE_HOOK_NAME,
@@ -176,6 +170,13 @@ class EcsAsg(NestedStack):
             enable_managed_draining=True,
         )
         self.ecs_cluster.add_asg_capacity_provider(capacity_provider)
+        # After the capacity provider has written ECS_CLUSTER into the user data: the pool's script runs last.
+        if config.ec2.warm_pool:
+            WarmPool(
+                self, "WarmPool", auto_scaling_group=self.auto_scaling_group, group_name=auto_scaling_group_name(config),
+                group_arn=auto_scaling_group_arn(self, auto_scaling_group_name(config)), user_data=user_data,
+                role=role, image=config.container.image,
+            )
         self.ec2_service = ecs.Ec2Service(
             self,
             "Service",

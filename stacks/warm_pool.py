@@ -14,6 +14,7 @@ import shlex
 from aws_cdk import Stack, aws_autoscaling as autoscaling, aws_ec2 as ec2, aws_iam as iam
 from constructs import Construct
 
+from napstack.image_registry import ecr_region, registry_host
 from napstack.settings import WARM_POOL_HOOK_NAME
 from stacks.acknowledge import acknowledge_wildcards, nag_arn
 from stacks.lifecycle_hook import continuing_hook
@@ -25,9 +26,24 @@ BOOT_SCRIPT = "/var/lib/cloud/scripts/per-boot/napstack-warm-pool.sh"
 IMDS = "http://169.254.169.254/latest"
 
 
+def ecr_login(image: str) -> list[str]:
+    """A private ECR image needs a login the ECS agent does for itself but plain `docker pull` does not: a token from
+    the registry's own region, with the instance role's ECR read grant (AmazonEC2ContainerServiceforEC2Role)."""
+    host = registry_host(image)
+    region = ecr_region(host)
+    if region is None:
+        return []
+    return [
+        f"  AWS_RETRY_MODE=standard aws ecr get-login-password --region {region} \\",
+        f"    | docker login --username AWS --password-stdin {shlex.quote(host)} >/dev/null \\",
+        f"    || echo 'napstack: docker login to {host} failed; the pull below is refused' >&2",
+    ]
+
+
 def boot_script(image: str, group_name: str, region: str) -> list[str]:
     """The per-boot script (cloud-init runs scripts-per-boot on every start, the first one before user data, hence
-    the direct run at the end): bound for the pool, pull the image; then complete this instance's launch action."""
+    the direct run, last in the user data): bound for the pool, pull the image; then complete this instance's launch
+    action."""
     hook, group, pulled = shlex.quote(WARM_POOL_HOOK_NAME), shlex.quote(group_name), shlex.quote(image)
     return [
         # The CLI completes the action; AL2023's minimal images, which ECS's are built from, may lack it.
@@ -42,6 +58,7 @@ def boot_script(image: str, group_name: str, region: str) -> list[str]:
         # Docker starts beside cloud-init (`systemctl start` from user data could wait on cloud-init itself): wait
         # for it a minute at most, inside the pull's bound.
         "  for attempt in $(seq 30); do docker info >/dev/null 2>&1 && break; sleep 2; done",
+        *ecr_login(image),
         f"  timeout {PULL_TIMEOUT_SECONDS} docker pull {pulled} \\",
         "    || echo 'napstack: the image was not pulled ahead; the game task pulls it at the wake' >&2",
         "fi",
@@ -55,7 +72,6 @@ def boot_script(image: str, group_name: str, region: str) -> list[str]:
         # The agent leaves a pooled instance unregistered, and starts the game from the image on disk.
         "echo ECS_WARM_POOLS_CHECK=true >> /etc/ecs/ecs.config",
         "echo ECS_IMAGE_PULL_BEHAVIOR=prefer-cached >> /etc/ecs/ecs.config",
-        BOOT_SCRIPT,
     ]
 
 
@@ -73,7 +89,9 @@ class WarmPool(Construct):
         image: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        user_data.add_commands(*boot_script(image, group_name, Stack.of(self).region))
+        # The script completes the launch action, after which a pool-bound instance is stopped: the run goes last,
+        # after everything else in the user data (ECS_CLUSTER above all), which EcsAsg builds before this construct.
+        user_data.add_commands(*boot_script(image, group_name, Stack.of(self).region), BOOT_SCRIPT)
         hook = continuing_hook(auto_scaling_group, "Warming", WARM_POOL_HOOK_NAME,
                                autoscaling.LifecycleTransition.INSTANCE_LAUNCHING)
         grant = iam.Policy(

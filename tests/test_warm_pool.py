@@ -11,7 +11,9 @@ import pytest
 
 from napstack.config import ConfigError, load_config
 from napstack.cost import estimate, render
+from napstack.image_registry import ecr_region, registry_host
 from napstack.settings import LIFECYCLE_HOOK_NAME, WARM_POOL_HOOK_NAME
+from stacks.warm_pool import BOOT_SCRIPT, boot_script
 from tests.conftest import napstack_cli
 from tests.test_config import write_configs, with_changes
 from tests.test_stacks import hook_rules, one, resources_of
@@ -59,7 +61,7 @@ def test_a_pooled_instance_pulls_the_image_and_completes_its_own_launch_action(p
     assert "--auto-scaling-group-name Napstack-TestGame" in script
     assert "AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=5 aws autoscaling complete-lifecycle-action" in script
     # Written as a per-boot script (a pooled instance boots again at the wake) and run once now, on the first boot.
-    assert "\n/var/lib/cloud/scripts/per-boot/napstack-warm-pool.sh\n" in script
+    assert script.endswith("\n/var/lib/cloud/scripts/per-boot/napstack-warm-pool.sh")
     hooks = {h["Properties"]["LifecycleHookName"]: h["Properties"] for h in resources_of(ecs_asg, "AWS::AutoScaling::LifecycleHook")}
     warming = hooks[WARM_POOL_HOOK_NAME]
     assert warming["LifecycleTransition"] == "autoscaling:EC2_INSTANCE_LAUNCHING"
@@ -142,3 +144,53 @@ def test_check_explains_the_trade_off(pooled_file, tmp_path):
     assert f"asleep for a month ${result.asleep_month:.2f} instead of ${result.asleep_without_warm_pool:.2f}" in said.stdout
     plain = napstack_cli("check", str(write_configs(tmp_path, with_changes())))
     assert "WarmPool" not in plain.stdout
+
+
+def test_the_pool_script_runs_last_after_the_cluster_is_written(pooled):
+    """It completes the launch action, after which AWS stops a pool-bound instance: anything after it could be cut."""
+    lines = user_data(pooled.nested["EcsAsg"]).splitlines()
+    (cluster,) = [i for i, line in enumerate(lines) if line.startswith("echo ECS_CLUSTER=")]
+    assert lines[-1] == BOOT_SCRIPT and lines.count(BOOT_SCRIPT) == 1 and cluster < len(lines) - 1
+
+
+ECR_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/games/mc:1"
+
+
+def test_a_private_ecr_image_is_pulled_after_a_login_to_its_registry():
+    script = boot_script(ECR_IMAGE, "Napstack-TestGame", "us-east-1")
+    (login,) = [i for i, line in enumerate(script) if "aws ecr get-login-password --region eu-west-1" in line]
+    (pull,) = [i for i, line in enumerate(script) if "docker pull" in line]
+    assert login < pull and "--password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com" in script[login + 1]
+    public = boot_script("public.ecr.aws/docker/library/nginx:latest", "Napstack-TestGame", "us-east-1")
+    assert not [line for line in public if "docker login" in line]  # anonymous: no login to fail
+
+
+@pytest.mark.parametrize("image", [ECR_IMAGE, "nginx", "nginx;reboot $(id)"])
+def test_the_pool_script_is_valid_shell(tmp_path, image):
+    (tmp_path / "user-data.sh").write_text("\n".join([*boot_script(image, "Napstack-TestGame", "us-east-1"), BOOT_SCRIPT]))
+    checked = subprocess.run(["bash", "-n", str(tmp_path / "user-data.sh")], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.parametrize("image, host, region", [
+    ("nginx", "docker.io", None),
+    ("itzg/minecraft-server:java21", "docker.io", None),
+    ("localhost:5000/game", "localhost:5000", None),
+    ("public.ecr.aws/docker/library/nginx", "public.ecr.aws", None),
+    ("ghcr.io/owner/game:1", "ghcr.io", None),
+    (ECR_IMAGE, "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "eu-west-1"),
+    ("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com/game", "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com", "us-gov-west-1"),
+    ("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/game", "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", "cn-north-1"),
+    ("123456789012.dkr-ecr.ap-southeast-2.on.aws/game", "123456789012.dkr-ecr.ap-southeast-2.on.aws", "ap-southeast-2"),
+    ("12345.dkr.ecr.eu-west-1.amazonaws.com/game", "12345.dkr.ecr.eu-west-1.amazonaws.com", None),  # not an account
+])
+def test_the_registry_is_read_from_the_image_name_as_docker_reads_it(image, host, region):
+    assert (registry_host(image), ecr_region(registry_host(image))) == (host, region)
+
+
+def test_check_warns_of_a_registry_the_pool_cannot_log_in_to(tmp_path):
+    for image, warned in [("ghcr.io/owner/game:1", "from ghcr.io without a login"), (ECR_IMAGE, None),
+                          ("itzg/minecraft-server", None)]:
+        said = napstack_cli("check", str(write_configs(tmp_path, with_changes(Ec2__WarmPool=True, Container__Image=image))))
+        assert said.returncode == 0, said.stderr
+        assert (warned in said.stdout) if warned else ("warning:" not in said.stdout), said.stdout
