@@ -20,6 +20,7 @@ LAUNCH_FAILURES = "launch_failures"
 RECONCILER = "reconciler"
 NOTIFY = "notify"
 STATUS_PAGE = "status_page"
+WARM_POOL_REFRESH = "warm_pool_refresh"
 # Tags on each leaf's ASG, the contract between the leaf, start_server and the watchdog (functions/ repeat them).
 DNS_NAME_TAG = "napstack:dns-name"  # start_server finds the leaf a looked-up name belongs to
 START_ON_TAG = "napstack:start-on"  # query types that start it, space-separated

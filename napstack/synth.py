@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Everything the templates and assets are made from: the stacks, the state machines, the functions' code, the
 # napstack modules the stacks import (tests/test_synth.py checks), this file (the context below), cdk.json and cdk.context.json (the CLI's).
 SOURCES = ("stacks", "state_machines", "functions", "napstack/config.py", "napstack/settings.py",
-           "napstack/app_builder.py", "napstack/asl.py", "napstack/function_modules.py", "napstack/cost.py", "napstack/query_filter.py", "napstack/inputs.py",
+           "napstack/app_builder.py", "napstack/asl.py", "napstack/function_modules.py", "napstack/cost.py", "napstack/query_filter.py", "napstack/inputs.py", "napstack/image_registry.py",
            "napstack/prices.json", "napstack/instance_types.json", "napstack/synth.py", "cdk.json", "cdk.context.json")
 # Beside the templates: the config the assembly was synthesized from (`replay --assembly` compares it).
 CONFIG_RECORD = "napstack.config.json"

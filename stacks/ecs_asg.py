@@ -175,7 +175,7 @@ class EcsAsg(NestedStack):
             WarmPool(
                 self, "WarmPool", auto_scaling_group=self.auto_scaling_group, group_name=auto_scaling_group_name(config),
                 group_arn=auto_scaling_group_arn(self, auto_scaling_group_name(config)), user_data=user_data,
-                role=role, image=config.container.image,
+                launch_template=launch_template, role=role, image=config.container.image,
             )
         self.ec2_service = ecs.Ec2Service(
             self,

@@ -18,6 +18,7 @@ from napstack.image_registry import ecr_region, registry_host
 from napstack.settings import WARM_POOL_HOOK_NAME
 from stacks.acknowledge import acknowledge_wildcards, nag_arn
 from stacks.lifecycle_hook import continuing_hook
+from stacks.warm_pool_refresh import WarmPoolRefresh
 
 # The pull is bounded below the hook's heartbeat (5 minutes), so the instance itself completes the action in every
 # case; were it never to (no network), the heartbeat's CONTINUE lets it go on: a wake never waits longer than that.
@@ -85,6 +86,7 @@ class WarmPool(Construct):
         group_name: str,
         group_arn: str,
         user_data: ec2.UserData,
+        launch_template: ec2.LaunchTemplate,
         role: iam.Role,
         image: str,
     ) -> None:
@@ -112,3 +114,7 @@ class WarmPool(Construct):
             max_group_prepared_capacity=1,
         )
         pool.node.add_dependency(auto_scaling_group, hook, grant)  # the first pool instance finds its hook and grant
+        # After the group has its new launch template version: the pool's instances from an older one are replaced.
+        refresh = WarmPoolRefresh(self, "Refresh", group_name=group_name, group_arn=group_arn,
+                                  launch_template=launch_template)
+        refresh.resource.node.add_dependency(pool)

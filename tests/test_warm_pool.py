@@ -80,6 +80,7 @@ def test_an_image_name_cannot_break_out_of_the_script(tmp_path, synthesized):
 def test_the_instance_may_complete_lifecycle_actions_of_its_own_group_only(pooled):
     ecs_asg = pooled.nested["EcsAsg"]
     granted = [(s["Action"], json.dumps(s["Resource"])) for p in resources_of(ecs_asg, "AWS::IAM::Policy")
+               if "InstanceRole" in json.dumps(p["Properties"]["Roles"])
                for s in p["Properties"]["PolicyDocument"]["Statement"] if "autoscaling" in json.dumps(s["Action"])]
     assert len(granted) == 1
     action, resource = granted[0]
@@ -194,3 +195,25 @@ def test_check_warns_of_a_registry_the_pool_cannot_log_in_to(tmp_path):
         said = napstack_cli("check", str(write_configs(tmp_path, with_changes(Ec2__WarmPool=True, Container__Image=image))))
         assert said.returncode == 0, said.stderr
         assert (warned in said.stdout) if warned else ("warning:" not in said.stdout), said.stdout
+
+
+def test_a_new_launch_template_version_replaces_the_pooled_instances_and_only_those(pooled):
+    """The custom resource is keyed on the group's launch template version (the cluster, file system and image are in
+    its user data), runs after the pool exists, and may end instances of its own group only."""
+    ecs_asg = pooled.nested["EcsAsg"]
+    (refresh,) = resources_of(ecs_asg, "Custom::NapstackWarmPoolRefresh")
+    (template_id,) = [k for k, v in ecs_asg.resources.items() if v["Type"] == "AWS::EC2::LaunchTemplate"]
+    properties = refresh["Properties"]
+    assert properties["AutoScalingGroupName"] == "Napstack-TestGame"
+    assert properties["LaunchTemplateVersion"] == {"Fn::GetAtt": [template_id, "LatestVersionNumber"]}
+    assert properties["LaunchTemplateId"] == {"Ref": template_id}
+    (pool_id,) = [k for k, v in ecs_asg.resources.items() if v["Type"] == "AWS::AutoScaling::WarmPool"]
+    assert pool_id in refresh["DependsOn"]
+    (grant,) = [p for p in resources_of(ecs_asg, "AWS::IAM::Policy")
+                if any("TerminateInstanceInAutoScalingGroup" in json.dumps(s["Action"])
+                       for s in p["Properties"]["PolicyDocument"]["Statement"])]
+    statements = {s["Action"]: json.dumps(s["Resource"]) for s in grant["Properties"]["PolicyDocument"]["Statement"]}
+    assert statements["autoscaling:DescribeWarmPool"] == '"*"'  # no resource-level permissions for it
+    assert statements["autoscaling:TerminateInstanceInAutoScalingGroup"].endswith(
+        ':autoScalingGroup:*:autoScalingGroupName/Napstack-TestGame"]]}')
+    assert set(statements) == {"autoscaling:DescribeWarmPool", "autoscaling:TerminateInstanceInAutoScalingGroup"}

@@ -190,6 +190,7 @@ class EmulatedDeployment:
         self.custom_resources: list[CustomResource] = []
         self.hooks: dict[str, list[dict]] = {}  # group name -> its lifecycle hooks
         self.warm_pools: dict[str, dict] = {}  # group name -> its warm pool's settings (PutWarmPool's request)
+        self._template_versions: dict[tuple[str, str], str] = {}  # a launch template -> its latest version's fingerprint
         self.edited_since_synth: list[str] = []  # functions/* modules that differ from the assembly's copies
         self._grants: dict[tuple[str, str], list[tuple[str, dict]]] = {}  # a policy resource -> (role ARN, document)
         self.schedules: list[Schedule] = []  # enabled EventBridge Scheduler schedules, run on the simulated clock
@@ -202,8 +203,9 @@ class EmulatedDeployment:
                         self._get(stack, logical_id)
 
     def update(self, stacks: dict[str, StackTemplate]) -> None:
-        """A stack update, for what napstack changes in place (grants and custom resources), in CloudFormation's
-        order: the new template's policies first; each custom resource whose properties changed gets an Update,
+        """A stack update, for what napstack changes in place (grants, the launch template and the group's version of
+        it, custom resources), in CloudFormation's order: the new template's policies first; a changed launch template
+        gets a new version, which the group then names; each custom resource whose properties changed gets an Update,
         and one answered with a new physical id was replaced, so in the clean-up the old one gets a Delete with its
         old properties; only then do the policies the new template dropped go."""
         dropped = [key for key in self._grants if not any(
@@ -216,6 +218,13 @@ class EmulatedDeployment:
                         if (stack.path, logical_id) in self._grants:
                             self._revoke((stack.path, logical_id))
                         self._get(stack, logical_id)
+        for kind, change in (("AWS::EC2::LaunchTemplate", EmulatedDeployment._new_template_version),
+                             ("AWS::AutoScaling::AutoScalingGroup", EmulatedDeployment._group_template)):
+            for top in stacks.values():
+                for stack in top.walk():
+                    for logical_id, resource in stack.resources.items():
+                        if resource["Type"] == kind and (stack.path, logical_id) in self._physical:
+                            change(self, stack, logical_id, resource["Properties"])
         replaced = []
         for custom in self.custom_resources:
             stack = next(s for top in stacks.values() for s in top.walk() if s.path == custom.stack.path)
@@ -368,19 +377,48 @@ class EmulatedDeployment:
             chosen = subnets[taken % len(subnets)]
         return Physical(chosen["SubnetId"], {key: chosen[key] for key in ("AvailabilityZone", "AvailabilityZoneId")})
 
+    def _launch_data(self, stack, data: dict) -> dict:
+        """Only what moto needs to launch: the rest is the instance's business."""
+        return {"ImageId": self._resolve(stack, data["ImageId"]), "InstanceType": self._resolve(stack, data["InstanceType"])}
+
+    def _template_fingerprint(self, stack, data: dict) -> str:
+        """What makes CloudFormation give a launch template a new version: its data as written (the user data's text
+        and references), and the values of what moto launches with."""
+        return json.dumps([data, self._launch_data(stack, data)], sort_keys=True)
+
     def _launch_template(self, stack, logical_id, properties) -> Physical:
-        data = properties["LaunchTemplateData"]  # only what moto needs to launch: the rest is the instance's business
+        data = properties["LaunchTemplateData"]
         created = self.client("ec2", stack.region).create_launch_template(
             LaunchTemplateName=properties.get("LaunchTemplateName") or _short_name(stack, logical_id, 128),
-            LaunchTemplateData={
-                "ImageId": self._resolve(stack, data["ImageId"]),
-                "InstanceType": self._resolve(stack, data["InstanceType"]),
-            },
+            LaunchTemplateData=self._launch_data(stack, data),
         )["LaunchTemplate"]
         version = str(created["LatestVersionNumber"])
+        self._template_versions[(stack.path, logical_id)] = self._template_fingerprint(stack, data)
         return Physical(
             created["LaunchTemplateId"], {"LatestVersionNumber": version, "DefaultVersionNumber": version}
         )
+
+    def _new_template_version(self, stack, logical_id, properties) -> None:
+        """An update that changes the launch template's data: a new version, the latest (the default stays)."""
+        data, key = properties["LaunchTemplateData"], (stack.path, logical_id)
+        fingerprint = self._template_fingerprint(stack, data)
+        if fingerprint == self._template_versions[key]:
+            return
+        physical = self._physical[key]
+        created = self.client("ec2", stack.region).create_launch_template_version(
+            LaunchTemplateId=physical.ref, LaunchTemplateData=self._launch_data(stack, data))["LaunchTemplateVersion"]
+        physical.attributes["LatestVersionNumber"] = str(created["VersionNumber"])
+        self._template_versions[key] = fingerprint
+
+    def _group_template(self, stack, logical_id, properties) -> None:
+        """An update that gives the group another launch template version: instances launched from now on use it;
+        those running, or waiting in its warm pool, keep the one they were launched from (as AWS does)."""
+        wanted = self._resolve(stack, properties["LaunchTemplate"])
+        wanted = {"LaunchTemplateId": wanted["LaunchTemplateId"], "Version": str(wanted["Version"])}
+        client, name = self.client("autoscaling", stack.region), self._physical[(stack.path, logical_id)].ref
+        (group,) = client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]
+        if {key: group.get("LaunchTemplate", {}).get(key) for key in wanted} != wanted:
+            client.update_auto_scaling_group(AutoScalingGroupName=name, LaunchTemplate=wanted)
 
     def _group(self, stack, logical_id, properties) -> Physical:
         properties = self._resolve(stack, properties)

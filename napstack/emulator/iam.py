@@ -57,6 +57,18 @@ def _group(region: str, name: str) -> Target:
     return Target(group.arn, _tag_context("autoscaling", tags))
 
 
+def _group_of(region: str, instance_id: str) -> Target:
+    """The group an instance belongs to, its warm pool's included (AWS authorizes against the group's ARN)."""
+    from moto.ec2.exceptions import InvalidInstanceIdError
+
+    try:
+        group = getattr(_backend("ec2", region).get_instance(instance_id), "autoscaling_group", None)
+    except InvalidInstanceIdError:  # an unknown instance: the call itself fails after
+        group = None
+    return _group(region, group.name) if group is not None else Target(
+        f"arn:aws:autoscaling:{region}:{ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/*")
+
+
 def _instance(region: str, instance_id: str) -> Target:
     backend = _backend("ec2", region)
     tags = backend.describe_tags(filters={"resource-id": [instance_id]})
@@ -124,6 +136,8 @@ RESOURCES: dict[tuple[str, str], Callable[[str, dict], list[Target]]] = {
     ("autoscaling", "CreateOrUpdateTags"): lambda r, p: [_group(r, t["ResourceId"]) for t in p["Tags"]],
     ("autoscaling", "DeleteTags"): lambda r, p: [_group(r, t["ResourceId"]) for t in p["Tags"]],
     ("autoscaling", "DescribeTags"): ANY,
+    ("autoscaling", "DescribeWarmPool"): ANY,
+    ("autoscaling", "TerminateInstanceInAutoScalingGroup"): lambda r, p: [_group_of(r, p["InstanceId"])],
     # No resource-level permissions; the namespace is a condition key (cloudwatch:namespace).
     ("cloudwatch", "PutMetricData"): lambda r, p: [Target("*", {"cloudwatch:namespace": [p.get("Namespace", "")]})],
     ("cloudwatch", "GetMetricStatistics"): ANY,

@@ -9,7 +9,10 @@ one instance prepared):
 - a wake takes it: started, InService, its events carry Origin WarmPool, Destination AutoScalingGroup; with the pool
   empty the group launches a new instance (Origin EC2);
 - a scale-in terminates the instance (ReuseOnScaleIn is unsupported for ECS) and the pool refills with a new launch,
-  its events carrying Destination WarmPool.
+  its events carrying Destination WarmPool;
+- TerminateInstanceInAutoScalingGroup on a pooled instance (a deploy's new launch template version,
+  functions/warm_pool_refresh) ends it, its terminate events carrying Origin WarmPool, and the pool refills from the
+  group's launch template as it is now. Each pooled instance reports the launch template version it was launched from.
 
 Each transition is kept (`history`) for the replay's timeline; with AWS's times modeled (aws_times.py) the refill
 takes its boot and pull.
@@ -18,6 +21,7 @@ takes its boot and pull.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,6 +58,7 @@ class EmulatedWarmPool:
         self.group_name = group_name
         self.role_arn = instance_role_arn(emulator.deployment)
         self._pooled: dict[str, object] = {}  # instance id -> moto's InstanceState, kept out of the group's
+        self._templates: dict[str, dict] = {}  # instance id -> the launch template version it was launched from
         self.history: list[PoolTransition] = []
 
     def _group(self):
@@ -69,7 +74,22 @@ class EmulatedWarmPool:
     def describe(self) -> list[dict]:
         """DescribeWarmPool's Instances."""
         return [{"InstanceId": i, "InstanceType": s.instance_type, "AvailabilityZone": s.availability_zone,
-                 "LifecycleState": s.lifecycle_state, "HealthStatus": "Healthy"} for i, s in self._pooled.items()]
+                 "LifecycleState": s.lifecycle_state, "HealthStatus": "Healthy", "LaunchTemplate": self._templates[i]}
+                for i, s in self._pooled.items()]
+
+    def holds(self, instance_id: str) -> bool:
+        return instance_id in self._pooled
+
+    def end(self, instance_id: str) -> None:
+        """TerminateInstanceInAutoScalingGroup on a pooled instance: terminated (the terminate hooks hear of it, Origin
+        WarmPool), and the pool refills with a launch from the group's launch template as it is now."""
+        state = self._pooled[instance_id]
+        self._enter(instance_id, "Warmed:Terminating", "ended by request, the group's desired capacity unchanged")
+        state.instance.terminate()
+        del self._pooled[instance_id], self._templates[instance_id]
+        self.history.append(PoolTransition(self.emulator.clock.now(), instance_id, "Warmed:Terminated", ""))
+        self.emulator.deliver_after_latency(self.emulator.terminate_events(self.group_name, [instance_id], IN_WARM_POOL))
+        self.fill(announced=True)
 
     def fill(self, announced: bool) -> None:
         """Launch one instance into the pool. `announced`: its events are sent (a refill), not at the deploy (no rule
@@ -81,6 +101,7 @@ class EmulatedWarmPool:
         group.instance_states.remove(state)  # ...which AWS keeps apart: the pool is not the group
         instance_id = state.instance.id
         self._pooled[instance_id] = state
+        self._templates[instance_id] = dict(group.launch_template)
         self._enter(instance_id, "Warmed:Pending:Wait", "launched into the warm pool, held by its launch hook")
         route = (FROM_EC2, IN_WARM_POOL)
         if announced:
@@ -127,7 +148,7 @@ class EmulatedWarmPool:
         state = self._pooled[instance_id]
         state.instance.start()
         self._enter(instance_id, "Pending:Wait", "started from the warm pool, leaving it for the group")
-        del self._pooled[instance_id]
+        del self._pooled[instance_id], self._templates[instance_id]
         state.lifecycle_state = "InService"
         group.instance_states.append(state)
         return instance_id
@@ -145,3 +166,25 @@ def pooled_instances_in_describe_warm_pool(patches: _Patches, pools: dict[str, E
         return ActionResult({"WarmPoolConfiguration": configuration, "Instances": pool.describe() if pool else []})
 
     patches.set(AutoScalingResponse, "describe_warm_pool", describe_warm_pool)
+
+
+def pooled_instances_ended_on_request(patches: _Patches, pools: dict[str, EmulatedWarmPool]) -> None:
+    """TerminateInstanceInAutoScalingGroup on a pooled instance (moto finds only the group's instances)."""
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.core.responses import ActionResult
+
+    original = AutoScalingResponse.terminate_instance_in_auto_scaling_group
+
+    def terminate_instance_in_auto_scaling_group(self) -> ActionResult:
+        instance_id = self._get_param("InstanceId")
+        pool = next((pool for pool in pools.values() if pool.holds(instance_id)), None)
+        if pool is None:
+            return original(self)
+        pool.end(instance_id)
+        return ActionResult({"Activity": {
+            "ActivityId": str(uuid.uuid4()), "AutoScalingGroupName": pool.group_name, "StatusCode": "InProgress",
+            "Description": f"Terminating EC2 instance: {instance_id}", "Progress": 0, "Details": "{}",
+            "Cause": f"instance {instance_id} was taken out of the warm pool in response to a user request",
+            "StartTime": pool.emulator.clock.now()}})
+
+    patches.set(AutoScalingResponse, "terminate_instance_in_auto_scaling_group", terminate_instance_in_auto_scaling_group)

@@ -46,7 +46,8 @@ from napstack.emulator.scenario import Scenario, SimulatedHost
 from napstack.emulator.schedules import Schedule, ScheduleRunner
 from napstack.emulator.template import ACCOUNT_ID, TemplateError
 from napstack.emulator import aws_times as modeled
-from napstack.emulator.warm_pool import INSTANCE, EmulatedWarmPool, pooled_instances_in_describe_warm_pool
+from napstack.emulator.warm_pool import (INSTANCE, EmulatedWarmPool, pooled_instances_ended_on_request,
+                                         pooled_instances_in_describe_warm_pool)
 from napstack.settings import (
     COUNT_CONNECTIONS, DNS_RECORD, FROM_EC2, IN_GROUP, IN_WARM_POOL, NOTIFY, RECONCILER, START_SERVER, WARM_POOL_HOOK_NAME,
 )
@@ -230,6 +231,7 @@ class Emulator:
             if self.stack.asg_name in self.deployment.warm_pools:
                 self.pool = EmulatedWarmPool(self, self.stack.asg_name)
                 pooled_instances_in_describe_warm_pool(self._patches, {self.stack.asg_name: self.pool})
+                pooled_instances_ended_on_request(self._patches, {self.stack.asg_name: self.pool})
                 self.pool.fill(announced=False)
             self._observe_the_group()
             self._observe_the_executions()
@@ -400,15 +402,7 @@ class Emulator:
                 raised.append(asg_events.launch_successful(group.name, instance_id, booted, route))
                 if emulator.aws_times:  # the game's container: after the agent, and the pull unless the image is cached
                     emulator.host.container_from = booted + timedelta(seconds=modeled.container_seconds(bool(from_pool)))
-            raised += [  # Auto Scaling emits one lifecycle event per hook
-                asg_events.terminate_lifecycle_action(group.name, instance_id, hook_name, now)
-                for instance_id in sorted(before - after)
-                for hook_name in sorted(
-                    hook["LifecycleHookName"]
-                    for hook in emulator.deployment.hooks.get(group.name, [])
-                    if hook["LifecycleTransition"] == "autoscaling:EC2_INSTANCE_TERMINATING"
-                )
-            ]
+            raised += emulator.terminate_events(group.name, sorted(before - after))
             if raised:
                 emulator.deliver_after_latency(raised, (booted - now).total_seconds())
             for instance_id in launched if pool else ():
@@ -417,6 +411,13 @@ class Emulator:
                 pool.fill(announced=True)
 
         self._patches.set(FakeAutoScalingGroup, "set_desired_capacity", set_desired_capacity)
+
+    def terminate_events(self, group_name: str, instance_ids: list[str], origin: str = IN_GROUP) -> list[dict]:
+        """Auto Scaling emits one terminate lifecycle event per terminate hook, for each instance it ends."""
+        hooks = sorted(hook["LifecycleHookName"] for hook in self.deployment.hooks.get(group_name, [])
+                       if hook["LifecycleTransition"] == "autoscaling:EC2_INSTANCE_TERMINATING")
+        return [asg_events.terminate_lifecycle_action(group_name, instance_id, hook_name, self.clock.now(), origin)
+                for instance_id in instance_ids for hook_name in hooks]
 
     def _fail_launch(self, group_name: str, attempt: int) -> None:
         """A launch that fails for want of capacity: Auto Scaling's event, then its own retry, in another zone."""

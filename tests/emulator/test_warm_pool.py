@@ -196,3 +196,87 @@ def test_with_aws_times_a_wake_from_the_pool_is_playable_a_minute_sooner(pooled)
     assert (cold["WakeToLaunchSeconds"], warm["WakeToLaunchSeconds"]) == (90, 30)
     assert warm["WakeToRunningTaskSeconds"] <= cold["WakeToRunningTaskSeconds"] - 60
     assert warm["WakeToReadySeconds"] <= cold["WakeToReadySeconds"] - 60
+
+
+# --- a deploy that changes the launch template: the pooled instance is replaced, the game's never --------------
+
+
+@pytest.fixture(scope="module")
+def larger(tmp_path_factory, synthesized):
+    """The pooled game redeployed on a larger instance type: a new launch template version."""
+    from napstack.assembly import load_assembly
+
+    folder = tmp_path_factory.mktemp("larger")
+    pooled_config(folder)
+    text = (folder / "mc.yaml").read_text()
+    (folder / "mc.yaml").write_text(text.replace("  InstanceType: t3.medium\n", "  InstanceType: t3.large\n"))
+    return load_assembly(synthesized(folder / "mc.yaml"))
+
+
+def pool_templates(emulator):
+    described = emulator.client("autoscaling").describe_warm_pool(AutoScalingGroupName=emulator.stack.asg_name)
+    return {i["InstanceId"]: (i["LifecycleState"], i["InstanceType"], i["LaunchTemplate"]["Version"])
+            for i in described["Instances"]}
+
+
+def refresh_resource(emulator):
+    (refresh,) = [c for c in emulator.deployment.custom_resources if c.type == "Custom::NapstackWarmPoolRefresh"]
+    return refresh
+
+
+def instance_type(emulator, instance):
+    reservations = emulator.client("ec2").describe_instances(InstanceIds=[instance])["Reservations"]
+    return reservations[0]["Instances"][0]["InstanceType"]
+
+
+def test_a_deploy_with_a_new_launch_template_replaces_the_pooled_instance_and_the_next_wake_starts_the_new_one(
+        pooled, larger):
+    with Emulator(pooled, Scenario(then="active")) as emulator:
+        ((stale, before),) = pool_templates(emulator).items()
+        assert before == ("Warmed:Stopped", "t3.medium", "1")
+        emulator.deployment.update(larger)  # the custom resource's Update, as its own role (IAM enforced)
+        emulator.run_until_settled(timedelta(minutes=10), stop_at_limit=False)
+        assert ec2_state(emulator, stale) == "terminated"
+        ((fresh, after),) = pool_templates(emulator).items()
+        assert after == ("Warmed:Stopped", "t3.large", "2") and fresh != stale
+        # Its termination reached the hook with Origin WarmPool, which let it go: not a stop of the game.
+        assert "ContinueTerminationInWarmPool" in hook_states(emulator) and subjects(emulator) == []
+        assert [i for i, _, _, _ in routes(emulator)] == [fresh]  # the refill's launch, into the pool
+        emulator.set_desired_capacity(1)
+        emulator.run_until_settled(timedelta(minutes=3), stop_at_limit=False)
+        assert emulator.instance_ids() == [fresh] and instance_type(emulator, fresh) == "t3.large"
+        assert subjects(emulator)[0] == "server starting"
+
+
+def test_a_deploy_while_a_game_is_played_never_touches_its_instance(pooled, larger):
+    with Emulator(pooled, Scenario(then="active")) as emulator:
+        emulator.set_desired_capacity(1)
+        emulator.run_until_settled(timedelta(minutes=3), stop_at_limit=False)
+        (playing,) = emulator.instance_ids()
+        assert pool_templates(emulator) == {}  # taken by the wake; the pool refills after the stop
+        emulator.deployment.update(larger)
+        emulator.run_until_settled(timedelta(minutes=3), stop_at_limit=False)
+        assert emulator.instance_ids() == [playing] and ec2_state(emulator, playing) == "running"
+        assert "holds launch template version 2 or nothing" in emulator.deployment.send(refresh_resource(emulator), "Update",
+                                                                                          old_properties={})["Data"]["Outcome"]
+        watchdogs = [e["status"] for e in emulator.executions() if e["stateMachineArn"] == emulator.stack.watchdog_arn]
+        assert watchdogs == ["RUNNING"] and subjects(emulator) == ["server starting", "ready"]
+
+
+def test_a_termination_still_refused_fails_the_deploy_and_the_next_wake_still_starts(pooled, larger, tmp_path):
+    """Throttled past its retries (botocore's standard mode; injected faults come after them): the custom resource
+    fails, so CloudFormation fails the update and rolls back to the version the pooled instance has."""
+    from napstack.emulator.faults import load_faults
+    from napstack.emulator.template import TemplateError
+
+    (tmp_path / "faults.yaml").write_text(
+        "- {call: autoscaling:TerminateInstanceInAutoScalingGroup, error: Throttling, times: 100}\n")
+    with Emulator(pooled, Scenario(then="active"), faults=load_faults(tmp_path / "faults.yaml")) as emulator:
+        (stale,) = pool_templates(emulator)
+        with pytest.raises(TemplateError, match="WarmPoolRefresh.*Update failed.*Throttling"):
+            emulator.deployment.update(larger)
+        emulator.run_until_settled(timedelta(minutes=10), stop_at_limit=False)
+        assert pool_templates(emulator)[stale][0] == "Warmed:Stopped" and subjects(emulator) == []  # asleep, as it was
+        emulator.set_desired_capacity(1)
+        emulator.run_until_settled(timedelta(minutes=3), stop_at_limit=False)
+        assert emulator.instance_ids() == [stale] and subjects(emulator)[0] == "server starting"

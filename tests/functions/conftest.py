@@ -7,7 +7,7 @@ from napstack.function_modules import importable
 from tests.conftest import ROOT
 
 for function in ("count_connections", "start_server", "dns_record", "launch_failures", "query_logging", "reconciler", "notify",
-                 "status_page"):
+                 "status_page", "warm_pool_refresh"):
     for path in importable(ROOT / "functions" / function):
         if path not in sys.path:
             sys.path.insert(0, path)
