@@ -23,6 +23,9 @@ STATUS_PAGE = "status_page"
 WARM_POOL_REFRESH = "warm_pool_refresh"
 # Tags on each leaf's ASG, the contract between the leaf, start_server and the watchdog (functions/ repeat them).
 DNS_NAME_TAG = "napstack:dns-name"  # start_server finds the leaf a looked-up name belongs to
+# The leaf's base stack: a base's status page lists, wakes and may change only its own base's games (two bases, say two
+# zones, can share an account and region).
+BASE_TAG = "napstack:base"
 START_ON_TAG = "napstack:start-on"  # query types that start it, space-separated
 COOLDOWN_TAG = "napstack:cooldown"  # "<minutes>/<lookups>" after an idle stop
 LAUNCH_FAILURES_TAG = "napstack:launch-failures"  # the hook's recent failed launches, until it gives up
@@ -35,6 +38,9 @@ LEAF_NAME_TAG = "napstack:leaf"  # on every resource of the leaf stack
 ADDRESS_TAG = "napstack:address"  # host:port, as players join
 QUERY_TAG = "napstack:query"  # "<protocol> <port> <timeout seconds>", only with Watchdog.Query
 PASSPHRASE_TAG = "napstack:wake-passphrase"  # the game's own wake passphrase hash (StatusPage.PassphraseHash)
+# The only tags the page writes (its role may write no other): the wake record, wake_rule's cool-down count and last
+# wake (functions/shared/wake_rule.py), and the wrong guesses (functions/status_page/wake_guard.py).
+PAGE_WRITES_TAGS = (WOKEN_TAG, "napstack:cooldown-lookups", "napstack:last-lookup", "napstack:wake-failures")
 READY_METRICS_NAMESPACE = "napstack"  # count_connections' ready figures (functions/count_connections/ready_metrics.py)
 LAUNCH_DETAIL_TYPES = ["EC2 Instance Launch Successful", "EC2 Instance Launch Unsuccessful"]
 TERMINATE_DETAIL_TYPE = "EC2 Instance-terminate Lifecycle Action"
@@ -125,6 +131,7 @@ def leaf_tags(config: NapstackConfig) -> dict[str, str]:
     dns, query = leaf.dns, leaf.watchdog.query
     tags = {
         DNS_NAME_TAG: config.dns_name,
+        BASE_TAG: config.base.base_stack_name,
         START_ON_TAG: " ".join(dns.start_on),
         COOLDOWN_TAG: f"{dns.cooldown_minutes}/{dns.cooldown_lookups}",
         ADDRESS_TAG: f"{config.dns_name}:{leaf.watched_port}",
@@ -137,9 +144,11 @@ def leaf_tags(config: NapstackConfig) -> dict[str, str]:
 
 
 def status_page_environment(base: BaseConfig) -> dict[str, str]:
-    """The base's passphrase hash (never the passphrase), when it sets one."""
+    """The base whose games the page shows (their BASE_TAG), and its passphrase hash (never the passphrase), when it
+    sets one."""
     page_hash = base.status_page.passphrase_hash
-    return function_environment(STATUS_PAGE, **({"PASSPHRASE_HASH": page_hash} if page_hash else {}))
+    return function_environment(STATUS_PAGE, BASE_NAME=base.base_stack_name,
+                                **({"PASSPHRASE_HASH": page_hash} if page_hash else {}))
 
 
 def notify_environment(config: NapstackConfig, alerts_topic_arn: str) -> dict[str, str]:

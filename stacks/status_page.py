@@ -3,14 +3,15 @@
 No API Gateway or CloudFront: a function URL costs nothing beyond the function's own requests, so the page costs
 nothing while nobody opens it. AuthType NONE, since a friend has no AWS credentials: the function itself refuses what
 it must (a wrong passphrase, a cross-site post), and reserved concurrency bounds what a flood of requests can cost.
-Its role reads groups and instances, and changes only napstack's own leaves (their DNS-name tag).
+Its role reads groups and instances, and changes only this base's own leaves (their base tag), and of their tags only
+the few the page writes.
 """
 
 from aws_cdk import ArnFormat, CfnOutput, Duration, Stack, aws_iam as iam, aws_lambda as lambda_
 from constructs import Construct
 
 from napstack.config import BaseConfig
-from napstack.settings import DNS_NAME_TAG, STATUS_PAGE, status_page_environment
+from napstack.settings import BASE_TAG, PAGE_WRITES_TAGS, STATUS_PAGE, status_page_environment
 from stacks.acknowledge import acknowledge_wildcards, nag_arn
 from stacks.lambda_function import napstack_function
 
@@ -31,9 +32,17 @@ class StatusPage(Construct):
         CfnOutput(stack, "StatusPageUrl", value=self.url.url, description="The status page: every game, and its wake button")
         groups = stack.format_arn(service="autoscaling", resource="autoScalingGroup",
                                   resource_name="*:autoScalingGroupName/Napstack-*", arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        # The base tag's value, not just its presence: another base in this account and region has its own games
+        # (and its own passphrase), which this page must neither wake nor retag.
+        own_base = {"StringEquals": {f"autoscaling:ResourceTag/{BASE_TAG}": config.base_stack_name}}
         self.function.add_to_role_policy(iam.PolicyStatement(
-            actions=["autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags"], resources=[groups],
-            conditions={"StringLike": {f"autoscaling:ResourceTag/{DNS_NAME_TAG}": "*"}},
+            actions=["autoscaling:SetDesiredCapacity"], resources=[groups], conditions=own_base,
+        ))
+        # Only the tags the page writes: a bug or a compromised package in this public function cannot rewrite a
+        # game's passphrase hash, start-on types, cool-down or names.
+        self.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["autoscaling:CreateOrUpdateTags"], resources=[groups],
+            conditions={**own_base, "ForAllValues:StringEquals": {"aws:TagKeys": list(PAGE_WRITES_TAGS)}},
         ))
         self.function.add_to_role_policy(iam.PolicyStatement(
             actions=["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances", "cloudwatch:GetMetricStatistics"],
@@ -41,8 +50,8 @@ class StatusPage(Construct):
         ))
         acknowledge_wildcards(
             self.function,
-            "Games are found at run time: writes are limited to napstack's groups (named Napstack-*, tagged "
-            "napstack:dns-name); DescribeAutoScalingGroups, DescribeInstances and GetMetricStatistics support no "
+            "Games are found at run time: writes are limited to this base's groups (named Napstack-*, their "
+            "napstack:base tag this base's name; tags: only the page's own keys); DescribeAutoScalingGroups, DescribeInstances and GetMetricStatistics support no "
             "resource scoping.",
             resources=["*", nag_arn(self, "autoscaling", "autoScalingGroup:*:autoScalingGroupName/Napstack-*")],
         )

@@ -28,14 +28,19 @@ def test_one_public_function_url_with_its_output_and_bounded_concurrency(minecra
             for p in permissions} == {("lambda:InvokeFunctionUrl", "*", "NONE", None), ("lambda:InvokeFunction", "*", None, True)}
 
 
-def test_the_page_may_change_only_napstacks_own_groups(minecraft):
+def test_the_page_may_change_only_its_own_bases_groups_and_only_the_tags_it_writes(minecraft):
     granted = statements(minecraft[BASE_STACK])
-    writes = [s for s in granted if "autoscaling:SetDesiredCapacity" in s["Action"]]
-    assert len(writes) == 1
-    (write,) = writes
-    assert set(write["Action"]) == {"autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags"}
-    assert write["Condition"] == {"StringLike": {"autoscaling:ResourceTag/napstack:dns-name": "*"}}
-    assert write["Resource"]["Fn::Join"][1][-1] == ":autoScalingGroup:*:autoScalingGroupName/Napstack-*"
+    actions = {"autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags"}
+    writes = [s for s in granted if isinstance(s["Action"], str) and s["Action"] in actions]  # each its own condition
+    own_base = {"autoscaling:ResourceTag/napstack:base": BASE_STACK}
+    by_action = {s["Action"]: s for s in writes}
+    assert set(by_action) == actions and len(writes) == 2
+    assert not [s for s in granted if isinstance(s["Action"], list) and actions & set(s["Action"])]
+    assert by_action["autoscaling:SetDesiredCapacity"]["Condition"] == {"StringEquals": own_base}
+    assert by_action["autoscaling:CreateOrUpdateTags"]["Condition"] == {"StringEquals": own_base, "ForAllValues:StringEquals": {
+        "aws:TagKeys": ["napstack:woken", "napstack:cooldown-lookups", "napstack:last-lookup", "napstack:wake-failures"]}}
+    for write in writes:
+        assert write["Resource"]["Fn::Join"][1][-1] == ":autoScalingGroup:*:autoScalingGroupName/Napstack-*"
     reads = [s for s in granted if s["Resource"] == "*"]
     assert {a for s in reads for a in s["Action"]} == {
         "autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances", "cloudwatch:GetMetricStatistics"}
@@ -46,6 +51,7 @@ def test_each_leaf_tells_the_page_its_address_and_query(leaf):
     tags = {t["Key"]: t["Value"] for t in group["Properties"]["Tags"]}
     assert tags["napstack:address"] == "mc.example.com:25565" and tags["napstack:leaf"] == "minecraft-java"
     assert tags["napstack:query"] == "minecraft-java 25565 2" and "napstack:wake-passphrase" not in tags
+    assert tags["napstack:base"] == BASE_STACK  # the page of this base, and no other, lists and wakes it
 
 
 def test_passphrase_hashes_deploy_where_the_config_sets_them_and_the_page_can_be_off(tmp_path, synthesized):

@@ -28,6 +28,7 @@ autoscaling = boto3.client("autoscaling", config=CLIENT_CONFIG)
 ec2 = boto3.client("ec2", config=CLIENT_CONFIG)
 cloudwatch = boto3.client("cloudwatch", config=CLIENT_CONFIG)
 BASE_HASH = os.environ.get("PASSPHRASE_HASH") or None
+BASE_NAME = os.environ["BASE_NAME"]  # this page's games carry it in their base tag (page_view.napstack_groups)
 QUERY_SECONDS = 1.5  # per game, whatever its Watchdog.Query.TimeoutSeconds: a page should not wait long
 MAX_BODY_BYTES = 4096
 
@@ -42,7 +43,7 @@ def _ask(protocol: str, host: str, port: int, timeout: float):
 
 def _views(now: datetime) -> list:
     estimate, instance = estimate_of_starts(cloudwatch, now), instance_of(ec2)
-    return [server_view(group, BASE_HASH, instance, _ask, estimate) for group in napstack_groups(autoscaling)]
+    return [server_view(group, BASE_HASH, instance, _ask, estimate) for group in napstack_groups(autoscaling, BASE_NAME)]
 
 
 def _html(status: int, body: str, token: str, new: bool) -> Response:
@@ -92,7 +93,7 @@ def wake_button() -> Response:
         return _html(400, page_html.page([], token, ("bad-form", "That was not the page's form: reload the page.")),
                      token, new)
     now = _now()
-    outcome = wake(autoscaling, request, BASE_HASH, now, sleep=time.sleep)
+    outcome = wake(autoscaling, request, BASE_NAME, BASE_HASH, now, sleep=time.sleep)
     logger.info(outcome.sentence, extra={"outcome": outcome.outcome, "server": outcome.server, "source": outcome.source})
     return _html(outcome.status, page_html.page(_views(_now()), token, (outcome.outcome, outcome.sentence)), token, new)
 

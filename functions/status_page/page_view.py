@@ -1,8 +1,9 @@
 """What the status page says about each game of the base: read live from its Auto Scaling group, its instance and
 the game itself (the watchdog's own query), never from a copy that could go stale.
 
-A game is a group carrying napstack's DNS-name tag in this region; the leaf's tags say what the page needs (its name,
-the address players join, how to ask the game, its own passphrase hash).
+A game is a group in this region carrying this base's name in napstack's base tag (another base, say another zone, can
+share the account and region: its games are not this page's); the leaf's tags say what the page needs (its name, the
+address players join, how to ask the game, its own passphrase hash).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Callable
 
 # The same tag keys as napstack/settings.py (this folder is deployed on its own and cannot import it).
 DNS_NAME_TAG = "napstack:dns-name"
+BASE_TAG = "napstack:base"  # the leaf's base stack
 LEAF_NAME_TAG = "napstack:leaf"
 ADDRESS_TAG = "napstack:address"
 QUERY_TAG = "napstack:query"  # "<protocol> <port> <timeout seconds>", only with Watchdog.Query
@@ -48,11 +50,11 @@ def tags_of(group: dict) -> dict[str, str]:
     return {tag["Key"]: tag["Value"] for tag in group.get("Tags", [])}
 
 
-def napstack_groups(autoscaling) -> list[dict]:
-    """Every group in the region that carries napstack's DNS-name tag, by leaf name."""
+def napstack_groups(autoscaling, base: str) -> list[dict]:
+    """Every group in the region of the base named `base` (its base tag), by leaf name."""
     groups = []
     paginator = autoscaling.get_paginator("describe_auto_scaling_groups")
-    for page in paginator.paginate(Filters=[{"Name": "tag-key", "Values": [DNS_NAME_TAG]}]):
+    for page in paginator.paginate(Filters=[{"Name": f"tag:{BASE_TAG}", "Values": [base]}]):
         groups.extend(page["AutoScalingGroups"])
     return sorted(groups, key=lambda g: tags_of(g).get(LEAF_NAME_TAG, g["AutoScalingGroupName"]))
 

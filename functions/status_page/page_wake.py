@@ -56,13 +56,15 @@ def _tag(autoscaling, group: str, key: str, value: str) -> None:
                                              "Value": value, "PropagateAtLaunch": False}])
 
 
-def wake(autoscaling, request: WakeRequest, base_hash: str | None, now: datetime,
+def wake(autoscaling, request: WakeRequest, base: str, base_hash: str | None, now: datetime,
          sleep: Callable[[float], None]) -> Outcome:
+    """`base`: the page's base stack (only its games can be woken); `base_hash`: its passphrase hash, for the games
+    without their own."""
     source = source_of(request.source)
     problem = cross_site_problem(request.headers, request.host, request.token, request.cookies)
     if problem:
         return Outcome("cross-site", f"Not woken: {problem}. Reload the page and try again.", 403, source=source)
-    groups = {tags_of(g).get(LEAF_NAME_TAG): g for g in napstack_groups(autoscaling)}
+    groups = {tags_of(g).get(LEAF_NAME_TAG): g for g in napstack_groups(autoscaling, base)}
     group = groups.get(request.server)
     if group is None:
         return Outcome("unknown-server", "There is no such game on this page.", 404, source=source)

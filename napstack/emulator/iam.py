@@ -69,6 +69,20 @@ def _group_of(region: str, instance_id: str) -> Target:
         f"arn:aws:autoscaling:{region}:{ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/*")
 
 
+def _tagging(region: str, params: dict) -> list[Target]:
+    """A tagging call's groups, each with the keys the request names for it (`aws:TagKeys`, which a policy can
+    limit with ForAllValues)."""
+    keys: dict[str, list[str]] = {}
+    for tag in params["Tags"]:
+        keys.setdefault(tag["ResourceId"], []).append(tag["Key"])
+    targets = []
+    for name, names in keys.items():
+        target = _group(region, name)
+        target.context["aws:TagKeys"] = names
+        targets.append(target)
+    return targets
+
+
 def _instance(region: str, instance_id: str) -> Target:
     backend = _backend("ec2", region)
     tags = backend.describe_tags(filters={"resource-id": [instance_id]})
@@ -133,8 +147,8 @@ RESOURCES: dict[tuple[str, str], Callable[[str, dict], list[Target]]] = {
     ("autoscaling", "DescribeAutoScalingInstances"): ANY,
     ("autoscaling", "SetDesiredCapacity"): lambda r, p: [_group(r, p["AutoScalingGroupName"])],
     ("autoscaling", "CompleteLifecycleAction"): lambda r, p: [_group(r, p["AutoScalingGroupName"])],
-    ("autoscaling", "CreateOrUpdateTags"): lambda r, p: [_group(r, t["ResourceId"]) for t in p["Tags"]],
-    ("autoscaling", "DeleteTags"): lambda r, p: [_group(r, t["ResourceId"]) for t in p["Tags"]],
+    ("autoscaling", "CreateOrUpdateTags"): _tagging,
+    ("autoscaling", "DeleteTags"): _tagging,
     ("autoscaling", "DescribeTags"): ANY,
     ("autoscaling", "DescribeWarmPool"): ANY,
     ("autoscaling", "TerminateInstanceInAutoScalingGroup"): lambda r, p: [_group_of(r, p["InstanceId"])],

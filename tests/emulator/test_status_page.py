@@ -8,14 +8,16 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 import pytest
+from botocore.exceptions import ClientError
 
 from napstack.config import load_config
 from napstack.emulator.faults import FaultPlan, _entry
 from napstack.emulator.scenario import CheckReport, Scenario
 from napstack.emulator.world import Emulator
 from napstack.page_server import set_local_passphrase
-from napstack.settings import STATUS_PAGE, WOKEN_TAG
+from napstack.settings import STATUS_PAGE, WOKEN_TAG, leaf_tags
 from tests.conftest import ROOT
+from tests.test_config import with_changes, write_configs
 
 PASSPHRASE = "open sesame, friends"
 SESSION = Scenario(checks=[CheckReport(running=False, listening=False, query="timeout"),
@@ -157,6 +159,57 @@ def test_a_wake_aws_refuses_after_retries_says_so_and_leaves_the_server_asleep(c
         failed = Browser(emulator).wake()
         assert (failed.status, outcome(failed)) == (503, "failed") and desired(emulator) == 0
         assert WOKEN_TAG not in tags(emulator)  # no wake record for a wake that did not happen
+
+
+def _other_bases_game(emulator, other) -> str:
+    """A game of another base (another zone) in the same account and region, deployed as its leaf tags it."""
+    autoscaling = emulator.client("autoscaling")
+    with emulator.emulators_own_calls():
+        (ours,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[emulator.stack.asg_name])["AutoScalingGroups"]
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=other.leaf.stack_name, MinSize=0, MaxSize=1, DesiredCapacity=0,
+            LaunchTemplate={k: ours["LaunchTemplate"][k] for k in ("LaunchTemplateId", "Version")},
+            VPCZoneIdentifier=ours["VPCZoneIdentifier"],
+            Tags=[{"Key": k, "Value": v, "PropagateAtLaunch": False} for k, v in leaf_tags(other).items()])
+    return other.leaf.stack_name
+
+
+def test_a_base_lists_and_wakes_only_its_own_games_and_its_role_cannot_touch_another_bases(config, tmp_path):
+    """Two bases in one account and region (README: a second zone deploys beside the first): this base's page, and its
+    passphrase, must not show or start the other base's game, and its role may not change that group."""
+    other = load_config(write_configs(tmp_path, with_changes(), {"DomainName": "example.org", "HostedZoneId": "Z1234567890"}))
+    assert other.base.base_stack_name != config.base.base_stack_name
+    with Emulator(config, SESSION) as emulator:
+        set_local_passphrase(emulator, PASSPHRASE)
+        foreign = _other_bases_game(emulator, other)
+        browser = Browser(emulator)
+        html = browser.page()
+        assert "game.example.org" not in html and f'data-server="{other.leaf.name}"' not in html
+        assert [s["name"] for s in json.loads(browser.request("GET", "/status.json").body)["servers"]] == ["minecraft-java"]
+        refused = browser.wake(server=other.leaf.name)  # this base's passphrase, the other base's game
+        assert (refused.status, outcome(refused)) == (404, "unknown-server")
+        autoscaling = emulator.client("autoscaling")
+        with emulator.emulators_own_calls():
+            (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[foreign])["AutoScalingGroups"]
+        assert group["DesiredCapacity"] == 0 and WOKEN_TAG not in {t["Key"] for t in group["Tags"]}
+        page = emulator.deployment.functions[emulator.function_url(STATUS_PAGE).function_name]
+
+        def as_page(operation, **params):
+            emulator.authorizer.check(page.role_arn, "status_page", autoscaling, operation, params)
+
+        def tag(group_name, key):
+            return {"Tags": [{"ResourceId": group_name, "ResourceType": "auto-scaling-group", "Key": key, "Value": "x",
+                              "PropagateAtLaunch": False}]}
+
+        as_page("SetDesiredCapacity", AutoScalingGroupName=emulator.stack.asg_name, DesiredCapacity=1)
+        as_page("CreateOrUpdateTags", **tag(emulator.stack.asg_name, WOKEN_TAG))
+        for operation, params in [("SetDesiredCapacity", {"AutoScalingGroupName": foreign, "DesiredCapacity": 1}),
+                                  ("CreateOrUpdateTags", tag(foreign, WOKEN_TAG)),
+                                  # its own games: only the tags the page writes, never a passphrase hash
+                                  ("CreateOrUpdateTags", tag(emulator.stack.asg_name, "napstack:wake-passphrase"))]:
+            with pytest.raises(ClientError) as denied:
+                as_page(operation, **params)
+            assert denied.value.response["Error"]["Code"] == "AccessDenied"
 
 
 def test_the_url_serves_nothing_without_the_public_permission(config):
