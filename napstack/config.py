@@ -413,7 +413,15 @@ class DnsConfig(_Model):
     start_on: list[QueryType] = Field(
         default_factory=lambda: ["A", "AAAA"],
         min_length=1,
-        description="Query types that start the server (resolver prefetches of other types do not).",
+        description="Query types that start the server (resolver prefetches of other types do not). SRV: only the "
+        "lookup the game's client makes first, _<service>._<protocol>.<name> (napstack publishes that record), so "
+        "scanners asking for A do not wake it.",
+    )
+    srv_service: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$",
+        description="With SRV in StartOn: the service the game's clients look up (minecraft: _minecraft._tcp.<name>); "
+        "default minecraft when Watchdog.Query is minecraft-java.",
     )
     cooldown_minutes: int = Field(
         strict=True, default=0, ge=0, le=1440, description="After an idle stop, lookups within this many minutes do not restart..."
@@ -545,6 +553,11 @@ class LeafConfig(_Model):
     efs: EfsConfig = Field(default_factory=EfsConfig, description="Storage classes, zone and backups of the volumes' file system.")
     watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig)
     dns: DnsConfig
+    start_on_lookup: bool = Field(
+        default=True,
+        description="False: no DNS lookup wakes this game, only the status page's wake button (the base's "
+        "StartOnLookup: false turns lookups off for every game).",
+    )
     alert_emails: EmailAddresses = Field(default_factory=list, description="Extra alert e-mails for this server.")
     notify: NotifyChannels = Field(default_factory=list, description="Chats and webhooks told about this server, besides the base's.")
     ssh: SshConfig = Field(default_factory=SshConfig)
@@ -625,6 +638,36 @@ class LeafConfig(_Model):
                 f"{-(-watchdog.interval_seconds // 60)}, or 0 for no grace"
             )
         return self
+
+    @model_validator(mode="after")
+    def _lookups_that_wake_it(self):
+        dns = self.dns
+        if not self.start_on_lookup and "start_on" in dns.model_fields_set:
+            raise ValueError("Dns.StartOn names lookups that start it, and StartOnLookup: false says none does: "
+                             "remove one of them")
+        if "SRV" in dns.start_on and self.srv_service is None:
+            raise ValueError("Dns.StartOn has SRV: set Dns.SrvService to the service the game's clients look up "
+                             "(SrvService: minecraft publishes _minecraft._tcp.<name>)")
+        if dns.srv_service and "SRV" not in dns.start_on:
+            raise ValueError(f"Dns.SrvService {dns.srv_service} names the SRV record napstack publishes only with SRV "
+                             "in Dns.StartOn: add SRV to StartOn or remove SrvService")
+        return self
+
+    @property
+    def srv_service(self) -> str | None:
+        """The SRV record's service label (`minecraft`), by default Minecraft Java's for a game queried as one."""
+        query = self.watchdog.query
+        return self.dns.srv_service or ("minecraft" if query and query.protocol == "minecraft-java" else None)
+
+    @property
+    def srv_prefix(self) -> str | None:
+        """`_minecraft._tcp`: the published SRV record's name before the game's, with SRV in Dns.StartOn."""
+        return f"_{self.srv_service}._{self.watched_protocol}" if "SRV" in self.dns.start_on else None
+
+    @property
+    def lookup_types(self) -> tuple[str, ...]:
+        """The query types that wake it; none with StartOnLookup: false."""
+        return tuple(self.dns.start_on) if self.start_on_lookup else ()
 
     @model_validator(mode="after")
     def _watched_port_is_open(self):
@@ -868,7 +911,7 @@ def load_config(leaf_file: str | Path) -> NapstackConfig:
     zone = leaf.efs.availability_zone
     if zone is not None and (problem := zone_problem(zone, base.leaf_region)):
         raise ConfigError([f"{leaf_path}: Efs.AvailabilityZone: {problem} ({base_path})"])
-    served = {f"{leaf.dns.sub_domain}.{base.domain_name}": tuple(leaf.dns.start_on)}
+    served = {f"{leaf.dns.sub_domain}.{base.domain_name}": leaf.lookup_types}
     for other_path, other in _games_beside(leaf_path, base_path):
         name = f"{other.dns.sub_domain}.{base.domain_name}"
         for clash, what in ((other.dns.sub_domain == leaf.dns.sub_domain, f"Dns.SubDomain: {name}"),
@@ -876,7 +919,14 @@ def load_config(leaf_file: str | Path) -> NapstackConfig:
             if clash:
                 problems.append(f"{leaf_path}: {what} is also {other_path.name}'s under {base_path.name}: only one of "
                                 "them would ever run; give each game its own")
-        served.setdefault(name, tuple(other.dns.start_on))
+        served.setdefault(name, other.lookup_types)
+    if base.start_on_lookup and not any(served.values()):
+        problems.append(f"{leaf_path}: StartOnLookup is false in every game under {base_path.name}: set StartOnLookup: "
+                        f"false in {base_path.name} too, so that no query logging is deployed for nothing")
+    if not leaf.start_on_lookup and not (base.status_page.enabled and (
+            leaf.status_page.passphrase_hash or base.status_page.passphrase_hash)):
+        problems.append(f"{leaf_path}: StartOnLookup: false leaves only the status page's wake button, and it has no "
+                        "passphrase (or the page is off): set StatusPage.PassphraseHash (`napstack passphrase`)")
     if problems:
         raise ConfigError(problems)
     return NapstackConfig(base=base, leaf=leaf, source=str(leaf_path), served=tuple(sorted(served.items())))

@@ -21,11 +21,18 @@ def any_case(text: str) -> str:
     return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else "\\." if c == "." else c for c in text)
 
 
+SRV_PREFIX = "_[0-9A-Za-z-]+\\._[0-9A-Za-z]+\\."  # `_minecraft._tcp.`: the SRV name a game's client asks
+
+
 def query_log_filter(domain: str, served: dict[str, tuple[str, ...]]) -> str:
-    """The pattern for the zone `domain` serving `served` ({DNS name: query types that start it})."""
+    """The pattern for the zone `domain` serving `served` ({DNS name: query types that start it; none: no lookup
+    does}). A game started by SRV passes its `_<service>._<protocol>.<name>` lookups too."""
+    served = {name: start_on for name, start_on in served.items() if start_on}
     types = " || ".join(f"type = {t}" for t in sorted({t for start_on in served.values() for t in start_on}))
     labels = sorted(name[: -len(domain) - 1] for name in served)
-    first_label = "|".join(f"^{any_case(label)}\\..*" for label in labels)
-    in_zone = f"^[0-9A-Za-z_-]+\\.{any_case(domain)}\\.?$"
+    srv = sorted(name[: -len(domain) - 1] for name, start_on in served.items() if "SRV" in start_on)
+    first_label = "|".join([*(f"^{any_case(label)}\\..*" for label in labels),
+                            *(f"^{SRV_PREFIX}{any_case(label)}\\..*" for label in srv)])
+    in_zone = f"^[0-9A-Za-z_-]+\\.{any_case(domain)}\\.?$" + (f"|^{SRV_PREFIX}[0-9A-Za-z_-]+\\.{any_case(domain)}\\.?$" if srv else "")
     pattern = f"[{FIELDS}, name = %{first_label}% && name = %{in_zone}%, {types}, ...]"
     return pattern if len(pattern) <= PATTERN_LIMIT else f"[{FIELDS}, name, {types}, ...]"

@@ -26,7 +26,9 @@ DNS_NAME_TAG = "napstack:dns-name"  # start_server finds the leaf a looked-up na
 # The leaf's base stack: a base's status page lists, wakes and may change only its own base's games (two bases, say two
 # zones, can share an account and region).
 BASE_TAG = "napstack:base"
-START_ON_TAG = "napstack:start-on"  # query types that start it, space-separated
+START_ON_TAG = "napstack:start-on"  # query types that start it, space-separated; LOOKUPS_OFF: none does
+LOOKUPS_OFF = "none"  # StartOnLookup: false in the game: only the status page wakes it
+SRV_TAG = "napstack:srv"  # "_minecraft._tcp", with SRV in Dns.StartOn: the SRV name before the game's that wakes it
 COOLDOWN_TAG = "napstack:cooldown"  # "<minutes>/<lookups>" after an idle stop
 LAUNCH_FAILURES_TAG = "napstack:launch-failures"  # the hook's recent failed launches, until it gives up
 # "<ISO time> by <who>" (a lookup of mc.example.com (A), the status page): written with the desired-capacity change
@@ -132,10 +134,12 @@ def leaf_tags(config: NapstackConfig) -> dict[str, str]:
     tags = {
         DNS_NAME_TAG: config.dns_name,
         BASE_TAG: config.base.base_stack_name,
-        START_ON_TAG: " ".join(dns.start_on),
+        START_ON_TAG: " ".join(leaf.lookup_types) or LOOKUPS_OFF,
         COOLDOWN_TAG: f"{dns.cooldown_minutes}/{dns.cooldown_lookups}",
         ADDRESS_TAG: f"{config.dns_name}:{leaf.watched_port}",
     }
+    if leaf.start_on_lookup and leaf.srv_prefix:
+        tags[SRV_TAG] = leaf.srv_prefix
     if query is not None:
         tags[QUERY_TAG] = f"{query.protocol} {leaf.query_port} {query.timeout_seconds:g}"
     if leaf.status_page.passphrase_hash:

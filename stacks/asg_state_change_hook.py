@@ -23,7 +23,7 @@ from napstack.settings import (
     watchdog_state_machine_name,
 )
 from stacks.acknowledge import acknowledge_wildcards, nag_arn
-from stacks.dns_record import DnsRecord, own_record_changes
+from stacks.dns_record import srv_record, DnsRecord, own_record_changes
 from stacks.ecs_asg import auto_scaling_group_arn
 from stacks.lambda_function import napstack_function
 from stacks.reconciler import Reconciler
@@ -59,6 +59,8 @@ class AsgStateChangeHook(NestedStack):
         record = DnsRecord(
             self, "DnsRecord", hosted_zone_id=config.base.hosted_zone_id, record_name=record_name, ttl=config.leaf.dns.ttl
         )
+        if config.leaf.srv_prefix:  # Dns.StartOn: [SRV]: the lookup the game's client makes first, and wakes it
+            srv_record(self, config)
         # Counts failed launches on the group (a tag), so the hook gives up after N, not at the first.
         launch_failures = napstack_function(
             self, "LaunchFailures", name=LAUNCH_FAILURES, environment=function_environment(LAUNCH_FAILURES),

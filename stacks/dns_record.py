@@ -6,9 +6,10 @@ record only given its current value, so CloudFormation's delete would fail or le
 
 import hashlib
 
-from aws_cdk import CustomResource, Duration, Stack, aws_iam as iam
+from aws_cdk import CustomResource, Duration, Stack, aws_iam as iam, aws_route53 as route53
 from constructs import Construct
 
+from napstack.config import NapstackConfig
 from napstack.settings import DNS_RECORD, UNAVAILABLE_IP, function_environment
 from stacks.custom_resource import provider_for
 from stacks.lambda_function import napstack_function
@@ -65,3 +66,14 @@ class DnsRecord(Construct):
             properties={"HostedZoneId": hosted_zone_id, "RecordName": record_name, "Ttl": ttl, "AsleepIp": UNAVAILABLE_IP},
         )
         self.resource.node.add_dependency(grant)
+
+
+def srv_record(scope: Construct, config: NapstackConfig) -> route53.CfnRecordSet:
+    """`_minecraft._tcp.mc.example.com SRV 0 0 25565 mc.example.com.`: what a Minecraft Java client asks before the A
+    record, so with SRV in Dns.StartOn only such a lookup wakes the server. It never changes at run time (it names
+    the A record, not an address), so a plain record set, which CloudFormation creates and deletes, serves."""
+    leaf = config.leaf
+    return route53.CfnRecordSet(
+        scope, "SrvRecord", hosted_zone_id=config.base.hosted_zone_id, name=f"{leaf.srv_prefix}.{config.dns_name}.",
+        type="SRV", ttl=str(leaf.dns.ttl), resource_records=[f"0 0 {leaf.watched_port} {config.dns_name}."],
+    )

@@ -6,6 +6,7 @@ Shared (functions/shared/): bundled into the asset of each function whose shared
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -20,6 +21,11 @@ LAST_LOOKUP_TAG = "napstack:last-lookup"
 # the resolver's address: that is the player's ISP's, or the player's own, and the alert goes to chats.
 WOKEN_TAG = "napstack:woken"
 TAG_VALUE_LIMIT = 256  # Auto Scaling's longest tag value
+# "_minecraft._tcp": the SRV record published with SRV in Dns.StartOn. An SRV lookup starts the server only when it
+# asks for `_<service>._<that protocol>.<its name>`, as the game's client does (any service label, RFC 6335's shape).
+SRV_TAG = "napstack:srv"
+SERVICE_LABEL = re.compile(r"_[a-z0-9][a-z0-9-]{0,14}")
+LOOKUPS_OFF = "none"  # START_ON_TAG with StartOnLookup: false: no lookup wakes it, the status page does
 DEFAULT_START_ON = ("A", "AAAA")
 
 LOOKUP, PAGE = "lookup", "page"
@@ -30,13 +36,12 @@ class Wake:
     """Someone asking for the server: a burst of lookups of its name (their query types), or the page's button."""
 
     source: str  # LOOKUP or PAGE
-    query_types: tuple[str, ...] = ()  # a lookup's; the page asks with none
-    asked: str = ""  # the name a lookup asked for (the server's, or its SRV name)
+    lookups: tuple[tuple[str, str], ...] = ()  # a burst's (name asked, query type): the server's name or its SRV name
     at: datetime | None = None  # when it was first asked (a burst's first lookup); None: now
 
     @classmethod
-    def lookup(cls, asked: str, query_types: list[str], at: datetime | None = None) -> Wake:
-        return cls(LOOKUP, tuple(query_types), asked, at)
+    def lookup(cls, lookups: list[tuple[str, str]], at: datetime | None = None) -> Wake:
+        return cls(LOOKUP, tuple(lookups), at)
 
     @classmethod
     def page(cls) -> Wake:
@@ -67,23 +72,51 @@ def _parse_time(text: str | None) -> datetime | None:
         return None
 
 
+def srv_leaf(asked: str) -> str | None:
+    """The name an SRV name asks about: `_minecraft._tcp.mc.example.com` -> `mc.example.com`; None for another."""
+    service, _, rest = asked.partition(".")
+    proto, _, name = rest.partition(".")
+    return name if SERVICE_LABEL.fullmatch(service) and proto in ("_tcp", "_udp") and name else None
+
+
+def _starts(name: str, asked: str, query_type: str, start_on: list[str], srv: str) -> bool:
+    if query_type == "SRV" and "SRV" in start_on:
+        return srv_leaf(asked) == name and asked.split(".")[1] == srv.rpartition(".")[2]
+    return query_type in start_on and asked == name
+
+
+def _only(name: str, start_on: list[str], srv: str) -> str:
+    """`A AAAA`, or `SRV of _<service>._tcp.mc.example.com`: the lookups that start it."""
+    return " ".join(f"SRV of _<service>.{srv.rpartition('.')[2]}.{name}" if t == "SRV" else t for t in start_on)
+
+
+def _ignored(name: str, group_name: str, wake: Wake, tags: dict[str, str]) -> tuple[list[tuple[str, str]], Plan | None]:
+    """The lookups that start it, or the plan that ignores the burst and says why."""
+    start_on = tags.get(START_ON_TAG, " ".join(DEFAULT_START_ON)).split()
+    srv = tags.get(SRV_TAG, "_tcp")
+    starting = [(asked, t) for asked, t in wake.lookups if _starts(name, asked, t, start_on, srv)]
+    if starting:
+        return starting, None
+    count, kinds = len(wake.lookups), ", ".join(sorted({t for _, t in wake.lookups}))
+    why = ("lookups never wake it (StartOnLookup: false); the status page does" if start_on == [LOOKUPS_OFF]
+           else f"only {_only(name, start_on, srv)} start it")
+    return [], Plan(Decision(name, group_name, "ignored", f"{count} {kinds} lookup(s); {why}"))
+
+
 def plan(name: str, group: dict | None, wake: Wake, now: datetime) -> Plan:
     """What `wake` does to the group serving `name` (a describe_auto_scaling_groups entry with its tags; None: no
     napstack leaf serves it)."""
     if group is None:
-        return Plan(Decision(name, None, "no leaf", f"{len(wake.query_types)} lookup(s) of a name no napstack leaf serves"))
+        return Plan(Decision(name, None, "no leaf", f"{len(wake.lookups)} lookup(s) of a name no napstack leaf serves"))
     tags = {tag["Key"]: tag["Value"] for tag in group.get("Tags", [])}
     group_name = group["AutoScalingGroupName"]
     if wake.source == LOOKUP:
-        start_on = tags.get(START_ON_TAG, " ".join(DEFAULT_START_ON)).split()
-        starting = [t for t in wake.query_types if t in start_on]
-        if not starting:
-            kinds = ", ".join(sorted(set(wake.query_types)))
-            return Plan(Decision(name, group_name, "ignored",
-                                 f"{len(wake.query_types)} {kinds} lookup(s); only {' '.join(start_on)} start it"))
-        kinds = "/".join(sorted(set(starting)))
+        starting, ignored = _ignored(name, group_name, wake, tags)
+        if ignored:
+            return ignored
+        kinds = "/".join(sorted({t for _, t in starting}))
         asks, what, one = len(starting), f"{len(starting)} {kinds} lookup(s)", "lookup"
-        who = f"a lookup of {wake.asked or name} ({kinds})"
+        who = f"a lookup of {starting[0][0]} ({kinds})"
     else:  # the page's button: one press, the page's own passphrase and limits decided it may ask
         asks, what, one, who = 1, "a wake from the status page", "wake", "the status page"
     stamp = now.isoformat()

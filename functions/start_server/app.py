@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from query_log import BadQueryLogLine, asked_at, lookups_by_name, parse_line
+from query_log import BadQueryLogLine, asked_at, parse_line
 from starter import start
 
 logger = Logger()
@@ -39,7 +39,7 @@ def handler(event: CloudWatchLogsEvent, context: LambdaContext) -> dict:
             skipped += 1
             logger.warning("skipped a line", extra={"reason": str(error)})
     now = max(map(asked_at, lookups), default=datetime.now(timezone.utc))
-    decisions = start(autoscaling, lookups_by_name(lookups), now)
+    decisions = start(autoscaling, lookups, now)
     for decision in decisions:
         logger.info(decision.reason, extra={"decision": asdict(decision)})
     return {"lookups": len(lookups), "skipped": skipped, "decisions": [asdict(d) for d in decisions]}

@@ -48,13 +48,5 @@ def parse_line(line: object) -> Lookup:
     )
 
 
-def lookups_by_name(lookups: list[Lookup]) -> dict[str, list[Lookup]]:
-    """{name: its lookups}: a burst of lookups of one name is one decision."""
-    found: dict[str, list[Lookup]] = {}
-    for lookup in lookups:
-        found.setdefault(lookup.name, []).append(lookup)
-    return found
-
-
 def asked_at(lookup: Lookup) -> datetime:
     return datetime.fromisoformat(lookup.time.replace("Z", "+00:00"))

@@ -54,6 +54,7 @@ DEPLOYED_TYPES = (
     "AWS::Logs::SubscriptionFilter",
     "AWS::Scheduler::Schedule",
     "AWS::IAM::Policy",
+    "AWS::Route53::RecordSet",
 )
 
 
@@ -339,6 +340,16 @@ class EmulatedDeployment:
             self.policies[role_arn].append(document)
             granted.append((role_arn, document))
         return Physical(properties["PolicyName"])
+
+    def _record_set(self, stack, logical_id, properties) -> Physical:
+        """A static record (the SRV record a game's client asks first), created in the zone as CloudFormation does."""
+        name = self._resolve(stack, properties["Name"])
+        self.client("route53", "us-east-1").change_resource_record_sets(
+            HostedZoneId=self._resolve(stack, properties["HostedZoneId"]),
+            ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+                "Name": name, "Type": properties["Type"], "TTL": int(properties["TTL"]),
+                "ResourceRecords": [{"Value": self._resolve(stack, v)} for v in properties["ResourceRecords"]]}}]})
+        return Physical(name)
 
     def _topic(self, stack, logical_id, properties) -> Physical:
         name = properties.get("TopicName") or _short_name(stack, logical_id, 256)
@@ -659,4 +670,5 @@ class EmulatedDeployment:
         "AWS::EFS::AccessPoint": _access_point,
         "AWS::Logs::SubscriptionFilter": _subscription,
         "AWS::Scheduler::Schedule": _schedule,
+        "AWS::Route53::RecordSet": _record_set,
     }

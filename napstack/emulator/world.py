@@ -41,6 +41,7 @@ from napstack.emulator.function_url import HttpResponse, http_response, public_u
 from napstack.emulator.faults import FaultPlan
 from napstack.emulator.iam import Authorizer
 from napstack.emulator.log_payload import decoded_lines, passing_events
+from napstack.function_modules import FUNCTIONS_DIR, SHARED, load_function_module
 from napstack.emulator.moto_gaps import SNS_DELIVERY, InvocationHooks, _Patches, calling_principal, in_a_handler, patched
 from napstack.emulator.scenario import Scenario, SimulatedHost
 from napstack.emulator.schedules import Schedule, ScheduleRunner
@@ -647,6 +648,22 @@ class Emulator:
             self.client("ecs").update_service(cluster=self.stack.cluster_arn, service=self.stack.service_name,
                                               desiredCount=int(properties["DesiredCount"]))
 
+    def _why_no_wake(self, event: dict) -> str | None:
+        """Why the leaf's own lookups a filter dropped would not have woken it, as start_server would say it (the
+        shared wake_rule against the group's tags): only SRV starts it, lookups never wake it."""
+        rule = load_function_module("napstack_wake_rule", FUNCTIONS_DIR / SHARED / "wake_rule.py")
+        name = self.config.dns_name
+        asked = [(fields[3].lower().rstrip("."), fields[4].upper()) for fields in map(str.split, decoded_lines(event))
+                 if len(fields) > 4]
+        mine = [(n, t) for n, t in asked if name in (n, rule.srv_leaf(n))]
+        if not mine:
+            return None
+        with self.emulators_own_calls():
+            (group,) = self.client("autoscaling").describe_auto_scaling_groups(
+                AutoScalingGroupNames=[self.stack.asg_name])["AutoScalingGroups"]
+        decision = rule.plan(name, group, rule.Wake.lookup(mine), self.clock.now()).decision
+        return decision.reason if decision.action == "ignored" else None
+
     def _deliver_log_subscription(self, event: dict) -> str | None:
         """The query-log group's subscription filter invokes its function with the payload as it is, if the
         function's resource policy lets CloudWatch Logs invoke it."""
@@ -659,6 +676,8 @@ class Emulator:
         if passing is None:  # CloudWatch Logs invokes nothing for a batch its filter drops whole
             lookups = sorted({" ".join(line.split()[3:5]) for line in decoded_lines(event)})
             error = f"{len(lookups)} lookup(s) dropped by the subscription filter of {subscription.log_group}: {', '.join(lookups)}"
+            if why := self._why_no_wake(event):
+                error += f" ({why})"
             self.stack.deliveries.append(Delivery(self.clock.now(), event, None, error=error, filtered_out=True))
             return None
         event = passing

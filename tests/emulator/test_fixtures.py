@@ -37,6 +37,10 @@ EXPECTED = {
     "route53-query-lookup.json": (0, 0, UNAVAILABLE_IP, ["server starting", "ready", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 10),
     "route53-query-burst.json": (0, 0, UNAVAILABLE_IP, ["server starting", "ready", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 11),
     "route53-query-other-name.json": (0, 0, UNAVAILABLE_IP, [], [], None),
+    # With this config's StartOn (A AAAA): a scanner's A lookups wake it, a client's SRV lookup is filtered out
+    # (tests/test_wakes_bots_cannot_pull.py replays both with StartOn: [SRV]).
+    "route53-query-a-only-scanner.json": (0, 0, UNAVAILABLE_IP, ["server starting", "ready", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 11),
+    "route53-query-srv-lookup.json": (0, 0, UNAVAILABLE_IP, [], [], None),
     "route53-query-two-leaves.json": (0, 0, UNAVAILABLE_IP, ["server starting", "ready", "scaled down", "server stopped"], ["SUCCEEDED", "SUCCEEDED"], 10),
     "route53-query-other-type.json": (0, 0, UNAVAILABLE_IP, [], [], None),
     "bad-route53-query-malformed.json": (0, 0, UNAVAILABLE_IP, [], [], None),

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from napstack.emulator.log_payload import subscription_payload
-from napstack.settings import DNS_NAME_TAG, WOKEN_TAG
+from napstack.settings import DNS_NAME_TAG, SRV_TAG, START_ON_TAG, WOKEN_TAG
 from query_log import BadQueryLogLine, parse_line
 from tests.conftest import ROOT
 
@@ -24,8 +24,10 @@ def test_the_functions_share_the_tag_contract():
 
     from napstack import settings
 
-    assert (query_log.DNS_NAME_TAG, wake_rule.START_ON_TAG, wake_rule.COOLDOWN_TAG, wake_rule.WOKEN_TAG) == (
-        settings.DNS_NAME_TAG, settings.START_ON_TAG, settings.COOLDOWN_TAG, settings.WOKEN_TAG)
+    assert (query_log.DNS_NAME_TAG, wake_rule.START_ON_TAG, wake_rule.COOLDOWN_TAG, wake_rule.WOKEN_TAG,
+            wake_rule.SRV_TAG, wake_rule.LOOKUPS_OFF) == (
+        settings.DNS_NAME_TAG, settings.START_ON_TAG, settings.COOLDOWN_TAG, settings.WOKEN_TAG, settings.SRV_TAG,
+        settings.LOOKUPS_OFF)
     assert host_check.LAST_LOOKUP_TAG == wake_rule.LAST_LOOKUP_TAG
 
 
@@ -43,13 +45,13 @@ def load_handler():
     return module.handler
 
 
-def make_group(autoscaling, ec2, name, dns_name):
+def make_group(autoscaling, ec2, name, dns_name, **tags):
     template = ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.small"})
     subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
     autoscaling.create_auto_scaling_group(
         AutoScalingGroupName=name, MinSize=0, MaxSize=1, DesiredCapacity=0, VPCZoneIdentifier=subnet,
         LaunchTemplate={"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"]},
-        Tags=[{"Key": DNS_NAME_TAG, "Value": dns_name, "PropagateAtLaunch": False}],
+        Tags=[{"Key": key, "Value": value, "PropagateAtLaunch": False} for key, value in {DNS_NAME_TAG: dns_name, **tags}.items()],
     )
 
 
@@ -108,3 +110,15 @@ def test_a_hostile_line_is_skipped_and_the_real_lookup_beside_it_still_starts_th
         make_group(autoscaling, ec2, "Napstack-Mc", "mc.example.com")
         result = load_handler()(payload, None)
         assert (result["lookups"], result["skipped"]) == (1, 1) and desired(autoscaling) == {"Napstack-Mc": 1}
+
+
+@mock_aws
+def test_a_clients_srv_lookup_and_its_a_lookup_are_one_wake_of_the_leaf(monkeypatch):
+    monkeypatch.setenv("LEAF_REGION", "eu-west-1")
+    autoscaling, ec2 = boto3.client("autoscaling", "eu-west-1"), boto3.client("ec2", "eu-west-1")
+    make_group(autoscaling, ec2, "Napstack-Mc", "mc.example.com", **{START_ON_TAG: "SRV", SRV_TAG: "_minecraft._tcp"})
+    payload = subscription_payload([line("_minecraft._tcp.mc.example.com", "SRV"), line("mc.example.com", second=2)],
+                                   "/aws/route53/example.com", f"{ZONE}/IAD89-C1")
+    result = load_handler()(payload, None)
+    assert [(d["name"], d["action"]) for d in result["decisions"]] == [("mc.example.com", "started")]
+    assert desired(autoscaling) == {"Napstack-Mc": 1}
