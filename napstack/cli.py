@@ -60,6 +60,13 @@ def _check(args: argparse.Namespace) -> int:
         if host:
             print(f"warning: Ec2.WarmPool pulls Container.Image ahead from {host} without a login (only ECR's is "
                   f"done for it): were the image private there, the pull fails and the pool only costs its volume")
+    if config.base.status_page.enabled:
+        from napstack.cost import PriceError, page_concurrency_note
+
+        try:
+            print(page_concurrency_note(config))
+        except PriceError as error:  # the config is fine; only its price is unknown
+            print(f"StatusPage: what a flood of requests costs is unknown ({error})")
     return 0
 
 

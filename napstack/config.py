@@ -495,8 +495,8 @@ NotifyChannels = Annotated[list[NotifyChannel], Field(max_length=10)]
 
 # `napstack passphrase` writes this: scrypt's cost (log2 N), block size r and parallelism p, then the salt and the
 # derived key in base64 (napstack/passphrase.py). Only this slow hash deploys, never the passphrase.
-PASSPHRASE_HASH = r"^scrypt\$1[4-7]\$8\$1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$"
-PATTERN_HINTS[PASSPHRASE_HASH] = "what `napstack passphrase` prints (scrypt$15$8$1$<salt>$<key>), never the passphrase itself"
+PASSPHRASE_HASH = r"^scrypt\$1[5-7]\$8\$1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$"
+PATTERN_HINTS[PASSPHRASE_HASH] = "what `napstack passphrase` prints (scrypt$17$8$1$<salt>$<key>), never the passphrase itself"
 PassphraseHash = Annotated[str, Field(pattern=PASSPHRASE_HASH)]
 
 
@@ -510,9 +510,13 @@ class StatusPageConfig(_Model):
         default=None, description="The wake button's passphrase for every game, as `napstack passphrase` hashes it "
         "(a game's own StatusPage.PassphraseHash takes its place). Without one, the page only shows.",
     )
-    reserved_concurrency: int = Field(
-        strict=True, default=2, ge=1, le=20,
-        description="At most this many requests at once: what a flood of requests can cost stays bounded.",
+    # Not reserved by default: Lambda refuses a reservation that leaves the account fewer than 100 unreserved
+    # executions, and new accounts have a quota of 10, so any number here would fail the base stack's deploy there.
+    reserved_concurrency: int | None = Field(
+        strict=True, default=None, ge=1, le=100,
+        description="At most this many requests at once, capping what a flood of requests can cost (10 is plenty for "
+        "friends). Needs an account whose Lambda concurrency quota is at least 100 more (new accounts have 10 and the "
+        "deploy fails); null: not reserved, `napstack check` says what that means.",
     )
 
 

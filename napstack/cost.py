@@ -319,6 +319,27 @@ def page_line(views: int, price) -> Line:
     )
 
 
+def page_concurrency_note(config: NapstackConfig, prices: dict | None = None) -> str:
+    """What `check` says of the status page's reserved concurrency: what it caps, and what the account must allow."""
+    reserved = config.base.status_page.reserved_concurrency
+    copy_hour = LAMBDA_GB * 3600 * _price(prices or load_prices(), config.base.leaf_region, "lambda_gb_second")
+    if reserved is None:
+        return (
+            "StatusPage: its concurrency is not reserved (ReservedConcurrency: null), so it deploys on any account; a "
+            "flood of requests runs as many copies of it as the account allows: on a new account (a quota of 10) "
+            "that throttles the watchdog and start_server too, on one with 1,000 it can cost up to "
+            f"${1000 * copy_hour:,.0f} an hour. Once Service Quotas shows Lambda's \"Concurrent executions\" at "
+            "1,000, set StatusPage.ReservedConcurrency: 10 to cap it."
+        )
+    return (
+        f"StatusPage: reserves {reserved} concurrent executions, so a flood costs at most "
+        f"${reserved * copy_hour:.2f} an hour; Lambda allows it only if the account's concurrency quota is at least "
+        f"{100 + reserved} (Service Quotas, Lambda, \"Concurrent executions\"; new accounts have 10): below that the "
+        "base stack's deploy fails (\"decreases account's UnreservedConcurrentExecution below its minimum value\"). "
+        "Ask for 1,000, or set StatusPage.ReservedConcurrency: null."
+    )
+
+
 def reconciler_line(minutes: int, price) -> Line:
     """The schedule and its runs, all month long whether anyone plays or not."""
     runs = HOURS_PER_MONTH * 60 / minutes

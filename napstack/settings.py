@@ -41,8 +41,10 @@ ADDRESS_TAG = "napstack:address"  # host:port, as players join
 QUERY_TAG = "napstack:query"  # "<protocol> <port> <timeout seconds>", only with Watchdog.Query
 PASSPHRASE_TAG = "napstack:wake-passphrase"  # the game's own wake passphrase hash (StatusPage.PassphraseHash)
 # The only tags the page writes (its role may write no other): the wake record, wake_rule's cool-down count and last
-# wake (functions/shared/wake_rule.py), and the wrong guesses (functions/status_page/wake_guard.py).
-PAGE_WRITES_TAGS = (WOKEN_TAG, "napstack:cooldown-lookups", "napstack:last-lookup", "napstack:wake-failures")
+# wake (functions/shared/wake_rule.py), and one tag per wrong guess (functions/status_page/wake_guard.py), which alone
+# it also deletes once too old to count.
+WAKE_FAILURE_TAGS = "napstack:wake-failure-*"
+PAGE_WRITES_TAGS = (WOKEN_TAG, "napstack:cooldown-lookups", "napstack:last-lookup", WAKE_FAILURE_TAGS)
 READY_METRICS_NAMESPACE = "napstack"  # count_connections' ready figures (functions/count_connections/ready_metrics.py)
 LAUNCH_DETAIL_TYPES = ["EC2 Instance Launch Successful", "EC2 Instance Launch Unsuccessful"]
 TERMINATE_DETAIL_TYPE = "EC2 Instance-terminate Lifecycle Action"

@@ -2,7 +2,8 @@
 
 No API Gateway or CloudFront: a function URL costs nothing beyond the function's own requests, so the page costs
 nothing while nobody opens it. AuthType NONE, since a friend has no AWS credentials: the function itself refuses what
-it must (a wrong passphrase, a cross-site post), and reserved concurrency bounds what a flood of requests can cost.
+it must (a wrong passphrase, a cross-site post), and reserved concurrency, where the account allows one
+(StatusPage.ReservedConcurrency), bounds what a flood of requests can cost.
 Its role reads groups and instances, and changes only this base's own leaves (their base tag), and of their tags only
 the few the page writes.
 """
@@ -11,11 +12,11 @@ from aws_cdk import ArnFormat, CfnOutput, Duration, Stack, aws_iam as iam, aws_l
 from constructs import Construct
 
 from napstack.config import BaseConfig
-from napstack.settings import BASE_TAG, PAGE_WRITES_TAGS, STATUS_PAGE, status_page_environment
+from napstack.settings import BASE_TAG, PAGE_WRITES_TAGS, STATUS_PAGE, WAKE_FAILURE_TAGS, status_page_environment
 from stacks.acknowledge import acknowledge_wildcards, nag_arn
 from stacks.lambda_function import napstack_function
 
-# Every game's query waits at most 1.5 s (functions/status_page/app.py); a wrong passphrase waits 1 s more.
+# Every game's query waits at most 1.5 s (functions/status_page/app.py); a wrong passphrase waits a quarter second more.
 TIMEOUT = Duration.seconds(20)
 
 
@@ -25,6 +26,7 @@ class StatusPage(Construct):
         stack = Stack.of(self)
         self.function = napstack_function(self, "Function", name=STATUS_PAGE, environment=status_page_environment(config),
                                           timeout=TIMEOUT)
+        # None (the default) leaves the property out: not reserved (napstack/config.py says why).
         self.function.node.default_child.reserved_concurrent_executions = config.status_page.reserved_concurrency
         self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
         # CDK grants both lambda:InvokeFunctionUrl and, since October 2025 required too, lambda:InvokeFunction
@@ -42,7 +44,11 @@ class StatusPage(Construct):
         # game's passphrase hash, start-on types, cool-down or names.
         self.function.add_to_role_policy(iam.PolicyStatement(
             actions=["autoscaling:CreateOrUpdateTags"], resources=[groups],
-            conditions={**own_base, "ForAllValues:StringEquals": {"aws:TagKeys": list(PAGE_WRITES_TAGS)}},
+            conditions={**own_base, "ForAllValues:StringLike": {"aws:TagKeys": list(PAGE_WRITES_TAGS)}},
+        ))
+        self.function.add_to_role_policy(iam.PolicyStatement(  # wrong guesses too old to count
+            actions=["autoscaling:DeleteTags"], resources=[groups],
+            conditions={**own_base, "ForAllValues:StringLike": {"aws:TagKeys": [WAKE_FAILURE_TAGS]}},
         ))
         self.function.add_to_role_policy(iam.PolicyStatement(
             actions=["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstances", "cloudwatch:GetMetricStatistics"],

@@ -13,7 +13,7 @@ from tests.test_stacks import one, resources_of, statements
 HASH = "scrypt$15$8$1$" + "A" * 22 + "==$" + "B" * 43 + "="
 
 
-def test_one_public_function_url_with_its_output_and_bounded_concurrency(minecraft):
+def test_one_public_function_url_with_its_output_deployable_on_a_new_account(minecraft):
     base = minecraft[BASE_STACK]
     url = one(base, "AWS::Lambda::Url")["Properties"]
     assert url["AuthType"] == "NONE" and "Cors" not in url
@@ -22,7 +22,8 @@ def test_one_public_function_url_with_its_output_and_bounded_concurrency(minecra
         k for k, r in base.resources.items() if r["Type"] == "AWS::Lambda::Url"), "FunctionUrl"]}
     page = next(r["Properties"] for r in resources_of(base, "AWS::Lambda::Function")
                 if r["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "status_page")
-    assert page["ReservedConcurrentExecutions"] == 2 and "PASSPHRASE_HASH" not in page["Environment"]["Variables"]
+    # Not reserved by default: a reservation fails the deploy on a new account (a quota of 10)
+    assert "ReservedConcurrentExecutions" not in page and "PASSPHRASE_HASH" not in page["Environment"]["Variables"]
     permissions = [r["Properties"] for r in resources_of(base, "AWS::Lambda::Permission")]
     assert {(p["Action"], p["Principal"], p.get("FunctionUrlAuthType"), p.get("InvokedViaFunctionUrl"))
             for p in permissions} == {("lambda:InvokeFunctionUrl", "*", "NONE", None), ("lambda:InvokeFunction", "*", None, True)}
@@ -30,15 +31,17 @@ def test_one_public_function_url_with_its_output_and_bounded_concurrency(minecra
 
 def test_the_page_may_change_only_its_own_bases_groups_and_only_the_tags_it_writes(minecraft):
     granted = statements(minecraft[BASE_STACK])
-    actions = {"autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags"}
+    actions = {"autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"}
     writes = [s for s in granted if isinstance(s["Action"], str) and s["Action"] in actions]  # each its own condition
     own_base = {"autoscaling:ResourceTag/napstack:base": BASE_STACK}
     by_action = {s["Action"]: s for s in writes}
-    assert set(by_action) == actions and len(writes) == 2
+    assert set(by_action) == actions and len(writes) == 3
     assert not [s for s in granted if isinstance(s["Action"], list) and actions & set(s["Action"])]
     assert by_action["autoscaling:SetDesiredCapacity"]["Condition"] == {"StringEquals": own_base}
-    assert by_action["autoscaling:CreateOrUpdateTags"]["Condition"] == {"StringEquals": own_base, "ForAllValues:StringEquals": {
-        "aws:TagKeys": ["napstack:woken", "napstack:cooldown-lookups", "napstack:last-lookup", "napstack:wake-failures"]}}
+    assert by_action["autoscaling:CreateOrUpdateTags"]["Condition"] == {"StringEquals": own_base, "ForAllValues:StringLike": {
+        "aws:TagKeys": ["napstack:woken", "napstack:cooldown-lookups", "napstack:last-lookup", "napstack:wake-failure-*"]}}
+    assert by_action["autoscaling:DeleteTags"]["Condition"] == {"StringEquals": own_base, "ForAllValues:StringLike": {
+        "aws:TagKeys": ["napstack:wake-failure-*"]}}
     for write in writes:
         assert write["Resource"]["Fn::Join"][1][-1] == ":autoScalingGroup:*:autoScalingGroupName/Napstack-*"
     reads = [s for s in granted if s["Resource"] == "*"]
@@ -73,7 +76,8 @@ def test_passphrase_hashes_deploy_where_the_config_sets_them_and_the_page_can_be
     assert not resources_of(stacks["Napstack-Base-ExampleOrg-UsEast1"], "AWS::Lambda::Url")
 
 
-@pytest.mark.parametrize("value", ["hunter2", "scrypt$15$8$1$short$short", HASH.replace("$15$", "$30$")])
+@pytest.mark.parametrize("value", ["hunter2", "scrypt$15$8$1$short$short", HASH.replace("$15$", "$30$"),
+                                   HASH.replace("$15$", "$14$")])  # below what napstack ever made
 def test_a_passphrase_itself_is_refused_as_a_hash(tmp_path, value):
     from napstack.config import ConfigError, load_config
 
@@ -83,3 +87,16 @@ def test_a_passphrase_itself_is_refused_as_a_hash(tmp_path, value):
     assert value not in refused.value.problems[0]
     assert re.search(r"StatusPage\.PassphraseHash: the value is not allowed: expected what `napstack passphrase` prints",
                      refused.value.problems[0])
+
+
+def test_check_says_what_the_pages_concurrency_asks_of_the_account(tmp_path):
+    """Reserved or not, the owner learns before a deploy what a flood costs and what the account must allow."""
+    from tests.conftest import napstack_cli
+
+    unreserved = napstack_cli("check", str(write_configs(tmp_path, with_changes())))
+    assert unreserved.returncode == 0 and "StatusPage: its concurrency is not reserved" in unreserved.stdout
+    assert "throttles the watchdog and start_server" in unreserved.stdout and "ReservedConcurrency: 10" in unreserved.stdout
+    base = {"DomainName": "example.org", "HostedZoneId": "Z1234567890", "StatusPage": {"ReservedConcurrency": 10}}
+    reserved = napstack_cli("check", str(write_configs(tmp_path, with_changes(), base)))
+    line = next(line for line in reserved.stdout.splitlines() if line.startswith("StatusPage:"))
+    assert "reserves 10 concurrent executions" in line and "at least 110" in line and "ReservedConcurrency: null" in line

@@ -8,21 +8,18 @@ from datetime import datetime
 from typing import Callable
 from urllib.parse import parse_qs
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 import wake_rule
 from page_view import ADDRESS_TAG, LEAF_NAME_TAG, PASSPHRASE_TAG, napstack_groups, tags_of
-from wake_guard import (
-    FAILURES_TAG,
-    cross_site_problem,
-    locked_until,
-    parse_failures,
-    source_of,
-    with_failure,
-)
+from wake_guard import Lock, cross_site_problem, expired, failure_tag, failures_in, lock, source_of
 from wake_passphrase import BadPassphraseHash, matches
 
-WRONG_PASSPHRASE_WAIT_SECONDS = 1.0  # every wrong guess costs the guesser a second, on top of scrypt's tenth
+# A wrong guess is answered a little later (the issue asks for a short wait): short, since the wait holds one of the
+# function's concurrent executions and is billed to the owner, not the guesser; the lock-out limits the rate.
+WRONG_PASSPHRASE_WAIT_SECONDS = 0.25
+logger = Logger(child=True)
 
 
 @dataclass(frozen=True)
@@ -51,9 +48,28 @@ class Outcome:
     source: str = ""
 
 
-def _tag(autoscaling, group: str, key: str, value: str) -> None:
-    autoscaling.create_or_update_tags(Tags=[{"ResourceId": group, "ResourceType": "auto-scaling-group", "Key": key,
-                                             "Value": value, "PropagateAtLaunch": False}])
+def _record_failure(autoscaling, group: str, source: str, now: datetime, failures: list) -> None:
+    """One more wrong guess on the group, and the group's guesses too old to count deleted (not a failure to report:
+    the guess is refused either way, and a tag that could not be written still leaves the others counting)."""
+    key, value = failure_tag(source, now)
+    try:
+        autoscaling.create_or_update_tags(Tags=[{"ResourceId": group, "ResourceType": "auto-scaling-group", "Key": key,
+                                                 "Value": value, "PropagateAtLaunch": False}])
+        old = expired(failures, now)
+        if old:
+            autoscaling.delete_tags(Tags=[{"ResourceId": group, "ResourceType": "auto-scaling-group", "Key": f.key}
+                                          for f in old])
+    except (ClientError, BotoCoreError) as failed:
+        logger.warning("a wrong guess was not recorded", extra={"group": group, "error": type(failed).__name__})
+
+
+def _locked_out(held: Lock, name: str, said: dict) -> Outcome:
+    after = held.until.strftime("%H:%M")
+    if held.whose == "source":
+        return Outcome("locked-out", f"Too many wrong passphrases from your address: try again after {after} UTC.",
+                       429, **said)
+    return Outcome("locked-out", f"Too many wrong passphrases for {name} lately, from anyone: the wake button waits "
+                                 f"until {after} UTC.", 429, **said)
 
 
 def wake(autoscaling, request: WakeRequest, base: str, base_hash: str | None, now: datetime,
@@ -64,8 +80,8 @@ def wake(autoscaling, request: WakeRequest, base: str, base_hash: str | None, no
     problem = cross_site_problem(request.headers, request.host, request.token, request.cookies)
     if problem:
         return Outcome("cross-site", f"Not woken: {problem}. Reload the page and try again.", 403, source=source)
-    groups = {tags_of(g).get(LEAF_NAME_TAG): g for g in napstack_groups(autoscaling, base)}
-    group = groups.get(request.server)
+    groups = napstack_groups(autoscaling, base)
+    group = next((g for g in groups if tags_of(g).get(LEAF_NAME_TAG) == request.server), None)
     if group is None:
         return Outcome("unknown-server", "There is no such game on this page.", 404, source=source)
     name, tags = request.server, tags_of(group)
@@ -73,21 +89,22 @@ def wake(autoscaling, request: WakeRequest, base: str, base_hash: str | None, no
     stored = tags.get(PASSPHRASE_TAG) or base_hash
     if not stored:
         return Outcome("no-passphrase", f"The owner has not set a wake passphrase for {name}.", 403, **said)
-    failures = parse_failures(tags.get(FAILURES_TAG), now)
-    until = locked_until(failures, source)
-    if until:
-        return Outcome("locked-out", f"Too many wrong passphrases from your address: try again after "
-                                     f"{until.strftime('%H:%M')} UTC.", 429, **said)
+    # Guesses count for the passphrase, whichever of its games they asked for: every game taking the base's hash
+    # shares one budget, else N games would give N budgets.
+    sharing = [g for g in groups if (tags_of(g).get(PASSPHRASE_TAG) or base_hash) == stored]
+    held = lock([f for g in sharing for f in failures_in(tags_of(g))], source, now)
+    if held:
+        return _locked_out(held, name, said)
     try:
         right = matches(request.passphrase, stored)
     except BadPassphraseHash:
         return Outcome("failed", f"{name}'s passphrase hash is not one `napstack passphrase` makes: tell the owner.",
                        500, **said)
+    if not right:
+        sleep(WRONG_PASSPHRASE_WAIT_SECONDS)
+        _record_failure(autoscaling, group["AutoScalingGroupName"], source, now, failures_in(tags))
+        return Outcome("refused", f"Wrong passphrase: {name} stays asleep.", 403, **said)
     try:
-        if not right:
-            sleep(WRONG_PASSPHRASE_WAIT_SECONDS)
-            _tag(autoscaling, group["AutoScalingGroupName"], FAILURES_TAG, with_failure(failures, source, now))
-            return Outcome("refused", f"Wrong passphrase: {name} stays asleep.", 403, **said)
         step = wake_rule.plan(name, group, wake_rule.Wake.page(), now)  # a start writes the wake record too
         action = step.decision.action
         wake_rule.apply(autoscaling, group["AutoScalingGroupName"], step)

@@ -1,29 +1,35 @@
-"""What stands between a POST /wake and the game: a cross-site post is refused, and so is a source that guessed
-wrong too often.
+"""What stands between a POST /wake and the game: a cross-site post is refused, and so are guesses past a budget.
 
 Cross-site: the browser's own word (`Sec-Fetch-Site`, `Origin`) must say the form came from this page, and the form's
 token must equal the page's SameSite=Strict cookie (a double-submit token: another site can make a browser post,
 but can neither read the cookie nor have it sent).
 
-Guesses: each wrong passphrase is counted per source (a hash of the address, never the address) in one tag on the
-game's group (free, and bounded: at most FAILURE_ENTRIES sources within 256 characters); FAILURES_ALLOWED wrong
-ones within LOCKOUT refuse that source until the window ends.
+Guesses: each wrong passphrase is one tag of its own on the game's group (free), `napstack:wake-failure-<random>` =
+`<source> <epoch s>`: two guesses at the same moment write two keys, so neither overwrites the other (a tag cannot be
+written conditionally). They count for the passphrase hash, whichever of its games was asked (a base's hash is shared
+by its games): FAILURES_ALLOWED within LOCKOUT refuse that source, HASH_FAILURES_ALLOWED from anyone refuse every
+source, until the oldest of them is LOCKOUT old. Nothing is evicted early: a guess older than LOCKOUT is deleted, no
+other. The source is an IPv4 address or an IPv6 address's /64 (an IPv6 host has a whole /64 to guess from), hashed
+short to keep the tag small; it is not a secret (IPv4 has few enough addresses to try them all against the hash).
+What remains: guesses sent at the same moment all read the count before any is written, so a burst gets up to the
+function's concurrency in guesses before the budget stops the next.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-FAILURES_TAG = "napstack:wake-failures"  # "<source> <count> <first failure, epoch s>;..." (functions/README.md)
-FAILURES_ALLOWED = 5
+FAILURE_TAG_PREFIX = "napstack:wake-failure-"  # + 8 random hex digits: "<source> <epoch s>" (functions/README.md)
+FAILURES_ALLOWED = 5  # per source, within LOCKOUT
+HASH_FAILURES_ALLOWED = 20  # per passphrase hash, from every source together, within LOCKOUT
 LOCKOUT = timedelta(minutes=15)
-FAILURE_ENTRIES = 8
 TOKEN_COOKIE = "napstack-token"
 TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")
 SAME_SITE = ("same-origin", "none")  # `none`: typed or bookmarked; a form of this page sends same-origin
@@ -57,41 +63,56 @@ def cross_site_problem(headers: dict[str, str], host: str, form_token: str, cook
 
 
 def source_of(address: str) -> str:
-    """A short hash of the caller's address: enough to count its guesses, not enough to keep the address."""
-    return hashlib.sha256(f"napstack-wake {address}".encode()).hexdigest()[:10]
+    """Who is guessing, in a tag's few characters: the IPv4 address, or the IPv6 address's /64."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:  # not an address (Lambda always gives one): counted as it is
+        key = address
+    else:
+        if ip.version == 6 and ip.ipv4_mapped:  # ::ffff:203.0.113.5 is that IPv4 address
+            ip = ip.ipv4_mapped
+        key = str(ipaddress.ip_network((ip, 64), strict=False)) if ip.version == 6 else str(ip)
+    return hashlib.sha256(f"napstack-wake {key}".encode()).hexdigest()[:10]
 
 
 @dataclass(frozen=True)
-class Failures:
-    count: int
-    first: int  # epoch seconds
+class Failure:
+    key: str  # its tag's key
+    source: str
+    at: int  # epoch seconds; 0 for a tag that is not one the page wrote (it counts for nothing, and is deleted)
 
 
-def parse_failures(value: str | None, now: datetime) -> dict[str, Failures]:
-    """The tag's entries still inside their window; anything malformed is dropped, never trusted."""
-    found: dict[str, Failures] = {}
-    for entry in (value or "").split(";"):
-        try:
-            source, count, first = entry.split()
-            failures = Failures(int(count), int(first))
-        except ValueError:
+def failures_in(tags: dict[str, str]) -> list[Failure]:
+    found = []
+    for key, value in tags.items():
+        if not key.startswith(FAILURE_TAG_PREFIX):
             continue
-        if now.timestamp() - failures.first < LOCKOUT.total_seconds():
-            found[source] = failures
+        source, _, at = value.partition(" ")
+        found.append(Failure(key, source, int(at) if at.isdigit() else 0))
     return found
 
 
-def locked_until(failures: dict[str, Failures], source: str) -> datetime | None:
-    entry = failures.get(source)
-    if entry is None or entry.count < FAILURES_ALLOWED:
-        return None
-    return datetime.fromtimestamp(entry.first, timezone.utc) + LOCKOUT
+def expired(failures: list[Failure], now: datetime) -> list[Failure]:
+    return [f for f in failures if now.timestamp() - f.at >= LOCKOUT.total_seconds()]
 
 
-def with_failure(failures: dict[str, Failures], source: str, now: datetime) -> str:
-    """The tag's new value with one more wrong guess from `source`; the oldest sources give way past the bound."""
-    entry = failures.get(source)
-    updated = dict(failures)
-    updated[source] = Failures(entry.count + 1, entry.first) if entry else Failures(1, int(now.timestamp()))
-    kept = sorted(updated.items(), key=lambda item: item[1].first, reverse=True)[:FAILURE_ENTRIES]
-    return ";".join(f"{s} {f.count} {f.first}" for s, f in kept)
+@dataclass(frozen=True)
+class Lock:
+    until: datetime
+    whose: str  # "source": too many from this source; "everyone": too many for this passphrase
+
+
+def lock(failures: list[Failure], source: str, now: datetime) -> Lock | None:
+    """Whether `source` must wait, given every recent wrong guess at this passphrase (of all its games)."""
+    recent = set(failures) - set(expired(failures, now))
+    locks = []
+    for whose, times, allowed in (("source", [f.at for f in recent if f.source == source], FAILURES_ALLOWED),
+                                  ("everyone", [f.at for f in recent], HASH_FAILURES_ALLOWED)):
+        if len(times) >= allowed:  # until enough of them are LOCKOUT old that fewer than `allowed` remain
+            locks.append(Lock(datetime.fromtimestamp(sorted(times)[-allowed], timezone.utc) + LOCKOUT, whose))
+    return max(locks, key=lambda held: held.until, default=None)
+
+
+def failure_tag(source: str, now: datetime) -> tuple[str, str]:
+    """(key, value) of a new wrong guess: a key of its own, so a guess made at the same moment does not overwrite it."""
+    return FAILURE_TAG_PREFIX + secrets.token_hex(4), f"{source} {int(now.timestamp())}"

@@ -1,8 +1,11 @@
 """The wake passphrase: only a slow hash of it deploys (scrypt, from the standard library's hashlib), and a guess is
 compared in constant time. `napstack passphrase` makes the hash with this very module (napstack/passphrase.py).
 
-Format: `scrypt$<log2 N>$<r>$<p>$<salt, base64>$<key, base64>`. N = 2^15, r = 8 takes 32 MiB and about a tenth of a
-second per guess: cheap for a friend, dear for someone who got hold of the hash (the template, the group's tags).
+Format: `scrypt$<log2 N>$<r>$<p>$<salt, base64>$<key, base64>`. N = 2^17, r = 8, p = 1 is OWASP's floor for scrypt:
+128 MiB (the page's process peaks near 195 MiB of its 256 MB) and about half a second per guess on a whole core, about
+three at 256 MB's seventh of a vCPU: once for a friend, dear for someone who got hold of the hash (the template, the
+group's tags) and guesses offline. Hashes napstack made before (N = 2^15) still match; `napstack passphrase` again
+makes a stronger one.
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ import hmac
 import os
 import unicodedata
 
-LOG2_N, BLOCK_SIZE, PARALLELISM = 15, 8, 1
+LOG2_N, BLOCK_SIZE, PARALLELISM = 17, 8, 1
 KEY_BYTES, SALT_BYTES = 32, 16
 MAX_PASSPHRASE_BYTES = 1024  # a guess longer than this is refused before it is hashed
-ALLOWED_LOG2_N = range(14, 18)  # a hash asking for more memory than this is not one napstack made
+ALLOWED_LOG2_N = range(15, 18)  # what napstack has made (2^15 until 2^17); more memory would not fit the function
 
 
 class BadPassphraseHash(ValueError):

@@ -20,6 +20,7 @@ from tests.conftest import ROOT
 from tests.test_config import with_changes, write_configs
 
 PASSPHRASE = "open sesame, friends"
+HASH_BUDGET, LOCKOUT = 20, timedelta(minutes=15)  # wrong guesses at one passphrase, from anyone (README)
 SESSION = Scenario(checks=[CheckReport(running=False, listening=False, query="timeout"),
                            CheckReport(players=2, names=["Alex", "<script>alert('Steve')</script>"], repeat=30)],
                    then="active")
@@ -126,14 +127,38 @@ def test_a_wrong_passphrase_is_refused_counted_and_locks_its_source_out(config):
         before = emulator.clock.now()
         refused = guesser.wake("password123")
         assert (refused.status, outcome(refused)) == (403, "refused") and desired(emulator) == 0
-        assert emulator.clock.now() - before >= timedelta(seconds=1)  # the short wait
+        assert emulator.clock.now() - before >= timedelta(seconds=0.25)  # the short wait
         assert 'data-state="asleep"' in refused.body.decode()
         for _ in range(4):
             guesser.wake("password123")
         locked = guesser.wake(PASSPHRASE)  # even the right one, from that source, for a while
         assert (locked.status, outcome(locked)) == (429, "locked-out") and desired(emulator) == 0
-        assert "203.0.113.5" not in tags(emulator)["napstack:wake-failures"]
+        recorded = [v for k, v in tags(emulator).items() if k.startswith("napstack:wake-failure-")]
+        assert len(recorded) == 5 and not [v for v in recorded if "203.0.113.5" in v]
         assert outcome(friend.wake()) == "woken"  # another source is not locked out
+
+
+def test_guessers_get_no_more_tries_from_an_ipv6_network_other_addresses_or_other_games(config):
+    """Every address of an IPv6 /64 is one source; a locked source stays locked however many others guess; the
+    base's passphrase has one budget for all its games, and past it nobody may try until the oldest guess is old."""
+    with Emulator(config, SESSION) as emulator:
+        set_local_passphrase(emulator, PASSPHRASE)
+        second = {**tags(emulator), "napstack:leaf": "second-game", "napstack:dns-name": "second.example.com"}
+        _add_game(emulator, "Napstack-SecondGame", {k: v for k, v in second.items() if not k.startswith("aws:")})
+        for n in range(5):
+            assert outcome(Browser(emulator, f"2001:db8:0:1::{n + 1:x}").wake("wrong guess")) == "refused"
+        assert outcome(Browser(emulator, "2001:db8:0:1:ffff::9").wake()) == "locked-out"  # the same /64
+        for n in range(HASH_BUDGET - 6):  # one guess each from many other addresses
+            assert outcome(Browser(emulator, f"198.51.100.{n}").wake("wrong guess", server="second-game")) == "refused"
+        assert outcome(Browser(emulator, "2001:db8:0:1::1").wake()) == "locked-out"  # not freed by the others
+        assert outcome(Browser(emulator, "192.0.2.50").wake("wrong guess")) == "refused"  # the budget's last
+        everyone = Browser(emulator, "192.0.2.60").wake()  # the right passphrase, a fresh address, another game
+        assert (everyone.status, outcome(everyone)) == (429, "locked-out") and "from anyone" in everyone.body.decode()
+        assert desired(emulator) == 0
+        emulator.clock.set(emulator.clock.now() + LOCKOUT)
+        assert outcome(Browser(emulator, "192.0.2.61").wake("wrong guess")) == "refused"
+        assert len([k for k in tags(emulator) if k.startswith("napstack:wake-failure-")]) == 1  # the old ones deleted
+        assert outcome(Browser(emulator, "2001:db8:0:1::1").wake()) == "woken"
 
 
 def test_a_cross_site_post_changes_nothing(config):
@@ -161,17 +186,17 @@ def test_a_wake_aws_refuses_after_retries_says_so_and_leaves_the_server_asleep(c
         assert WOKEN_TAG not in tags(emulator)  # no wake record for a wake that did not happen
 
 
-def _other_bases_game(emulator, other) -> str:
-    """A game of another base (another zone) in the same account and region, deployed as its leaf tags it."""
+def _add_game(emulator, name: str, game_tags: dict) -> str:
+    """Another game's group beside this one (the same launch template), tagged as its leaf would tag it."""
     autoscaling = emulator.client("autoscaling")
     with emulator.emulators_own_calls():
         (ours,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[emulator.stack.asg_name])["AutoScalingGroups"]
         autoscaling.create_auto_scaling_group(
-            AutoScalingGroupName=other.leaf.stack_name, MinSize=0, MaxSize=1, DesiredCapacity=0,
+            AutoScalingGroupName=name, MinSize=0, MaxSize=1, DesiredCapacity=0,
             LaunchTemplate={k: ours["LaunchTemplate"][k] for k in ("LaunchTemplateId", "Version")},
             VPCZoneIdentifier=ours["VPCZoneIdentifier"],
-            Tags=[{"Key": k, "Value": v, "PropagateAtLaunch": False} for k, v in leaf_tags(other).items()])
-    return other.leaf.stack_name
+            Tags=[{"Key": k, "Value": v, "PropagateAtLaunch": False} for k, v in game_tags.items()])
+    return name
 
 
 def test_a_base_lists_and_wakes_only_its_own_games_and_its_role_cannot_touch_another_bases(config, tmp_path):
@@ -181,7 +206,7 @@ def test_a_base_lists_and_wakes_only_its_own_games_and_its_role_cannot_touch_ano
     assert other.base.base_stack_name != config.base.base_stack_name
     with Emulator(config, SESSION) as emulator:
         set_local_passphrase(emulator, PASSPHRASE)
-        foreign = _other_bases_game(emulator, other)
+        foreign = _add_game(emulator, other.leaf.stack_name, leaf_tags(other))  # a game of the other base
         browser = Browser(emulator)
         html = browser.page()
         assert "game.example.org" not in html and f'data-server="{other.leaf.name}"' not in html

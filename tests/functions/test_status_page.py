@@ -91,7 +91,7 @@ def test_the_policy_allows_the_one_inline_style_and_nothing_else():
 
 def test_the_hash_matches_only_its_passphrase_and_names_its_cost():
     stored = wake_passphrase.make_hash("correct horse")
-    assert stored.startswith("scrypt$15$8$1$") and "correct horse" not in stored
+    assert stored.startswith("scrypt$17$8$1$") and "correct horse" not in stored
     assert wake_passphrase.matches("correct horse", stored)
     assert not wake_passphrase.matches("correct hors", stored)
     assert not wake_passphrase.matches("x" * 2000, stored)
@@ -104,7 +104,7 @@ def test_the_config_pattern_accepts_exactly_what_make_hash_writes():
 
     from napstack.config import PASSPHRASE_HASH
 
-    for _ in range(20):
+    for _ in range(3):  # random salts; base64 of fixed lengths (each hash costs half a second)
         assert re.fullmatch(PASSPHRASE_HASH, wake_passphrase.make_hash("a passphrase"))
 
 
@@ -124,17 +124,43 @@ def test_a_post_from_another_site_is_refused(headers, token, cookies, refused):
     assert (wake_guard.cross_site_problem(headers, HOST, token, cookies) is not None) == refused
 
 
-def test_wrong_guesses_lock_one_source_out_for_a_while_and_stay_bounded():
-    tag, source = None, wake_guard.source_of("203.0.113.5")
-    for _ in range(wake_guard.FAILURES_ALLOWED):
-        failures = wake_guard.parse_failures(tag, NOW)
-        assert wake_guard.locked_until(failures, source) is None
-        tag = wake_guard.with_failure(failures, source, NOW)
-    assert wake_guard.locked_until(wake_guard.parse_failures(tag, NOW), source) == NOW + wake_guard.LOCKOUT
-    assert wake_guard.locked_until(wake_guard.parse_failures(tag, NOW), wake_guard.source_of("198.51.100.1")) is None
-    later = NOW + wake_guard.LOCKOUT + timedelta(seconds=1)
-    assert wake_guard.locked_until(wake_guard.parse_failures(tag, later), source) is None
-    for n in range(50):  # many sources: the tag keeps the newest few, within a tag's 256 characters
-        tag = wake_guard.with_failure(wake_guard.parse_failures(tag, NOW), wake_guard.source_of(f"10.0.0.{n}"), NOW)
-    assert len(tag) <= 256 and "203.0.113.5" not in tag
-    assert wake_guard.parse_failures("garbage;; x y z;1 2", NOW) == {}
+def _guesses(*sources, at=NOW):
+    """The failure tags of wrong guesses from `sources`, as the page writes them."""
+    return dict(wake_guard.failure_tag(wake_guard.source_of(source), at) for source in sources)
+
+
+def test_wrong_guesses_lock_one_source_out_for_a_sliding_while():
+    tags = _guesses(*["203.0.113.5"] * 4)
+    assert wake_guard.lock(wake_guard.failures_in(tags), wake_guard.source_of("203.0.113.5"), NOW) is None
+    tags |= _guesses("203.0.113.5", at=NOW + timedelta(minutes=5))
+    held = wake_guard.lock(wake_guard.failures_in(tags), wake_guard.source_of("203.0.113.5"), NOW + timedelta(minutes=5))
+    assert (held.whose, held.until) == ("source", NOW + wake_guard.LOCKOUT)  # when the oldest four stop counting
+    assert wake_guard.lock(wake_guard.failures_in(tags), wake_guard.source_of("198.51.100.1"), NOW) is None
+    later = NOW + wake_guard.LOCKOUT
+    assert wake_guard.lock(wake_guard.failures_in(tags), wake_guard.source_of("203.0.113.5"), later) is None
+    assert len(wake_guard.expired(wake_guard.failures_in(tags), later)) == 4
+
+
+def test_an_ipv6_host_is_one_source_for_its_whole_64():
+    same = {wake_guard.source_of(f"2001:db8:1:2:{n:x}::1") for n in range(100)}
+    assert len(same) == 1 and wake_guard.source_of("2001:db8:1:3::1") not in same
+    assert wake_guard.source_of("::ffff:203.0.113.5") == wake_guard.source_of("203.0.113.5")
+    assert wake_guard.source_of("not an address") != wake_guard.source_of("")  # never from Lambda; never a crash
+
+
+def test_guesses_at_the_same_moment_each_count():
+    """A tag cannot be written conditionally: two guesses that read the same tags each write their own key."""
+    first, second = _guesses("203.0.113.5"), _guesses("203.0.113.5")
+    assert len(wake_guard.failures_in({**first, **second})) == 2
+
+
+def test_a_passphrase_refuses_everyone_after_its_budget_and_nothing_is_forgotten_early():
+    locked = _guesses(*["203.0.113.5"] * 5)
+    others = _guesses(*[f"10.0.{n}.1" for n in range(wake_guard.HASH_FAILURES_ALLOWED - 6)])
+    failures = wake_guard.failures_in({**locked, **others})
+    assert wake_guard.lock(failures, wake_guard.source_of("203.0.113.5"), NOW).whose == "source"  # many others later
+    assert wake_guard.lock(failures, wake_guard.source_of("192.0.2.1"), NOW) is None
+    failures += wake_guard.failures_in(_guesses("192.0.2.1"))
+    held = wake_guard.lock(failures, wake_guard.source_of("198.51.100.99"), NOW)
+    assert (held.whose, held.until) == ("everyone", NOW + wake_guard.LOCKOUT)
+    assert wake_guard.failures_in({"napstack:wake-failure-x": "junk", "other": "1"})[0].at == 0  # deleted, not counted
