@@ -20,9 +20,14 @@ from stacks.acknowledge import acknowledge_wildcards, nag_arn
 from stacks.lifecycle_hook import continuing_hook
 from stacks.warm_pool_refresh import WarmPoolRefresh
 
-# The pull is bounded below the hook's heartbeat (5 minutes), so the instance itself completes the action in every
-# case; were it never to (no network), the heartbeat's CONTINUE lets it go on: a wake never waits longer than that.
-PULL_TIMEOUT_SECONDS = 210  # after at most 60 s waiting for Docker: under the heartbeat with room to complete
+# The heartbeat (5 minutes) runs from the launch, and boot, Docker and the EFS mount spend part of it: the script
+# records a fresh heartbeat just before the pull, which is bounded below a whole heartbeat, so the instance itself
+# completes the action in every case; were it never to (no network), the heartbeat's CONTINUE lets it go on. A wake
+# (no pull) never waits longer than one heartbeat.
+PULL_TIMEOUT_SECONDS = 240  # after the ECR login: under a fresh heartbeat with room to complete
+# IMDS answers once the instance's network is up; early in a boot a call can fail, and the script's choice (pull or
+# not) and its completion depend on these answers: a few retries a second apart.
+CURL = "curl -sf --retry 10 --retry-connrefused --retry-delay 1 --max-time 5"
 BOOT_SCRIPT = "/var/lib/cloud/scripts/per-boot/napstack-warm-pool.sh"
 IMDS = "http://169.254.169.254/latest"
 
@@ -52,21 +57,23 @@ def boot_script(image: str, group_name: str, region: str) -> list[str]:
         f"mkdir -p {BOOT_SCRIPT.rsplit('/', 1)[0]}",
         f"cat > {BOOT_SCRIPT} <<'NAPSTACK_EOF'",
         "#!/bin/bash",
-        f"token=$(curl -sf -X PUT {IMDS}/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')",
-        f'meta() {{ curl -sf -H "X-aws-ec2-metadata-token: $token" "{IMDS}/meta-data/$1"; }}',
+        f"token=$({CURL} -X PUT {IMDS}/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 900')",
+        f'meta() {{ {CURL} -H "X-aws-ec2-metadata-token: $token" "{IMDS}/meta-data/$1"; }}',
+        f"action() {{ AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=5 aws autoscaling \"$1\" --region {shlex.quote(region)} \\",
+        f'  --auto-scaling-group-name {group} --lifecycle-hook-name {hook} --instance-id "$(meta instance-id)" "${{@:2}}"; }}',
         # Warmed:Stopped: launched into the pool; InService: leaving it for the group, or launched straight there.
         'if [ "$(meta autoscaling/target-lifecycle-state)" = "Warmed:Stopped" ]; then',
         # Docker starts beside cloud-init (`systemctl start` from user data could wait on cloud-init itself): wait
-        # for it a minute at most, inside the pull's bound.
+        # for it a minute at most, before the fresh heartbeat that bounds the pull.
         "  for attempt in $(seq 30); do docker info >/dev/null 2>&1 && break; sleep 2; done",
         *ecr_login(image),
+        "  action record-lifecycle-action-heartbeat \\",
+        "    || echo 'napstack: no fresh heartbeat; the pull may be cut short by the stop' >&2",
         f"  timeout {PULL_TIMEOUT_SECONDS} docker pull {pulled} \\",
         "    || echo 'napstack: the image was not pulled ahead; the game task pulls it at the wake' >&2",
         "fi",
         # The CLI's standard retry mode retries throttling and 5xx with backoff.
-        f"AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=5 aws autoscaling complete-lifecycle-action --region {shlex.quote(region)} \\",
-        f"  --auto-scaling-group-name {group} \\",
-        f'  --lifecycle-hook-name {hook} --instance-id "$(meta instance-id)" --lifecycle-action-result CONTINUE \\',
+        "action complete-lifecycle-action --lifecycle-action-result CONTINUE \\",
         "  || echo 'napstack: the launch action was not completed; its heartbeat lets the instance go on' >&2",
         "NAPSTACK_EOF",
         f"chmod 755 {BOOT_SCRIPT}",
@@ -99,7 +106,8 @@ class WarmPool(Construct):
         grant = iam.Policy(
             self,
             "CompleteOwnLaunch",
-            statements=[iam.PolicyStatement(actions=["autoscaling:CompleteLifecycleAction"],
+            statements=[iam.PolicyStatement(actions=["autoscaling:CompleteLifecycleAction",
+                                                     "autoscaling:RecordLifecycleActionHeartbeat"],
                                             resources=[group_arn])],
             roles=[role],
         )

@@ -55,11 +55,15 @@ def test_a_pooled_instance_pulls_the_image_and_completes_its_own_launch_action(p
     ecs_asg = pooled.nested["EcsAsg"]
     script = user_data(ecs_asg)
     assert "ECS_WARM_POOLS_CHECK=true" in script and "ECS_IMAGE_PULL_BEHAVIOR=prefer-cached" in script
-    assert "timeout 210 docker pull nginx" in script
+    # A fresh heartbeat just before the pull: boot and Docker's start have spent part of the one from the launch.
+    heartbeat, pull = script.index("action record-lifecycle-action-heartbeat"), script.index("timeout 240 docker pull nginx")
+    assert script.index("docker info") < heartbeat < pull
+    assert "--retry 10 --retry-connrefused" in script  # IMDS early in a boot
     assert "autoscaling/target-lifecycle-state" in script and '"Warmed:Stopped"' in script
     assert f"--lifecycle-hook-name {WARM_POOL_HOOK_NAME}" in script
     assert "--auto-scaling-group-name Napstack-TestGame" in script
-    assert "AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=5 aws autoscaling complete-lifecycle-action" in script
+    assert 'AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=5 aws autoscaling "$1"' in script
+    assert "action complete-lifecycle-action --lifecycle-action-result CONTINUE" in script
     # Written as a per-boot script (a pooled instance boots again at the wake) and run once now, on the first boot.
     assert script.endswith("\n/var/lib/cloud/scripts/per-boot/napstack-warm-pool.sh")
     hooks = {h["Properties"]["LifecycleHookName"]: h["Properties"] for h in resources_of(ecs_asg, "AWS::AutoScaling::LifecycleHook")}
@@ -84,7 +88,7 @@ def test_the_instance_may_complete_lifecycle_actions_of_its_own_group_only(poole
                for s in p["Properties"]["PolicyDocument"]["Statement"] if "autoscaling" in json.dumps(s["Action"])]
     assert len(granted) == 1
     action, resource = granted[0]
-    assert action == "autoscaling:CompleteLifecycleAction"
+    assert action == ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"]
     assert resource.endswith(':autoScalingGroup:*:autoScalingGroupName/Napstack-TestGame"]]}')
     pool = one(ecs_asg, "AWS::AutoScaling::WarmPool")
     assert any(dep.startswith("WarmPoolCompleteOwnLaunch") for dep in pool["DependsOn"])  # granted before the first
