@@ -67,6 +67,12 @@ def _check(args: argparse.Namespace) -> int:
             print(page_concurrency_note(config))
         except PriceError as error:  # the config is fine; only its price is unknown
             print(f"StatusPage: what a flood of requests costs is unknown ({error})")
+        # Hashes made before napstack moved to OWASP's scrypt floor (N = 2^17) still match: say so, once each.
+        for where, stored in (("the base's", config.base.status_page.passphrase_hash),
+                              (f"{config.leaf.name}'s", config.leaf.status_page.passphrase_hash)):
+            if stored and not stored.startswith("scrypt$17$"):
+                print(f"warning: {where} StatusPage.PassphraseHash costs scrypt N=2^{stored.split('$')[1]}, below "
+                      "OWASP's 2^17: it still works; `napstack passphrase` makes one a stolen hash resists better")
     return 0
 
 

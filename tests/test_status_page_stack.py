@@ -100,3 +100,19 @@ def test_check_says_what_the_pages_concurrency_asks_of_the_account(tmp_path):
     reserved = napstack_cli("check", str(write_configs(tmp_path, with_changes(), base)))
     line = next(line for line in reserved.stdout.splitlines() if line.startswith("StatusPage:"))
     assert "reserves 10 concurrent executions" in line and "at least 110" in line and "ReservedConcurrency: null" in line
+
+
+def test_check_warns_of_a_passphrase_hash_below_owasps_scrypt_floor(tmp_path):
+    """A hash made before napstack moved to N = 2^17 still deploys and matches, and check says to remake it."""
+    from tests.conftest import napstack_cli
+
+    base = {"DomainName": "example.org", "HostedZoneId": "Z1234567890", "StatusPage": {"PassphraseHash": HASH}}
+    old = napstack_cli("check", str(write_configs(tmp_path, with_changes(StatusPage={"PassphraseHash": HASH}), base)))
+    assert old.returncode == 0
+    assert [line for line in old.stdout.splitlines() if "N=2^15, below OWASP's 2^17" in line] == [
+        "warning: the base's StatusPage.PassphraseHash costs scrypt N=2^15, below OWASP's 2^17: it still works; "
+        "`napstack passphrase` makes one a stolen hash resists better",
+        "warning: test-game's StatusPage.PassphraseHash costs scrypt N=2^15, below OWASP's 2^17: it still works; "
+        "`napstack passphrase` makes one a stolen hash resists better"]
+    base["StatusPage"]["PassphraseHash"] = HASH.replace("$15$", "$17$")
+    assert "OWASP" not in napstack_cli("check", str(write_configs(tmp_path, with_changes(), base))).stdout
