@@ -6,6 +6,7 @@ import argparse
 import atexit
 import contextlib
 import gc
+import logging
 import math
 import os
 import signal
@@ -626,6 +627,9 @@ SIGNAL_NAMES = {signal.SIGINT: "interrupted (Ctrl-C)", signal.SIGTERM: "terminat
 def _stop(signum, frame) -> None:
     for each in SIGNAL_NAMES:  # one signal is enough: a second one must not cut the clean-up short
         signal.signal(each, signal.SIG_IGN)
+    # Threads still running while the clean-up stops them (moto's executions, after the emulator has put moto's log
+    # level back) would log their interruption after the one line that says why.
+    logging.disable(logging.CRITICAL)
     raise Interrupted(signum)
 
 
