@@ -249,7 +249,10 @@ def _event(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     base = config.base
-    payload = lookup_payload(datetime.now(timezone.utc), base.hosted_zone_id, base.domain_name, config.dns_name, args.type)
+    # An SRV lookup is of the record napstack publishes (`_minecraft._tcp.<name>`), as the game's client asks for it.
+    prefix = config.leaf.srv_prefix
+    name = f"{prefix}.{config.dns_name}" if args.type == "SRV" and prefix else config.dns_name
+    payload = lookup_payload(datetime.now(timezone.utc), base.hosted_zone_id, base.domain_name, name, args.type)
     print(json_module.dumps(payload, indent=2))
     return 0
 
@@ -506,9 +509,12 @@ def _page(args: argparse.Namespace) -> int:
 
 
 def _local_passphrase(text: str) -> str:
-    if not text or len(text.encode()) > 1024:
-        raise argparse.ArgumentTypeError("give a passphrase of 1 to 1024 bytes")
-    return text
+    from napstack.passphrase import PassphraseError, checked
+
+    try:  # the same rules as `napstack passphrase`: what works locally works deployed
+        return checked(text)
+    except PassphraseError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _listen_port(text: str) -> int:

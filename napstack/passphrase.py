@@ -36,8 +36,13 @@ def checked(text: str) -> str:
     module = _module()
     if len(text) < MIN_CHARACTERS:
         raise PassphraseError(f"a passphrase needs at least {MIN_CHARACTERS} characters (friends type it once a session)")
-    if len(text.encode()) > module.MAX_PASSPHRASE_BYTES:
-        raise PassphraseError(f"a passphrase has at most {module.MAX_PASSPHRASE_BYTES} bytes")
+    if len(text) > module.MAX_PASSPHRASE_CHARACTERS:
+        raise PassphraseError(f"a passphrase has at most {module.MAX_PASSPHRASE_CHARACTERS} characters "
+                              "(the page's form takes no more)")
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # bytes that are not UTF-8, kept as surrogates by Python's reading of them
+        raise PassphraseError("the passphrase is not UTF-8 text: type it at a terminal, or pipe it in UTF-8") from None
     return text
 
 

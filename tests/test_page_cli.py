@@ -31,7 +31,9 @@ def test_passphrase_prints_a_hash_the_config_takes_and_the_page_checks(monkeypat
     assert _module().matches("open sesame, friends", stored)
 
 
-@pytest.mark.parametrize("stdin, why", [("short\n", "at least 8 characters"), ("", "at least 8 characters")])
+@pytest.mark.parametrize("stdin, why", [("short\n", "at least 8 characters"), ("", "at least 8 characters"),
+                                        ("\udcff\udcfe\udcfd\udcfc\udcfb\udcfa\udcf9\udcf8\n", "not UTF-8 text"),
+                                        ("x" * 201 + "\n", "at most 200 characters")])
 def test_passphrase_refuses_what_it_cannot_use_in_one_line(monkeypatch, stdin, why):
     refused = passphrase(stdin, monkeypatch)
     assert refused.returncode == 2 and refused.stdout == ""

@@ -98,3 +98,22 @@ def test_replayed_a_scanner_asking_only_a_does_not_wake_an_srv_game_and_the_time
     assert result.asg_desired == 0 and not result.executions
     (row,) = [r for r in result.timeline if r.state == "FilteredOut"]
     assert "only SRV of _<service>._tcp.mc.example.com start it" in row.detail
+
+
+def test_dns_lookup_event_of_type_srv_asks_for_the_record_napstack_publishes(tmp_path):
+    """A Valheim-like game (udp) with its own SRV service: the event's lookup is `_<service>._udp.<name>`, which the
+    zone's filter passes, not the bare name, which an SRV game ignores."""
+    import base64
+    import gzip
+
+    from tests.conftest import napstack_cli
+
+    leaf = with_changes(Dns__StartOn=["SRV"], Dns__SrvService="valheim",
+                        Container__Ports=[{"Protocol": "udp", "Port": 2456, "ToPort": 2457}])
+    made = napstack_cli("dns-lookup-event", "--config", str(write_configs(tmp_path, leaf)), "--type", "SRV")
+    assert made.returncode == 0, made.stderr
+    delivery = json.loads(gzip.decompress(base64.b64decode(json.loads(made.stdout)["awslogs"]["data"])))
+    (line,) = [event["message"] for event in delivery["logEvents"]]
+    assert line.split()[3:5] == ["_valheim._udp.game.example.org", "SRV"]
+    config = load_config(tmp_path / "game.yaml")
+    assert passes(query_log_filter("example.org", dict(config.served)), line)

@@ -13,6 +13,7 @@ import hashlib
 from html import escape
 
 from page_view import ServerView
+from wake_passphrase import MAX_PASSPHRASE_CHARACTERS
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}"
@@ -89,7 +90,7 @@ def _wake_form(view: ServerView, token: str) -> str:
         f'<input type="hidden" name="server" value="{escape(view.name)}">'
         f'<input type="hidden" name="token" value="{escape(token)}">'
         f'<label>Passphrase <input type="password" name="passphrase" autocomplete="current-password" required '
-        'maxlength="200"></label> <button type="submit">Wake</button></form>'
+        f'maxlength="{MAX_PASSPHRASE_CHARACTERS}"></label> <button type="submit">Wake</button></form>'
     )
 
 

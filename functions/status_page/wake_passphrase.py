@@ -19,6 +19,7 @@ import unicodedata
 LOG2_N, BLOCK_SIZE, PARALLELISM = 17, 8, 1
 KEY_BYTES, SALT_BYTES = 32, 16
 MAX_PASSPHRASE_BYTES = 1024  # a guess longer than this is refused before it is hashed
+MAX_PASSPHRASE_CHARACTERS = 200  # what the page's form takes (maxlength): a longer passphrase could never be typed
 ALLOWED_LOG2_N = range(15, 18)  # what napstack has made (2^15 until 2^17); more memory would not fit the function
 
 
