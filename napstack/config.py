@@ -857,6 +857,8 @@ def _read_yaml(file: Path) -> dict:
         data, node = load_yaml(file)
     except InputError as error:
         raise ConfigError([str(error)]) from None
+    if data is None:
+        raise ConfigError([f"{file}: the file is empty: write its keys (Name, Container, ...), as in examples/"])
     if not isinstance(data, dict):
         raise ConfigError([f"{file}: expected a mapping of keys (Name, Container, ...), got {type(data).__name__}"])
     _environment_as_written(file, data, node)

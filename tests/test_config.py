@@ -92,6 +92,7 @@ BAD_CONFIGS = [
     ("volumes disagree", with_changes(Volumes=[{"ContainerPath": "/a"}, {"ContainerPath": "/b", "Backups": False}]), "Volumes: Backups must be the same for every volume"),
     ("relative volume path", with_changes(Volumes=[{"ContainerPath": "data"}]), "Volumes.0.ContainerPath: 'data' is not allowed: expected an absolute path"),
     ("not a mapping", ["just", "a", "list"], "expected a mapping of keys"),
+    ("empty file", None, "the file is empty: write its keys"),
     ("e-mail without a domain", with_changes(AlertEmails=["ops@localhost"]), "AlertEmails.0: 'ops@localhost' is not allowed: expected an e-mail address"),
     ("e-mail with two @", with_changes(AlertEmails=["a@b@example.com"]), "AlertEmails.0: 'a@b@example.com' is not"),
     ("e-mail with a bad label", with_changes(AlertEmails=["ops@-x.example.com"]), "AlertEmails.0: 'ops@-x.example.com' is not an e-mail"),

@@ -90,8 +90,9 @@ def wake_button() -> Response:
                                         host=event.request_context.domain_name,
                                         source=event.request_context.http.source_ip)
     except ValueError:  # UnicodeDecodeError and binascii.Error are ValueErrors too
-        return _html(400, page_html.page([], token, ("bad-form", "That was not the page's form: reload the page.")),
-                     token, new)
+        # The games still shown: an empty list would read "no game is deployed".
+        return _html(400, page_html.page(_views(_now()), token,
+                                         ("bad-form", "That was not the page's form: reload the page.")), token, new)
     now = _now()
     outcome = wake(autoscaling, request, BASE_NAME, BASE_HASH, now, sleep=time.sleep)
     logger.info(outcome.sentence, extra={"outcome": outcome.outcome, "server": outcome.server, "source": outcome.source})

@@ -271,6 +271,7 @@ def test_a_hostile_form_is_refused_in_a_sentence_never_a_crash(config, body, con
         browser.page()
         refused = browser.request("POST", "/wake", body, {"Content-Type": content_type})
         assert (refused.status, outcome(refused)) == expected and desired(emulator) == 0
+        assert b'data-server="minecraft-java"' in refused.body  # the games still shown, not "no game is deployed"
 
 
 def test_aws_not_answering_the_page_says_so(config):
