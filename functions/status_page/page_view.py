@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from wake_rule import IDLE_STOP_TAG, WOKEN_TAG  # the wake decision's own keys, bundled beside this (shared.txt)
+
 # The same tag keys as napstack/settings.py (this folder is deployed on its own and cannot import it).
 DNS_NAME_TAG = "napstack:dns-name"
 BASE_TAG = "napstack:base"  # the leaf's base stack
@@ -19,8 +21,6 @@ LEAF_NAME_TAG = "napstack:leaf"
 ADDRESS_TAG = "napstack:address"
 QUERY_TAG = "napstack:query"  # "<protocol> <port> <timeout seconds>", only with Watchdog.Query
 PASSPHRASE_TAG = "napstack:wake-passphrase"  # the game's own scrypt hash
-WOKEN_TAG = "napstack:woken"  # "<ISO time> by <who>"
-IDLE_STOP_TAG = "napstack:idle-stop-at"
 STARTS_LOOKED_BACK = timedelta(days=30)  # past starts the estimate averages
 TERMINATING = ("Terminating", "Terminating:Wait", "Terminating:Proceed", "Terminated")
 
