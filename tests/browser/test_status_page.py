@@ -5,9 +5,9 @@ import secrets
 from pathlib import Path
 
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException, TimeoutException,
+                                        WebDriverException)
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import browser_or_skip, serve_page
@@ -34,7 +34,29 @@ def server(driver):
 
 
 def state(driver) -> str:
-    return server(driver).find_element(By.CSS_SELECTOR, ".state").get_attribute("data-state")
+    return on_this_page(lambda: server(driver).find_element(By.CSS_SELECTOR, ".state").get_attribute("data-state"))
+
+
+def on_this_page(read):
+    """`read()`; a node of a page being replaced reads as stale, however Chromium words it (under load it may answer
+    "Node with given id does not belong to the document" instead of a stale-element error)."""
+    try:
+        return read()
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            raise StaleElementReferenceException(error.msg) from error
+        raise
+
+
+def replaced(element):
+    """Like staleness_of: true once `element`'s page has been replaced by the next one."""
+    def check(_):
+        try:
+            on_this_page(element.is_enabled)
+        except StaleElementReferenceException:
+            return True
+        return False
+    return check
 
 
 def wait_for_state(driver, wanted: str, seconds: float) -> None:
@@ -59,7 +81,7 @@ def wake(driver, passphrase: str) -> tuple[str, str]:
     before = driver.find_element(By.TAG_NAME, "html")
     form.find_element(By.XPATH, './/*[(self::button or self::input[@type="submit"]) and '
                                 '(normalize-space(.)="Wake" or @value="Wake")]').click()
-    WebDriverWait(driver, STEP_SECONDS).until(staleness_of(before))  # the answer to the POST is a new page
+    WebDriverWait(driver, STEP_SECONDS).until(replaced(before))  # the answer to the POST is a new page
     message = WebDriverWait(driver, STEP_SECONDS, ignored_exceptions=RELOADING).until(
         lambda d: d.find_element(By.CSS_SELECTOR, "p.message"))
     return message.get_attribute("data-outcome"), message.text
